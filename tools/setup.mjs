@@ -39,9 +39,9 @@ function debian() {
 		console.error(`setup: missing Debian packages: ${missing.join(" ")}; install them as root: apt-get install -y ${missing.join(" ")}`);
 		process.exit(1);
 	}
-	const env = ["env", "DEBIAN_FRONTEND=noninteractive"];
-	run(sudo[0] ?? env[0], [...sudo.slice(1), ...(sudo.length ? env : env.slice(1)), "apt-get", "update"]);
-	run(sudo[0] ?? env[0], [...sudo.slice(1), ...(sudo.length ? env : env.slice(1)), "apt-get", "install", "-y", "--no-install-recommends", ...missing]);
+	const prefix = [...sudo, "env", "DEBIAN_FRONTEND=noninteractive", "apt-get"];
+	run(prefix[0], [...prefix.slice(1), "update"]);
+	run(prefix[0], [...prefix.slice(1), "install", "-y", "--no-install-recommends", ...missing]);
 }
 
 function npm() {

@@ -3,6 +3,7 @@
  * two codecs can be run against each other.
  */
 
+import { createHash } from "node:crypto";
 import { createRequire } from "node:module";
 import type { Packet, QoS } from "../../modules/mqtt/packet.js";
 
@@ -121,6 +122,9 @@ export function parseWithMqttPacket(data: Uint8Array): Array<Record<string, unkn
 
 /** A packet in a form deepStrictEqual can compare (byte arrays as hex, optional fields removed). */
 export function comparable(packet: Packet): unknown {
-	return JSON.parse(JSON.stringify(packet, (_key, value: unknown) =>
-		value instanceof Uint8Array ? Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString("hex") : value));
+	return JSON.parse(JSON.stringify(packet, (_key, value: unknown) => {
+		if (!(value instanceof Uint8Array)) return value;
+		const view = Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+		return view.length <= 65536 ? view.toString("hex") : `${view.length} bytes, sha256 ${createHash("sha256").update(view).digest("hex")}`;
+	}));
 }
