@@ -259,6 +259,7 @@ export class MqttClient {
 			packetId: 0,
 		};
 		if (qos === 1) {
+			if (options?.packetId !== undefined) this.#takePacketId(options.packetId);
 			if (this.#inflight.size >= this.#maxInflight)
 				throw error(MqttErrorCode.INFLIGHT_FULL, `${this.#inflight.size} QoS 1 publishes are unacknowledged`);
 			packet.packetId = this.#takePacketId(options?.packetId);
