@@ -1,0 +1,154 @@
+/*
+ * Runs Debian's Mosquitto on a free loopback port with TLS and required client
+ * certificates, and its command-line clients as independent MQTT peers.
+ */
+
+import { spawn, type ChildProcess } from "node:child_process";
+import net from "node:net";
+import { userInfo } from "node:os";
+import { writeFileSync } from "node:fs";
+import type { Pki } from "./pki.js";
+
+export async function freePort(): Promise<number> {
+	const server = net.createServer();
+	await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+	const { port } = server.address() as net.AddressInfo;
+	await new Promise<void>((resolve) => server.close(() => resolve()));
+	return port;
+}
+
+async function waitForPort(port: number, ms: number, child: ChildProcess, log: () => string): Promise<void> {
+	const deadline = Date.now() + ms;
+	for (;;) {
+		if (child.exitCode !== null) throw new Error(`mosquitto exited with ${child.exitCode}: ${log()}`);
+		const open = await new Promise<boolean>((resolve) => {
+			const socket = net.connect({ host: "127.0.0.1", port }, () => { socket.destroy(); resolve(true); });
+			socket.on("error", () => resolve(false));
+		});
+		if (open) return;
+		if (Date.now() > deadline) throw new Error(`mosquitto did not open port ${port}: ${log()}`);
+		await new Promise((resolve) => setTimeout(resolve, 50));
+	}
+}
+
+export interface Mosquitto {
+	port: number;
+	log(): string;
+	stop(): Promise<void>;
+}
+
+export async function startMosquitto(pki: Pki, extraConfig = ""): Promise<Mosquitto> {
+	const port = await freePort();
+	const config = pki.path("mosquitto.conf");
+	writeFileSync(config, [
+		`user ${userInfo().username}`,
+		"per_listener_settings false",
+		"persistence false",
+		"allow_anonymous false",
+		"log_dest stdout",
+		"log_type error",
+		"log_type warning",
+		"log_type notice",
+		`listener ${port} 127.0.0.1`,
+		`cafile ${pki.path("ca.pem")}`,
+		`certfile ${pki.path("server.pem")}`,
+		`keyfile ${pki.path("server.key")}`,
+		"require_certificate true",
+		"use_identity_as_username true",
+		extraConfig,
+		"",
+	].join("\n"));
+	const child = spawn("mosquitto", ["-c", config], { stdio: ["ignore", "pipe", "pipe"] });
+	let output = "";
+	child.stdout!.on("data", (d: Buffer) => { output += d.toString(); });
+	child.stderr!.on("data", (d: Buffer) => { output += d.toString(); });
+	await waitForPort(port, 10000, child, () => output);
+	return {
+		port,
+		log: () => output,
+		stop: async () => {
+			if (child.exitCode !== null) return;
+			const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+			child.kill("SIGTERM");
+			await exited;
+		},
+	};
+}
+
+let toolClients = 0;
+const tools = new Set<ChildProcess>();
+
+function track(child: ChildProcess): ChildProcess {
+	tools.add(child);
+	child.once("exit", () => tools.delete(child));
+	return child;
+}
+
+/** Kills every mosquitto_pub and mosquitto_sub still running, so a failed test leaves nothing behind. */
+export function stopTools(): void {
+	for (const child of tools) child.kill("SIGKILL");
+	tools.clear();
+}
+
+/** Tool client ids start with "nrf-" so that brokers limited to that prefix accept them. */
+function tlsArgs(pki: Pki, port: number, client: string): string[] {
+	return ["-i", `nrf-tool-${process.pid}-${++toolClients}`, "-h", "localhost", "-p", String(port), "--cafile", pki.path("ca.pem"), "--cert", pki.path(`${client}.pem`), "--key", pki.path(`${client}.key`)];
+}
+
+/** mosquitto_pub with the given client certificate. */
+export async function mosquittoPub(pki: Pki, port: number, client: string, args: string[]): Promise<void> {
+	const child = track(spawn("mosquitto_pub", [...tlsArgs(pki, port, client), ...args], { stdio: ["ignore", "ignore", "pipe"] }));
+	let errors = "";
+	child.stderr!.on("data", (d: Buffer) => { errors += d.toString(); });
+	const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+	if (code !== 0) throw new Error(`mosquitto_pub failed (${code}): ${errors}`);
+}
+
+export interface Subscriber {
+	/** Lines printed so far: "topic payload". */
+	lines: string[];
+	/** Resolves once `count` messages arrived. */
+	wait(count: number, ms?: number): Promise<string[]>;
+	stop(): void;
+}
+
+/** mosquitto_sub, resolved once its SUBACK arrived. */
+export async function mosquittoSub(pki: Pki, port: number, client: string, args: string[]): Promise<Subscriber> {
+	// stdbuf: mosquitto_sub buffers its output when it goes to a pipe
+	const child = track(spawn("stdbuf", ["-oL", "mosquitto_sub", ...tlsArgs(pki, port, client), "-d", "-v", ...args], { stdio: ["ignore", "pipe", "pipe"] }));
+	const lines: string[] = [];
+	let subscribed = false;
+	let buffered = "";
+	child.stdout!.on("data", (d: Buffer) => {
+		buffered += d.toString();
+		let newline: number;
+		while ((newline = buffered.indexOf("\n")) >= 0) {
+			const line = buffered.slice(0, newline);
+			buffered = buffered.slice(newline + 1);
+			if (line.includes("received SUBACK")) subscribed = true;
+			else if (!line.startsWith("Client ") && !line.startsWith("Subscribed")) lines.push(line);
+		}
+	});
+	let errors = "";
+	child.stderr!.on("data", (d: Buffer) => { errors += d.toString(); });
+	const deadline = Date.now() + 10000;
+	while (!subscribed) {
+		if (child.exitCode !== null || Date.now() > deadline) {
+			child.kill("SIGKILL");
+			throw new Error(`mosquitto_sub did not subscribe: ${errors}`);
+		}
+		await new Promise((resolve) => setTimeout(resolve, 20));
+	}
+	return {
+		lines,
+		async wait(count: number, ms = 10000) {
+			const end = Date.now() + ms;
+			while (lines.length < count) {
+				if (Date.now() > end) throw new Error(`mosquitto_sub got ${lines.length} of ${count} messages: ${lines.join(" | ")} ${errors}`);
+				await new Promise((resolve) => setTimeout(resolve, 20));
+			}
+			return lines.slice();
+		},
+		stop: () => { child.kill("SIGTERM"); },
+	};
+}

@@ -1,0 +1,52 @@
+/*
+ * Test certificates made with the openssl command line (Debian's openssl):
+ * a CA, a server certificate for localhost and 127.0.0.1, client certificates
+ * whose CN is the MQTT client id, and a second, untrusted CA.
+ */
+
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+function openssl(args: string[], cwd: string): void {
+	execFileSync("openssl", args, { cwd, stdio: ["ignore", "ignore", "pipe"] });
+}
+
+export interface Pki {
+	dir: string;
+	path(name: string): string;
+	read(name: string): string;
+	/** Issues `<name>.pem` and `<name>.key` signed by CA `<ca>` (ca or rogue-ca). */
+	client(name: string, commonName: string, ca?: string): void;
+	remove(): void;
+}
+
+function issue(dir: string, name: string, subject: string, ca: string, extensions: string): void {
+	openssl(["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", `${name}.key`], dir);
+	openssl(["req", "-new", "-key", `${name}.key`, "-subj", subject, "-out", `${name}.csr`], dir);
+	writeFileSync(join(dir, `${name}.ext`), extensions);
+	openssl(["x509", "-req", "-in", `${name}.csr`, "-CA", `${ca}.pem`, "-CAkey", `${ca}.key`, "-CAcreateserial",
+		"-days", "2", "-sha256", "-extfile", `${name}.ext`, "-out", `${name}.pem`], dir);
+}
+
+function authority(dir: string, name: string, commonName: string): void {
+	openssl(["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", `${name}.key`], dir);
+	openssl(["req", "-x509", "-new", "-key", `${name}.key`, "-subj", `/CN=${commonName}`, "-days", "2", "-sha256",
+		"-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign", "-out", `${name}.pem`], dir);
+}
+
+export function createPki(): Pki {
+	const dir = mkdtempSync(join(tmpdir(), "nrfcloud-pki-"));
+	authority(dir, "ca", "Test Device CA");
+	authority(dir, "rogue-ca", "Untrusted CA");
+	issue(dir, "server", "/CN=localhost", "ca", "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n");
+	const pki: Pki = {
+		dir,
+		path: (name) => join(dir, name),
+		read: (name) => readFileSync(join(dir, name), "utf8"),
+		client: (name, commonName, ca = "ca") => issue(dir, name, `/CN=${commonName}`, ca, "extendedKeyUsage=clientAuth\n"),
+		remove: () => rmSync(dir, { recursive: true, force: true }),
+	};
+	return pki;
+}
