@@ -117,11 +117,33 @@ interface Plan {
 	strings: number[];
 }
 
+export interface EncoderOptions {
+	/**
+	 * encode() carves frames out of shared blocks of this many bytes instead of
+	 * allocating each one, which is much faster on engines where every
+	 * ArrayBuffer is expensive. A block lives as long as any frame in it, so
+	 * memory-tight targets set 0 (one exact allocation per frame). Default 8192.
+	 */
+	slabSize?: number;
+}
+
+const DEFAULT_SLAB_SIZE = 8192;
+
 export class MqttEncoder implements PacketEncoder {
+	readonly #slabSize: number;
+	#slab: ArrayBuffer | undefined = undefined;
+	#slabOffset = 0;
 	readonly #topics = new Map<string, Uint8Array>();
 	readonly #plan: Plan = { remaining: 0, strings: [] };
 	/** Topic bytes of the PUBLISH last measured by length(). */
 	#publishTopic: Uint8Array = EMPTY;
+
+	constructor(options?: EncoderOptions) {
+		const slabSize = options?.slabSize ?? DEFAULT_SLAB_SIZE;
+		if (typeof slabSize !== "number" || !Number.isInteger(slabSize) || slabSize < 0)
+			throw new RangeError("slabSize must be a non-negative integer");
+		this.#slabSize = slabSize;
+	}
 
 	length(packet: Packet): number {
 		if (packet === null || typeof packet !== "object") throw new TypeError("packet must be an object");
@@ -134,9 +156,23 @@ export class MqttEncoder implements PacketEncoder {
 	}
 
 	encode(packet: Packet): Uint8Array {
-		const out = new Uint8Array(this.length(packet));
+		const out = this.#allocate(this.length(packet));
 		this.#write(packet, out, 0);
 		return out;
+	}
+
+	#allocate(length: number): Uint8Array {
+		const slabSize = this.#slabSize;
+		if (length > slabSize >> 1) return new Uint8Array(length);
+		let slab = this.#slab;
+		let offset = this.#slabOffset;
+		if (slab === undefined || offset + length > slabSize) {
+			slab = this.#slab = new ArrayBuffer(slabSize);
+			offset = 0;
+		}
+		// Eight-byte alignment keeps every frame's start aligned for native code that reads it.
+		this.#slabOffset = (offset + length + 7) & ~7;
+		return new Uint8Array(slab, offset, length);
 	}
 
 	encodeInto(packet: Packet, out: Uint8Array, offset = 0): number {

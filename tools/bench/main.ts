@@ -1,0 +1,6 @@
+/* `npm run bench`: every benchmark of the project, one after the other. */
+
+import { printCodecBench, runCodecBench } from "./mqtt-codec.js";
+
+const quick = process.argv.includes("--quick");
+printCodecBench(runCodecBench(quick ? 60 : 250, quick ? 2 : 5));
