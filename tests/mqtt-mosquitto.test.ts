@@ -9,8 +9,8 @@ import { MqttClient, type MqttClientOptions } from "../modules/mqtt/client.js";
 import { MqttError, MqttErrorCode } from "../modules/mqtt/errors.js";
 import type { SocketFactory } from "../modules/mqtt/socket.js";
 import { nodeSocket } from "../hosts/node/socket.js";
-import { mosquittoPub, mosquittoSub, startMosquitto, stopTools, type Mosquitto } from "./support/mosquitto.js";
-import { createPki, type Pki } from "./support/pki.js";
+import { mosquittoPub, mosquittoSub, startMosquitto, stopTools, type Mosquitto } from "../tools/lib/mosquitto.js";
+import { createPki, type Pki } from "../tools/lib/pki.js";
 import { Recorder, sleep } from "./support/recorder.js";
 
 let pki: Pki;

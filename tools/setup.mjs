@@ -12,9 +12,10 @@ import { createHash } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
-export const DEBIAN_PACKAGES = ["mosquitto", "mosquitto-clients", "openssl"];
-
 const root = new URL("..", import.meta.url).pathname;
+
+/** One package per line; .ci/run installs the same list. */
+const DEBIAN_PACKAGES = readFileSync(join(root, "tools", "debian-packages.txt"), "utf8").split("\n").map((l) => l.trim()).filter(Boolean);
 
 function run(command, args) {
 	console.log(`setup: ${command} ${args.join(" ")}`);

@@ -1,5 +1,5 @@
 /*
- * Test certificates made with the openssl command line (Debian's openssl):
+ * Certificates made with the openssl command line (Debian's openssl):
  * a CA, a server certificate for localhost and 127.0.0.1, client certificates
  * whose CN is the MQTT client id, and a second, untrusted CA.
  */
