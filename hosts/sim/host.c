@@ -1,0 +1,127 @@
+/*
+ * Host functions of the simulator: native() and Native() lookups, the clock and
+ * timer arming used by the prelude, output, memory figures, exit.
+ */
+
+#include "xsAll.h"
+#include "xs.h"
+#include "sim.h"
+
+extern double gSimTimerDeadline;
+extern xsSlot gSimFireTimers;
+extern int gSimFireTimersInstalled;
+extern int gSimArgc;
+extern char** gSimArgv;
+extern void simDebugLog(xsMachine* the, const char* text, size_t length);
+
+void xs_sim_native(xsMachine* the)
+{
+	xsStringValue name = xsToString(xsArg(0));
+	for (const SimNativeFunction* entry = gSimNativeFunctions; entry->name; entry++) {
+		if (!strcmp(entry->name, name)) {
+			xsResult = xsNewHostFunction((xsCallback)entry->callback, 0);
+			return;
+		}
+	}
+	xsTypeError("no native function %s in this host", name);
+}
+
+/* Constructor behind every Native() class: the instance comes from new.target's prototype. */
+static void simNativeConstruct(xsMachine* the)
+{
+	xsVars(1);
+	xsVar(0) = xsGet(xsTarget, xsID("prototype"));
+	xsResult = xsNewHostInstance(xsVar(0));
+}
+
+void xs_sim_Native(xsMachine* the)
+{
+	xsStringValue name = xsToString(xsArg(0));
+	for (const SimNativeDestructorEntry* entry = gSimNativeDestructors; entry->name; entry++) {
+		if (!strcmp(entry->name, name)) {
+			xsVars(1);
+			xsVar(0) = xsNewHostObject((xsDestructor)entry->destructor);
+			xsResult = xsNewHostConstructor(simNativeConstruct, 0, xsVar(0));
+			return;
+		}
+	}
+	xsTypeError("no native destructor %s in this host", name);
+}
+
+void xs_sim_now(xsMachine* the)
+{
+	xsResult = xsNumber(simNow());
+}
+
+void xs_sim_timer_arm(xsMachine* the)
+{
+	gSimTimerDeadline = xsToNumber(xsArg(0));
+}
+
+void xs_sim_timers_install(xsMachine* the)
+{
+	if (gSimFireTimersInstalled)
+		xsUnknownError("timers already installed");
+	gSimFireTimers = xsArg(0);
+	xsRemember(gSimFireTimers);
+	gSimFireTimersInstalled = 1;
+}
+
+void xs_sim_sleep(xsMachine* the)
+{
+	double milliseconds = xsToNumber(xsArg(0));
+	if (milliseconds > 0)
+		usleep((useconds_t)(milliseconds * 1000));
+}
+
+void xs_sim_write(xsMachine* the)
+{
+	xsIntegerValue fd = xsToInteger(xsArg(0));
+	xsStringValue text = xsToString(xsArg(1));
+	size_t length = strlen(text);
+	if (fd != 1 && fd != 2)
+		xsRangeError("write: fd must be 1 or 2");
+	fwrite(text, 1, length, fd == 1 ? stdout : stderr);
+	fflush(fd == 1 ? stdout : stderr);
+	simDebugLog(the, text, length);
+}
+
+void xs_sim_exit(xsMachine* the)
+{
+	xsIntegerValue status = xsToInteger(xsArgc) > 0 ? xsToInteger(xsArg(0)) : 0;
+	if (status < 0 || status > 255)
+		xsRangeError("exit status must be 0 to 255");
+	simRequestExit(status);
+}
+
+void xs_sim_memory(xsMachine* the)
+{
+	xsVars(1);
+	xsResult = xsNewObject();
+	xsSet(xsResult, xsID("chunkBytes"), xsNumber((double)gSimMemory.chunkBytes));
+	xsSet(xsResult, xsID("chunkPeak"), xsNumber((double)gSimMemory.chunkPeak));
+	xsSet(xsResult, xsID("chunkCap"), xsNumber((double)gSimMemory.chunkCap));
+	xsSet(xsResult, xsID("slotBytes"), xsNumber((double)gSimMemory.slotBytes));
+	xsSet(xsResult, xsID("slotPeak"), xsNumber((double)gSimMemory.slotPeak));
+	xsSet(xsResult, xsID("slotCap"), xsNumber((double)gSimMemory.slotCap));
+	xsSet(xsResult, xsID("slotSize"), xsInteger((xsIntegerValue)sizeof(txSlot)));
+	xsSet(xsResult, xsID("chunksUsed"), xsNumber((double)the->currentChunksSize));
+	xsSet(xsResult, xsID("chunksUsedPeak"), xsNumber((double)the->peakChunksSize));
+	xsSet(xsResult, xsID("slotsUsed"), xsNumber((double)the->currentHeapCount));
+	xsSet(xsResult, xsID("slotsUsedPeak"), xsNumber((double)the->peakHeapCount));
+}
+
+void xs_sim_gc(xsMachine* the)
+{
+	xsCollectGarbage();
+}
+
+void xs_sim_args(xsMachine* the)
+{
+	xsVars(1);
+	xsResult = xsNewArray(0);
+	for (int i = 0; i < gSimArgc; i++) {
+		xsVar(0) = xsString(gSimArgv[i]);
+		xsCall1(xsResult, xsID("push"), xsVar(0));
+	}
+}

@@ -1,0 +1,341 @@
+/*
+ * The simulator host: runs the project's compiled modules in the XS engine on
+ * Linux the way the nRF9160 runs them, with the native bindings of native/.
+ *
+ *   sim [options] main.js [app arguments]
+ *
+ * The run loop drains promise jobs, fires due timers and sleeps in poll() on the
+ * descriptors the bindings watch until the next timer; it ends when nothing is
+ * left to wait for, or when the app calls the host's exit.
+ */
+
+#include "xsAll.h"
+#include "xs.h"
+#include "sim.h"
+
+#include <math.h>
+
+extern const char gSimPrelude[];
+extern int simRunPromiseJobs(txMachine* the);
+extern void simAddModuleRoot(const char* directory);
+extern void simRunScriptString(txMachine* the, const char* source, const char* path);
+extern void xs_sim_native(xsMachine* the);
+extern void xs_sim_Native(xsMachine* the);
+
+double gSimTimerDeadline = -1;
+xsSlot gSimFireTimers;
+int gSimFireTimersInstalled = 0;
+int gSimArgc = 0;
+char** gSimArgv = NULL;
+const char* gSimStateDirectory = NULL;
+
+static int gExitRequested = 0;
+static int gExitStatus = SIM_EXIT_OK;
+
+struct SimWatch {
+	SimWatch* next;
+	int fd;
+	short events;
+	int removed;
+	SimWatchCallback callback;
+	void* refcon;
+};
+
+static SimWatch* gWatches = NULL;
+static int gDispatching = 0;
+
+SimWatch* simWatchAdd(int fd, short events, SimWatchCallback callback, void* refcon)
+{
+	SimWatch* watch = calloc(1, sizeof(SimWatch));
+	if (!watch)
+		return NULL;
+	watch->fd = fd;
+	watch->events = events;
+	watch->callback = callback;
+	watch->refcon = refcon;
+	watch->next = gWatches;
+	gWatches = watch;
+	return watch;
+}
+
+void simWatchSetEvents(SimWatch* watch, short events)
+{
+	if (watch)
+		watch->events = events;
+}
+
+void simWatchRemove(SimWatch* watch)
+{
+	if (watch)
+		watch->removed = 1;
+}
+
+/* Frees removed watches; only outside dispatch, so callbacks may remove any watch. */
+static int pruneWatches(void)
+{
+	int count = 0;
+	SimWatch** link = &gWatches;
+	while (*link) {
+		SimWatch* watch = *link;
+		if (watch->removed && !gDispatching) {
+			*link = watch->next;
+			free(watch);
+		}
+		else {
+			if (!watch->removed)
+				count++;
+			link = &watch->next;
+		}
+	}
+	return count;
+}
+
+void simRequestExit(int status)
+{
+	if (!gExitRequested) {
+		gExitRequested = 1;
+		gExitStatus = status;
+	}
+}
+
+double simNow(void)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)now.tv_sec * 1000.0 + (double)now.tv_nsec / 1000000.0;
+}
+
+static void reportException(xsMachine* the, const char* where)
+{
+	xsVars(2);
+	xsVar(0) = xsException;
+	fprintf(stderr, "sim: uncaught exception in %s: %s\n", where, xsToString(xsVar(0)));
+	if (xsTypeOf(xsVar(0)) == xsReferenceType) {
+		xsVar(1) = xsGet(xsVar(0), xsID("stack"));
+		if (xsTypeOf(xsVar(1)) == xsStringType)
+			fprintf(stderr, "%s\n", xsToString(xsVar(1)));
+	}
+	fflush(stderr);
+}
+
+static void onMainRejected(xsMachine* the)
+{
+	xsException = xsArg(0);
+	reportException(the, "main module");
+	simRequestExit(SIM_EXIT_UNCAUGHT);
+}
+
+static void onMainFulfilled(xsMachine* the)
+{
+}
+
+static void fireTimers(xsMachine* the)
+{
+	xsBeginHost(the);
+	{
+		xsTry {
+			xsCallFunction0(gSimFireTimers, xsUndefined);
+		}
+		xsCatch {
+			reportException(the, "timer callback");
+			simRequestExit(SIM_EXIT_UNCAUGHT);
+		}
+	}
+	xsEndHost(the);
+}
+
+static int runLoop(xsMachine* the, double wallClockLimit)
+{
+	struct pollfd* fds = NULL;
+	SimWatch** owners = NULL;
+	int capacity = 0;
+	for (;;) {
+		simRunPromiseJobs(the);
+		if (gExitRequested)
+			break;
+		double now = simNow();
+		if (wallClockLimit > 0 && now >= wallClockLimit) {
+			fprintf(stderr, "sim: wall-clock limit reached\n");
+			simRequestExit(SIM_EXIT_TIMEOUT);
+			break;
+		}
+		if (gSimTimerDeadline >= 0 && gSimTimerDeadline <= now) {
+			fireTimers(the);
+			continue;
+		}
+		int count = pruneWatches();
+		if (count == 0 && gSimTimerDeadline < 0)
+			break;
+		if (count > capacity) {
+			capacity = count * 2;
+			fds = realloc(fds, capacity * sizeof(struct pollfd));
+			owners = realloc(owners, capacity * sizeof(SimWatch*));
+		}
+		int n = 0;
+		for (SimWatch* watch = gWatches; watch; watch = watch->next) {
+			if (watch->removed)
+				continue;
+			fds[n].fd = watch->fd;
+			fds[n].events = watch->events;
+			fds[n].revents = 0;
+			owners[n++] = watch;
+		}
+		double wait = -1;
+		if (gSimTimerDeadline >= 0)
+			wait = ceil(gSimTimerDeadline - now);
+		if (wallClockLimit > 0 && (wait < 0 || wait > wallClockLimit - now))
+			wait = ceil(wallClockLimit - now);
+		int ready = poll(fds, n, wait < 0 ? -1 : (int)(wait > 2147483647 ? 2147483647 : wait));
+		if (ready < 0) {
+			if (errno == EINTR)
+				continue;
+			perror("sim: poll");
+			simRequestExit(SIM_EXIT_ABORT);
+			break;
+		}
+		gDispatching = 1;
+		for (int i = 0; i < n && ready > 0; i++) {
+			if (!fds[i].revents)
+				continue;
+			ready--;
+			SimWatch* watch = owners[i];
+			if (watch->removed)
+				continue;
+			watch->callback(watch->refcon, watch->fd, fds[i].revents);
+			simRunPromiseJobs(the);
+			if (gExitRequested)
+				break;
+		}
+		gDispatching = 0;
+		if (gExitRequested)
+			break;
+	}
+	free(fds);
+	free(owners);
+	return gExitStatus;
+}
+
+static void usage(void)
+{
+	fprintf(stderr,
+		"usage: sim [options] main.js [arguments]\n"
+		"  --modules DIR        resolve bare module specifiers in DIR (repeatable)\n"
+		"  --state DIR          state directory of the emulated device\n"
+		"  --chunk BYTES        initial chunk heap      --chunk-cap BYTES  hard cap on chunk memory\n"
+		"  --slots COUNT        initial slot heap       --slot-cap BYTES   hard cap on slot memory\n"
+		"  --stack COUNT        stack slots             --keys COUNT       initial keys\n"
+		"  --timeout SECONDS    wall-clock limit (exit status 6)\n"
+		"  --memory-report      print memory figures on exit\n");
+}
+
+static long parseNumber(const char* option, const char* value)
+{
+	char* end;
+	if (!value) {
+		fprintf(stderr, "sim: %s needs a value\n", option);
+		exit(SIM_EXIT_USAGE);
+	}
+	long number = strtol(value, &end, 10);
+	if (*end || number < 0) {
+		fprintf(stderr, "sim: %s: bad number \"%s\"\n", option, value);
+		exit(SIM_EXIT_USAGE);
+	}
+	return number;
+}
+
+static void memoryReport(xsMachine* the)
+{
+	fprintf(stderr, "sim: memory: chunks %zu bytes (peak %zu), slots %zu bytes (peak %zu), slot size %zu; in use: chunks peak %ld bytes, slots peak %ld\n",
+		gSimMemory.chunkBytes, gSimMemory.chunkPeak, gSimMemory.slotBytes, gSimMemory.slotPeak, sizeof(txSlot),
+		(long)the->peakChunksSize, (long)the->peakHeapCount);
+}
+
+int main(int argc, char** argv)
+{
+	xsCreation creation = {
+		32 * 1024,	/* initialChunkSize */
+		16 * 1024,	/* incrementalChunkSize */
+		4096,	/* initialHeapCount */
+		1024,	/* incrementalHeapCount */
+		4096,	/* stackCount */
+		2048,	/* initialKeyCount */
+		512,	/* incrementalKeyCount */
+		1993,	/* nameModulo */
+		127,	/* symbolModulo */
+		64 * 1024,	/* parserBufferSize */
+		1993,	/* parserTableModulo */
+		0,	/* staticSize */
+	};
+	double timeout = 0;
+	int report = getenv("SIM_MEMORY_REPORT") != NULL;
+	int i = 1;
+	for (; i < argc && argv[i][0] == '-' && argv[i][1] == '-'; i++) {
+		const char* option = argv[i];
+		const char* value = i + 1 < argc ? argv[i + 1] : NULL;
+		if (!strcmp(option, "--modules")) { if (!value) { usage(); return SIM_EXIT_USAGE; } simAddModuleRoot(value); i++; }
+		else if (!strcmp(option, "--state")) { if (!value) { usage(); return SIM_EXIT_USAGE; } gSimStateDirectory = value; i++; }
+		else if (!strcmp(option, "--chunk")) { creation.initialChunkSize = (xsIntegerValue)parseNumber(option, value); i++; }
+		else if (!strcmp(option, "--chunk-cap")) { gSimMemory.chunkCap = (size_t)parseNumber(option, value); i++; }
+		else if (!strcmp(option, "--slots")) { creation.initialHeapCount = (xsIntegerValue)parseNumber(option, value); i++; }
+		else if (!strcmp(option, "--slot-cap")) { gSimMemory.slotCap = (size_t)parseNumber(option, value); i++; }
+		else if (!strcmp(option, "--stack")) { creation.stackCount = (xsIntegerValue)parseNumber(option, value); i++; }
+		else if (!strcmp(option, "--keys")) { creation.initialKeyCount = (xsIntegerValue)parseNumber(option, value); i++; }
+		else if (!strcmp(option, "--timeout")) { timeout = (double)parseNumber(option, value) * 1000.0; i++; }
+		else if (!strcmp(option, "--memory-report")) report = 1;
+		else if (!strcmp(option, "--help")) { usage(); return SIM_EXIT_OK; }
+		else { fprintf(stderr, "sim: unknown option %s\n", option); usage(); return SIM_EXIT_USAGE; }
+	}
+	if (i >= argc) {
+		usage();
+		return SIM_EXIT_USAGE;
+	}
+	const char* mainPath = argv[i];
+	gSimArgc = argc - i - 1;
+	gSimArgv = argv + i + 1;
+	char mainReal[PATH_MAX];
+	if (!realpath(mainPath, mainReal)) {
+		fprintf(stderr, "sim: cannot open %s: %s\n", mainPath, strerror(errno));
+		return SIM_EXIT_USAGE;
+	}
+	double wallClockLimit = timeout > 0 ? simNow() + timeout : 0;
+
+	xsMachine* the = xsCreateMachine(&creation, "sim", NULL);
+	if (!the) {
+		fprintf(stderr, "sim: cannot create the XS machine (memory cap too small?)\n");
+		return SIM_EXIT_MEMORY;
+	}
+	int status = SIM_EXIT_OK;
+	xsBeginHost(the);
+	{
+		xsVars(3);
+		xsTry {
+			xsVar(0) = xsNewHostFunction(xs_sim_native, 1);
+			xsDefine(xsGlobal, xsID("native"), xsVar(0), xsDontEnum);
+			xsVar(0) = xsNewHostFunction(xs_sim_Native, 1);
+			xsDefine(xsGlobal, xsID("Native"), xsVar(0), xsDontEnum);
+			simRunScriptString(the, gSimPrelude, "sim/prelude.js");
+			xsVar(0) = xsAwaitImport(mainReal, XS_IMPORT_ASYNC);
+			xsVar(1) = xsNewHostFunction(onMainFulfilled, 1);
+			xsVar(2) = xsNewHostFunction(onMainRejected, 1);
+			xsCall2(xsVar(0), xsID("then"), xsVar(1), xsVar(2));
+		}
+		xsCatch {
+			reportException(the, "start-up");
+			status = SIM_EXIT_UNCAUGHT;
+		}
+	}
+	xsEndHost(the);
+	if (status == SIM_EXIT_OK)
+		status = runLoop(the, wallClockLimit);
+	if (report)
+		memoryReport(the);
+	fflush(stdout);
+	fflush(stderr);
+	if (gSimFireTimersInstalled) {
+		xsBeginHost(the);
+		xsForget(gSimFireTimers);
+		xsEndHost(the);
+	}
+	xsDeleteMachine(the);
+	return status;
+}

@@ -1,0 +1,273 @@
+/*
+ * The engine-facing side of the simulator host: allocators with caps and
+ * accounting, module resolution and loading from files (with source maps, so
+ * errors name TypeScript lines), promise job draining, aborts, and running a
+ * script from a string.
+ */
+
+#include "xsAll.h"
+#include "xsScript.h"
+#include "xs.h"
+#include "sim.h"
+
+#include <limits.h>
+#include <sys/stat.h>
+
+SimMemory gSimMemory;
+
+/* Allocation sizes are kept in a header so frees can be accounted. */
+typedef struct {
+	size_t size;
+	size_t pad;
+} SimBlockHeader;
+
+static void* simAllocate(size_t size, size_t* current, size_t* peak, size_t cap)
+{
+	if (cap && (*current + size > cap))
+		return NULL;
+	SimBlockHeader* header = malloc(sizeof(SimBlockHeader) + size);
+	if (!header)
+		return NULL;
+	header->size = size;
+	*current += size;
+	if (*current > *peak)
+		*peak = *current;
+	return header + 1;
+}
+
+static void simRelease(void* block, size_t* current)
+{
+	if (!block)
+		return;
+	SimBlockHeader* header = ((SimBlockHeader*)block) - 1;
+	*current -= header->size;
+	free(header);
+}
+
+void* fxAllocateChunks(txMachine* the, txSize size)
+{
+	return simAllocate((size_t)size, &gSimMemory.chunkBytes, &gSimMemory.chunkPeak, gSimMemory.chunkCap);
+}
+
+void fxFreeChunks(txMachine* the, void* chunks)
+{
+	simRelease(chunks, &gSimMemory.chunkBytes);
+}
+
+txSlot* fxAllocateSlots(txMachine* the, txSize count)
+{
+	return simAllocate((size_t)count * sizeof(txSlot), &gSimMemory.slotBytes, &gSimMemory.slotPeak, gSimMemory.slotCap);
+}
+
+void fxFreeSlots(txMachine* the, void* slots)
+{
+	simRelease(slots, &gSimMemory.slotBytes);
+}
+
+void fxCreateMachinePlatform(txMachine* the)
+{
+	the->host = NULL;
+	the->promiseJobsQueued = 0;
+#ifdef mxDebug
+	the->connection = mxNoSocket;
+#endif
+}
+
+void fxDeleteMachinePlatform(txMachine* the)
+{
+}
+
+void fxQueuePromiseJobs(txMachine* the)
+{
+	the->promiseJobsQueued = 1;
+}
+
+/* Runs promise jobs until none is left; returns 1 if any ran. */
+int simRunPromiseJobs(txMachine* the)
+{
+	int ran = 0;
+	do {
+		while (the->promiseJobsQueued) {
+			the->promiseJobsQueued = 0;
+			fxRunPromiseJobs(the);
+			ran = 1;
+		}
+		fxEndJob(the);
+	} while (the->promiseJobsQueued);
+	/* Like Node: a rejection still unhandled once the job queue is empty is fatal. */
+	fxCheckUnhandledRejections(the, 1);
+	return ran;
+}
+
+void fxAbort(txMachine* the, int status)
+{
+	const char* why;
+	int exitStatus = SIM_EXIT_ABORT;
+	switch (status) {
+	case XS_STACK_OVERFLOW_EXIT: why = "stack overflow"; exitStatus = SIM_EXIT_STACK; break;
+	case XS_NOT_ENOUGH_MEMORY_EXIT: why = "memory full"; exitStatus = SIM_EXIT_MEMORY; break;
+	case XS_NO_MORE_KEYS_EXIT: why = "not enough keys"; exitStatus = SIM_EXIT_MEMORY; break;
+	case XS_DEAD_STRIP_EXIT: why = "dead strip"; break;
+	case XS_DEBUGGER_EXIT: why = "aborted from the debugger"; break;
+	case XS_FATAL_CHECK_EXIT: why = "fatal check"; break;
+	case XS_UNHANDLED_EXCEPTION_EXIT: why = "unhandled exception"; exitStatus = SIM_EXIT_UNCAUGHT; break;
+	case XS_UNHANDLED_REJECTION_EXIT: why = "unhandled rejection"; exitStatus = SIM_EXIT_UNCAUGHT; break;
+	case XS_TOO_MUCH_COMPUTATION_EXIT: why = "too much computation"; break;
+	default: why = "unknown abort"; break;
+	}
+	if ((status == XS_UNHANDLED_EXCEPTION_EXIT || status == XS_UNHANDLED_REJECTION_EXIT) && mxException.kind != XS_UNDEFINED_KIND) {
+		fprintf(stderr, "sim: %s: %s\n", why, fxToString(the, &mxException));
+	}
+	else if (status == XS_NOT_ENOUGH_MEMORY_EXIT) {
+		fprintf(stderr, "sim: memory full: chunks %zu of %zu bytes, slots %zu of %zu bytes\n",
+			gSimMemory.chunkBytes, gSimMemory.chunkCap, gSimMemory.slotBytes, gSimMemory.slotCap);
+	}
+	else
+		fprintf(stderr, "sim: %s\n", why);
+	fflush(stdout);
+	fflush(stderr);
+	_exit(exitStatus);
+}
+
+/* ---- modules ---- */
+
+#define SIM_MAX_ROOTS 8
+static const char* gModuleRoots[SIM_MAX_ROOTS];
+static int gModuleRootCount = 0;
+
+void simAddModuleRoot(const char* directory)
+{
+	if (gModuleRootCount < SIM_MAX_ROOTS)
+		gModuleRoots[gModuleRootCount++] = directory;
+}
+
+static int isFile(const char* path)
+{
+	struct stat info;
+	return (stat(path, &info) == 0) && S_ISREG(info.st_mode);
+}
+
+/* Resolves `path` (maybe without .js) to a real file path in `out`; 1 on success. */
+static int resolveFile(const char* path, char* out)
+{
+	char candidate[PATH_MAX];
+	if (snprintf(candidate, sizeof(candidate), "%s", path) >= (int)sizeof(candidate))
+		return 0;
+	if (!isFile(candidate)) {
+		if (snprintf(candidate, sizeof(candidate), "%s.js", path) >= (int)sizeof(candidate))
+			return 0;
+		if (!isFile(candidate))
+			return 0;
+	}
+	return realpath(candidate, out) != NULL;
+}
+
+txID fxFindModule(txMachine* the, txSlot* realm, txID moduleID, txSlot* slot)
+{
+	char specifier[PATH_MAX];
+	char joined[PATH_MAX * 2];
+	char resolved[PATH_MAX];
+	fxToStringBuffer(the, slot, specifier, sizeof(specifier));
+	if (!strncmp(specifier, "./", 2) || !strncmp(specifier, "../", 3)) {
+		if (moduleID == XS_NO_ID)
+			snprintf(joined, sizeof(joined), "%s", specifier);
+		else {
+			const char* importer = fxGetKeyName(the, moduleID);
+			const char* slash = strrchr(importer, '/');
+			int length = slash ? (int)(slash - importer) : 0;
+			snprintf(joined, sizeof(joined), "%.*s/%s", length, importer, specifier);
+		}
+		if (resolveFile(joined, resolved))
+			return fxNewNameC(the, resolved);
+		return XS_NO_ID;
+	}
+	if (specifier[0] == '/') {
+		if (resolveFile(specifier, resolved))
+			return fxNewNameC(the, resolved);
+		return XS_NO_ID;
+	}
+	for (int i = 0; i < gModuleRootCount; i++) {
+		snprintf(joined, sizeof(joined), "%s/%s", gModuleRoots[i], specifier);
+		if (resolveFile(joined, resolved))
+			return fxNewNameC(the, resolved);
+	}
+	return XS_NO_ID;
+}
+
+static txScript* simParseFile(txMachine* the, const char* path, txUnsigned flags)
+{
+	txParser parserRecord;
+	txParser* parser = &parserRecord;
+	txParserJump jump;
+	FILE* volatile file = NULL;
+	txString name = NULL;
+	char map[PATH_MAX];
+	txScript* volatile script = NULL;
+	fxInitializeParser(parser, the, the->parserBufferSize, the->parserTableModulo);
+	parser->firstJump = &jump;
+	if (c_setjmp(jump.jmp_buf) == 0) {
+		file = fopen(path, "r");
+		mxParserThrowElse(file);
+		parser->path = fxNewParserSymbol(parser, (txString)path);
+		fxParserTree(parser, file, (txGetter)fgetc, flags, &name);
+		fclose(file);
+		file = NULL;
+		if (name) {
+			/* A missing or unreadable source map only costs the TypeScript line numbers. */
+			if (realpath(fxCombinePath(parser, (txString)path, name), map)) {
+				FILE* mapFile = fopen(map, "r");
+				if (mapFile) {
+					parser->path = fxNewParserSymbol(parser, map);
+					file = mapFile;
+					fxParserSourceMap(parser, file, (txGetter)fgetc, flags, &name);
+					fclose(file);
+					file = NULL;
+					if ((parser->errorCount == 0) && name && realpath(fxCombinePath(parser, map, name), map))
+						parser->path = fxNewParserSymbol(parser, map);
+					else
+						parser->path = fxNewParserSymbol(parser, (txString)path);
+				}
+			}
+		}
+		fxParserHoist(parser);
+		fxParserBind(parser);
+		script = fxParserCode(parser);
+	}
+	if (file)
+		fclose(file);
+	fxTerminateParser(parser);
+	return script;
+}
+
+void fxLoadModule(txMachine* the, txSlot* module, txID moduleID)
+{
+	const char* path = fxGetKeyName(the, moduleID);
+	txScript* script = simParseFile(the, path, mxDebugFlag);
+	if (script)
+		fxResolveModule(the, module, moduleID, script, C_NULL, C_NULL);
+}
+
+/* Runs JavaScript source as a sloppy script in the global scope. */
+void simRunScriptString(txMachine* the, const char* source, const char* path)
+{
+	txStringCStream stream;
+	stream.buffer = (txString)source;
+	stream.offset = 0;
+	stream.size = (txSize)strlen(source);
+	txSlot* realm = mxModuleInstanceInternal(mxProgram.value.reference)->value.module.realm;
+	txParser parserRecord;
+	txParser* parser = &parserRecord;
+	txParserJump jump;
+	txScript* volatile script = NULL;
+	fxInitializeParser(parser, the, the->parserBufferSize, the->parserTableModulo);
+	parser->firstJump = &jump;
+	if (c_setjmp(jump.jmp_buf) == 0) {
+		parser->path = fxNewParserSymbol(parser, (txString)path);
+		fxParserTree(parser, &stream, fxStringCGetter, mxProgramFlag | mxDebugFlag, NULL);
+		fxParserHoist(parser);
+		fxParserBind(parser);
+		script = fxParserCode(parser);
+	}
+	fxTerminateParser(parser);
+	fxRunScript(the, script, mxRealmGlobal(realm), C_NULL, mxRealmClosures(realm)->value.reference, C_NULL, mxProgram.value.reference);
+}
