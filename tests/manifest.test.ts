@@ -23,8 +23,9 @@ function listedModules(manifestPath: string, seen = new Set<string>()): Set<stri
 	for (const include of (manifest.include as string[] | undefined) ?? []) {
 		if (!include.startsWith("$(")) listedModules(join(base, include), seen);
 	}
-	for (const path of Object.values((manifest.modules as Record<string, string> | undefined) ?? {}))
-		seen.add(relative(root, join(base, path)));
+	for (const paths of Object.values((manifest.modules as Record<string, string | string[]> | undefined) ?? {})) {
+		for (const path of Array.isArray(paths) ? paths : [paths]) seen.add(relative(root, join(base, path)));
+	}
 	return seen;
 }
 
@@ -36,10 +37,20 @@ function sources(dir: string): string[] {
 	});
 }
 
+function cSources(dir: string): string[] {
+	if (!existsSync(dir)) return [];
+	return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+		const path = join(dir, entry.name);
+		if (entry.isDirectory()) return entry.name === "posix" ? [] : cSources(path);
+		return entry.name.endsWith(".c") ? [relative(root, path).replace(/\.c$/, "")] : [];
+	});
+}
+
 test("the root manifest lists every module source and only existing ones", () => {
 	const listed = listedModules(join(root, "manifest.json"));
 	for (const source of sources(join(root, "modules"))) assert.ok(listed.has(source), `${source} is not in a manifest`);
-	for (const path of listed) assert.ok(existsSync(`${path}.ts`) || existsSync(`${path}.d.ts`), `${path} listed but missing`);
+	for (const path of listed) assert.ok([".ts", ".d.ts", ".c"].some((ext) => existsSync(`${path}${ext}`)), `${path} listed but missing`);
+	for (const source of cSources(join(root, "native"))) assert.ok(listed.has(source), `${source}.c is not in a manifest`);
 	const platforms = readJson(join(root, "manifest.json")).platforms as Record<string, unknown>;
 	for (const name of ["lin", "zephyr/nrf9160dk", "zephyr/thingy91"]) assert.ok(name in platforms, `no ${name} section`);
 });

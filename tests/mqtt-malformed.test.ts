@@ -14,63 +14,11 @@ import { MqttError, MqttErrorCode } from "../modules/mqtt/errors.js";
 import type { Packet } from "../modules/mqtt/packet.js";
 import { anyPacket } from "./support/arbitraries.js";
 import { hex } from "./support/decode.js";
+import { malformedCorpus as corpus } from "./support/malformed-corpus.js";
 
 const RUNS = Number(process.env.PROPERTY_RUNS ?? 4000);
 const encoder = new MqttEncoder();
 
-const corpus: Array<[string, string, string]> = [
-	["type 0", "0000", MqttErrorCode.UNKNOWN_PACKET_TYPE],
-	["type 15", "f000", MqttErrorCode.UNKNOWN_PACKET_TYPE],
-	["five-byte remaining length", "30ffffffff01", MqttErrorCode.MALFORMED_REMAINING_LENGTH],
-	["PUBACK with flags", "41020001", MqttErrorCode.INVALID_FLAGS],
-	["PUBREL without its flag", "60020001", MqttErrorCode.INVALID_FLAGS],
-	["SUBSCRIBE without its flag", "800600010001610", MqttErrorCode.INVALID_FLAGS],
-	["UNSUBSCRIBE with flag 3", "a30500010001610", MqttErrorCode.INVALID_FLAGS],
-	["PINGREQ with flags", "c100", MqttErrorCode.INVALID_FLAGS],
-	["PUBLISH QoS 3", "3605000174aaaa", MqttErrorCode.INVALID_QOS],
-	["PUBLISH QoS 0 with DUP", "3803000174", MqttErrorCode.INVALID_FLAGS],
-	["PUBLISH topic longer than the packet", "3003000574", MqttErrorCode.MALFORMED_PACKET],
-	["PUBLISH without topic length", "300100", MqttErrorCode.MALFORMED_PACKET],
-	["PUBLISH empty topic", "30020000", MqttErrorCode.INVALID_TOPIC],
-	["PUBLISH topic with +", "300500032b2f61", MqttErrorCode.INVALID_TOPIC],
-	["PUBLISH topic with #", "30050003612f23", MqttErrorCode.INVALID_TOPIC],
-	["PUBLISH QoS 1 packet id 0", "320500017400 00".replace(" ", ""), MqttErrorCode.INVALID_PACKET_ID],
-	["PUBLISH QoS 1 without packet id", "3203000174", MqttErrorCode.MALFORMED_PACKET],
-	["PUBLISH topic with U+0000", "30050003610062", MqttErrorCode.INVALID_UTF8],
-	["PUBLISH topic overlong UTF-8", "30040002c0af", MqttErrorCode.INVALID_UTF8],
-	["PUBLISH topic UTF-8 surrogate", "30050003eda080", MqttErrorCode.INVALID_UTF8],
-	["PUBLISH topic bad lead byte", "30030001ff", MqttErrorCode.INVALID_UTF8],
-	["PUBLISH topic cut UTF-8 sequence", "30030001e2", MqttErrorCode.INVALID_UTF8],
-	["PUBACK packet id 0", "40020000", MqttErrorCode.INVALID_PACKET_ID],
-	["PUBACK too long", "4003000100", MqttErrorCode.MALFORMED_PACKET],
-	["PUBACK too short", "400100", MqttErrorCode.MALFORMED_PACKET],
-	["UNSUBACK too long", "b003000100", MqttErrorCode.MALFORMED_PACKET],
-	["PINGRESP with a body", "d00100", MqttErrorCode.MALFORMED_PACKET],
-	["DISCONNECT with a body", "e00100", MqttErrorCode.MALFORMED_PACKET],
-	["CONNACK too short", "200100", MqttErrorCode.MALFORMED_PACKET],
-	["CONNACK reserved flags", "20020200", MqttErrorCode.MALFORMED_PACKET],
-	["CONNACK return code 6", "20020006", MqttErrorCode.MALFORMED_PACKET],
-	["CONNACK refusal with session present", "20020105", MqttErrorCode.MALFORMED_PACKET],
-	["SUBSCRIBE without filters", "82020001", MqttErrorCode.MALFORMED_PACKET],
-	["SUBSCRIBE filter without QoS", "8205000100016", MqttErrorCode.MALFORMED_PACKET],
-	["SUBSCRIBE QoS 3", "820600010001 6103".replace(" ", ""), MqttErrorCode.INVALID_QOS],
-	["SUBSCRIBE reserved option bits", "82060001000161 04".replace(" ", ""), MqttErrorCode.INVALID_QOS],
-	["SUBSCRIBE misplaced #", "820800010003232f6100", MqttErrorCode.INVALID_TOPIC],
-	["SUBSCRIBE packet id 0", "8206000000016100", MqttErrorCode.INVALID_PACKET_ID],
-	["SUBACK without codes", "90020001", MqttErrorCode.MALFORMED_PACKET],
-	["SUBACK code 3", "9003000103", MqttErrorCode.MALFORMED_PACKET],
-	["UNSUBSCRIBE without filters", "a2020001", MqttErrorCode.MALFORMED_PACKET],
-	["UNSUBSCRIBE truncated filter", "a20500010005 61".replace(" ", ""), MqttErrorCode.MALFORMED_PACKET],
-	["CONNECT unknown protocol", "100c00044d5154580402003c0000", MqttErrorCode.UNSUPPORTED_PROTOCOL],
-	["CONNECT MQTT 5", "100c00044d5154540502003c0000", MqttErrorCode.UNSUPPORTED_PROTOCOL],
-	["CONNECT reserved flag", "100c00044d5154540403003c0000", MqttErrorCode.MALFORMED_PACKET],
-	["CONNECT will QoS without will", "100c00044d5154540408003c0000", MqttErrorCode.MALFORMED_PACKET],
-	["CONNECT will QoS 3", "101200044d515454041e003c0000000174000161".slice(0, 40), MqttErrorCode.INVALID_QOS],
-	["CONNECT password without user", "100f00044d5154540442003c000000017a", MqttErrorCode.MALFORMED_PACKET],
-	["CONNECT truncated client id", "100c00044d5154540402003c0005", MqttErrorCode.MALFORMED_PACKET],
-	["CONNECT trailing bytes", "100d00044d5154540402003c000000", MqttErrorCode.MALFORMED_PACKET],
-	["CONNECT wildcard will topic", "101200044d5154540406003c00000001230001ff", MqttErrorCode.INVALID_TOPIC],
-];
 
 type Outcome = { packets: Packet[]; error?: unknown; buffered: number };
 

@@ -267,7 +267,7 @@ int main(int argc, char** argv)
 		0,	/* staticSize */
 	};
 	double timeout = 0;
-	int report = getenv("SIM_MEMORY_REPORT") != NULL;
+	volatile int report = getenv("SIM_MEMORY_REPORT") != NULL;
 	int i = 1;
 	for (; i < argc && argv[i][0] == '-' && argv[i][1] == '-'; i++) {
 		const char* option = argv[i];

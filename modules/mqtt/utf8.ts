@@ -3,6 +3,10 @@
  * lengths. MQTT 3.1.1 section 1.5.3 forbids U+0000 and surrogate code points, so
  * both directions reject them. Written by hand because TextEncoder is not part of
  * the ECMAScript core that XS provides.
+ *
+ * XS stores strings as UTF-8 and its charCodeAt() returns whole code points, so
+ * a character above U+FFFF arrives either as one value (XS) or as a surrogate
+ * pair (engines with UTF-16 strings); both are handled.
  */
 
 import { MqttError, MqttErrorCode } from "./errors.js";
@@ -22,6 +26,7 @@ export function utf8Length(text: string): number {
 			continue;
 		}
 		if (c < 0x800) bytes += 1;
+		else if (c > 0xFFFF) bytes += 3;
 		else if (c >= 0xD800 && c <= 0xDBFF) {
 			const next = text.charCodeAt(i + 1);
 			if (!(next >= 0xDC00 && next <= 0xDFFF)) throw invalid("lone surrogate in string");
@@ -46,8 +51,8 @@ export function writeUtf8(text: string, out: Uint8Array, offset: number): number
 			out[offset++] = 0xC0 | (c >> 6);
 			out[offset++] = 0x80 | (c & 0x3F);
 		}
-		else if (c >= 0xD800 && c <= 0xDBFF) {
-			c = 0x10000 + ((c - 0xD800) << 10) + (text.charCodeAt(++i) - 0xDC00);
+		else if (c > 0xFFFF || (c >= 0xD800 && c <= 0xDBFF)) {
+			if (c <= 0xFFFF) c = 0x10000 + ((c - 0xD800) << 10) + (text.charCodeAt(++i) - 0xDC00);
 			out[offset++] = 0xF0 | (c >> 18);
 			out[offset++] = 0x80 | ((c >> 12) & 0x3F);
 			out[offset++] = 0x80 | ((c >> 6) & 0x3F);
@@ -100,7 +105,7 @@ function continuation(bytes: Uint8Array, index: number, end: number): number {
 }
 
 function readUtf8Slow(bytes: Uint8Array, start: number, end: number): string {
-	const units: number[] = [];
+	const codePoints: number[] = [];
 	let text = "";
 	let i = start;
 	while (i < end) {
@@ -123,16 +128,13 @@ function readUtf8Slow(bytes: Uint8Array, start: number, end: number): string {
 			c = ((b & 0x07) << 18) | (continuation(bytes, i, end) << 12) | (continuation(bytes, i + 1, end) << 6) | continuation(bytes, i + 2, end);
 			i += 3;
 			if (c < 0x10000 || c > 0x10FFFF) throw invalid("UTF-8 sequence out of range");
-			c -= 0x10000;
-			units.push(0xD800 + (c >> 10));
-			c = 0xDC00 + (c & 0x3FF);
 		}
 		else throw invalid("bad UTF-8 lead byte");
-		units.push(c);
-		if (units.length >= APPLY_LIMIT) {
-			text += String.fromCharCode.apply(null, units);
-			units.length = 0;
+		codePoints.push(c);
+		if (codePoints.length >= APPLY_LIMIT) {
+			text += String.fromCodePoint.apply(null, codePoints);
+			codePoints.length = 0;
 		}
 	}
-	return text + String.fromCharCode.apply(null, units);
+	return text + String.fromCodePoint.apply(null, codePoints);
 }

@@ -1,0 +1,103 @@
+/*
+ * The simulator host: the XS suites (tests/xs/*.suite.ts) run inside it, and its
+ * exit statuses, memory cap and error reports are checked from outside.
+ */
+
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { root, runSim } from "./support/sim.js";
+import { writeMqttPacketVectors } from "./support/xs-vectors.js";
+
+let scratch: string;
+
+before(() => {
+	writeMqttPacketVectors(join(root, "build", "tests", "xs", "generated"));
+	scratch = mkdtempSync(join(tmpdir(), "sim-host-"));
+});
+
+after(() => rmSync(scratch, { recursive: true, force: true }));
+
+function script(name: string, source: string): string {
+	const path = join(scratch, name);
+	writeFileSync(path, source);
+	return path;
+}
+
+async function suite(name: string, variant = "release") {
+	const result = await runSim(["--timeout", "300", join(root, "build", "tests", "xs", `${name}.suite.js`)], { variant });
+	const failures = result.stdout.split("\n").filter((line) => line.startsWith("not ok"));
+	assert.deepEqual(failures, [], result.stderr);
+	assert.match(result.stdout, /\n(\d+) passed, 0 failed\n$/);
+	assert.equal(result.status, 0, result.stderr);
+	return result;
+}
+
+test("XS suite: host services (modules, timers, promise jobs, native())", async () => {
+	await suite("host");
+});
+
+test("XS suite: the C codec against the TypeScript codec and mqtt-packet's frames", async () => {
+	await suite("codec");
+});
+
+test("the debug build runs the same suites", async () => {
+	await suite("host", "debug");
+});
+
+test("exit statuses: uncaught errors, rejections, syntax errors and missing modules are 1", async () => {
+	const cases: Array<[string, string, RegExp]> = [
+		["throw.js", 'throw new Error("boom at top");', /uncaught exception in main module: Error: boom at top/],
+		["timer.js", "setTimeout(() => { null.x; }, 1);", /uncaught exception in timer callback: TypeError/],
+		["reject.js", 'Promise.reject(new Error("nobody catches"));', /unhandled rejection: Error: nobody catches/],
+		["syntax.js", "let x = ;", /SyntaxError/],
+		["missing.js", 'import "./not-there.js";', /not found/],
+	];
+	for (const [name, source, message] of cases) {
+		const result = await runSim([script(name, source)]);
+		assert.equal(result.status, 1, `${name}: ${result.stderr}`);
+		assert.match(result.stderr, message, name);
+	}
+	const handled = await runSim([script("handled.js", 'Promise.reject(new Error("x")).catch(() => console.log("handled"));')]);
+	assert.equal(handled.status, 0, handled.stderr);
+	assert.equal(handled.stdout, "handled\n");
+});
+
+test("the debug build reports file and line of an uncaught error", async () => {
+	const result = await runSim([script("where.js", '\n\nthrow new Error("here");\n')], { variant: "debug", env: { XSBUG_HOST: "127.0.0.1:1" } });
+	assert.equal(result.status, 1);
+	assert.match(result.stderr, /where\.js:3/);
+});
+
+test("an app that exceeds the memory cap aborts with a clear message and status 4", async () => {
+	const path = script("hog.js", 'const keep = []; for (;;) keep.push({ n: keep.length, s: "item " + keep.length });');
+	const result = await runSim(["--chunk-cap", "2000000", "--slot-cap", "4000000", path]);
+	assert.equal(result.status, 4, result.stderr);
+	assert.match(result.stderr, /memory full: chunks \d+ of 2000000 bytes, slots \d+ of 4000000 bytes/);
+	const small = await runSim(["--chunk-cap", "2000000", "--slot-cap", "4000000", "--memory-report", script("small.js", "const a = [1, 2, 3];")]);
+	assert.equal(small.status, 0, small.stderr);
+	assert.match(small.stderr, /sim: memory: chunks \d+ bytes \(peak \d+\), slots \d+ bytes \(peak \d+\), slot size (16|32)/);
+});
+
+test("the wall-clock limit ends a run that never finishes (status 6); bad options are status 2", async () => {
+	const forever = await runSim(["--timeout", "1", script("forever.js", "setInterval(() => {}, 10);")]);
+	assert.equal(forever.status, 6, forever.stderr);
+	assert.match(forever.stderr, /wall-clock limit/);
+	const usage = await runSim(["--chunk", "lots", "x.js"]);
+	assert.equal(usage.status, 2);
+	assert.match(usage.stderr, /bad number/);
+	const noFile = await runSim([join(scratch, "nothing-here.js")]);
+	assert.equal(noFile.status, 2);
+});
+
+test("the app's arguments and bare specifiers through --modules", async () => {
+	const dir = join(scratch, "lib");
+	script("lib-main.js", 'import { value } from "pkg/thing"; console.log(value, native("xs_sim_args")().join(","));');
+	rmSync(dir, { recursive: true, force: true });
+	await import("node:fs").then((fs) => { fs.mkdirSync(join(dir, "pkg"), { recursive: true }); fs.writeFileSync(join(dir, "pkg", "thing.js"), "export const value = 7;"); });
+	const result = await runSim(["--modules", dir, join(scratch, "lib-main.js"), "a", "b"]);
+	assert.equal(result.status, 0, result.stderr);
+	assert.equal(result.stdout, "7 a,b\n");
+});

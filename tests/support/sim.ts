@@ -1,0 +1,47 @@
+/* Runs the simulator host from Node tests. */
+
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+
+export const root = process.cwd();
+
+export function simPath(variant = "release"): string {
+	return join(root, "build", "sim", variant, "sim");
+}
+
+/** Builds the host variant if it is missing (npm run build normally has). */
+export function ensureSim(variant = "release"): string {
+	const path = simPath(variant);
+	if (!existsSync(path)) {
+		const result = spawnSync("node", [join(root, "tools", "build-sim.mjs"), variant], { stdio: "inherit" });
+		if (result.status !== 0) throw new Error(`could not build the ${variant} simulator host`);
+	}
+	return path;
+}
+
+export interface SimRun {
+	status: number | null;
+	signal: NodeJS.Signals | null;
+	stdout: string;
+	stderr: string;
+}
+
+export function runSim(args: string[], options: { variant?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; wrapper?: string[] } = {}): Promise<SimRun> {
+	const path = ensureSim(options.variant);
+	const command = options.wrapper ? options.wrapper[0]! : path;
+	const commandArgs = options.wrapper ? [...options.wrapper.slice(1), path, ...args] : args;
+	return new Promise((resolve, reject) => {
+		const child = spawn(command, commandArgs, { env: { ...process.env, ...options.env }, stdio: ["ignore", "pipe", "pipe"] });
+		let stdout = "";
+		let stderr = "";
+		child.stdout.on("data", (d: Buffer) => { stdout += d.toString(); });
+		child.stderr.on("data", (d: Buffer) => { stderr += d.toString(); });
+		const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 120000);
+		child.on("error", reject);
+		child.on("close", (status, signal) => {
+			clearTimeout(timer);
+			resolve({ status, signal, stdout, stderr });
+		});
+	});
+}

@@ -1,0 +1,1 @@
+declare function trace(...values: unknown[]): void;
