@@ -1,0 +1,111 @@
+/*
+ * AT commands to the nRF9160 modem: one function that sends a command and
+ * returns the information lines, throwing AtError on ERROR or +CME ERROR, plus
+ * typed helpers for what the library needs (IMEI, modem UUID, firmware version,
+ * credentials in security tags). On the device the binding is the modem
+ * library's AT interface; in the simulator host it is the emulated modem.
+ */
+
+export class AtError extends Error {
+	/** The +CME ERROR code, or undefined for a plain ERROR. */
+	readonly cme: number | undefined;
+	readonly command: string;
+
+	constructor(command: string, cme: number | undefined) {
+		super(cme === undefined ? `${command}: ERROR` : `${command}: +CME ERROR: ${cme}`);
+		this.name = "AtError";
+		this.command = command;
+		this.cme = cme;
+	}
+}
+
+/** Credential types of AT%CMNG. */
+export const CredentialType = Object.freeze({
+	CA_CERTIFICATE: 0,
+	CLIENT_CERTIFICATE: 1,
+	PRIVATE_KEY: 2,
+	PSK: 3,
+	PSK_IDENTITY: 4,
+} as const);
+
+function send(command: string): string {
+	return native("xs_modem_at")(command) as string;
+}
+
+/** Sends `command` ("AT..."); returns the lines before OK. */
+export function at(command: string): string[] {
+	if (typeof command !== "string" || !/^AT/i.test(command)) throw new TypeError('an AT command must be a string starting with "AT"');
+	if (/[\r\n]/.test(command) && !/^AT%CMNG=0,/i.test(command)) throw new TypeError("an AT command is a single line");
+	const lines = send(command).split("\r\n");
+	if (lines[lines.length - 1] === "") lines.pop();
+	const status = lines.pop();
+	if (status === "OK") return lines;
+	const cme = status !== undefined && status.startsWith("+CME ERROR: ") ? Number(status.slice(12)) : undefined;
+	throw new AtError(command, cme);
+}
+
+/** The IMEI: the first 15 characters of the AT+CGSN answer. */
+export function imei(): string {
+	const [line] = at("AT+CGSN");
+	if (line === undefined || !/^\d{15}/.test(line)) throw new Error(`unexpected AT+CGSN answer: ${String(line)}`);
+	return line.slice(0, 15);
+}
+
+/** Modem firmware name, e.g. "mfw_nrf9160_1.3.0". */
+export function firmwareVersion(): string {
+	const [line] = at("AT+CGMR");
+	if (line === undefined || line.length === 0) throw new Error("empty AT+CGMR answer");
+	return line;
+}
+
+/** The modem's internal UUID (%XMODEMUUID, modem firmware 1.3.0 and later). */
+export function modemUuid(): string {
+	let lines: string[];
+	try {
+		lines = at("AT%XMODEMUUID");
+	}
+	catch (error) {
+		if (error instanceof AtError) throw new Error(`AT%XMODEMUUID failed: the modem UUID needs modem firmware 1.3.0 or later (${firmwareVersion()})`, { cause: error });
+		throw error;
+	}
+	const match = /^%XMODEMUUID: ([0-9a-fA-F-]{32,36})$/.exec(lines[0] ?? "");
+	if (!match) throw new Error(`unexpected AT%XMODEMUUID answer: ${String(lines[0])}`);
+	return match[1]!;
+}
+
+function checkTag(tag: number): void {
+	if (!Number.isInteger(tag) || tag < 0 || tag > 2147483647) throw new RangeError("security tag must be an integer from 0 to 2147483647");
+}
+
+function checkType(type: number): void {
+	if (!Number.isInteger(type) || type < 0 || type > 6) throw new RangeError("credential type must be 0 to 6");
+}
+
+/** Stores a PEM credential in a security tag (the modem must be offline: AT+CFUN=4 or 0). */
+export function writeCredential(tag: number, type: number, pem: string): void {
+	checkTag(tag);
+	checkType(type);
+	if (typeof pem !== "string" || pem.length === 0 || pem.includes('"')) throw new TypeError("credential must be non-empty PEM text without quotes");
+	at(`AT%CMNG=0,${tag},${type},"${pem}"`);
+}
+
+export interface CredentialEntry {
+	tag: number;
+	type: number;
+	sha256: string;
+}
+
+export function listCredentials(tag?: number): CredentialEntry[] {
+	if (tag !== undefined) checkTag(tag);
+	return at(tag === undefined ? "AT%CMNG=1" : `AT%CMNG=1,${tag}`).map((line) => {
+		const match = /^%CMNG: (\d+),(\d+),"([0-9A-F]*)"$/.exec(line);
+		if (!match) throw new Error(`unexpected AT%CMNG answer: ${line}`);
+		return { tag: Number(match[1]), type: Number(match[2]), sha256: match[3]! };
+	});
+}
+
+export function deleteCredential(tag: number, type: number): void {
+	checkTag(tag);
+	checkType(type);
+	at(`AT%CMNG=3,${tag},${type}`);
+}

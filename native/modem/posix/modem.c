@@ -1,0 +1,487 @@
+/*
+ * Emulated nRF9160 modem for the simulator host: an AT command interface whose
+ * answers follow the nRF9160's formats, backed by the device's state directory
+ * (--state). Credentials written with AT%CMNG are the only ones the TLS socket
+ * can use, as on the device.
+ *
+ * State directory: imei, uuid, firmware (e.g. "mfw_nrf9160_1.3.0"), cfun, cmee,
+ * sectag/<tag>/<type>.pem. Missing identity files are created on first use.
+ */
+
+#include "xsmc.h"
+#include "modem.h"
+
+#include <mbedtls/sha256.h>
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+extern const char* gSimStateDirectory;
+
+#define CME_NOT_FOUND 513
+#define CME_NO_ACCESS 514
+#define CME_MEMORY_FULL 515
+#define CME_ACTIVE_STATE 518
+#define MAX_CREDENTIAL 16384
+
+typedef struct {
+	char* text;
+	size_t length;
+	size_t capacity;
+} Response;
+
+static void append(Response* response, const char* format, ...) __attribute__((format(printf, 2, 3)));
+static void append(Response* response, const char* format, ...)
+{
+	va_list arguments;
+	for (;;) {
+		size_t room = response->capacity - response->length;
+		va_start(arguments, format);
+		int needed = vsnprintf(response->text + response->length, room, format, arguments);
+		va_end(arguments);
+		if (needed < 0)
+			return;
+		if ((size_t)needed < room) {
+			response->length += (size_t)needed;
+			return;
+		}
+		size_t capacity = response->capacity * 2 + (size_t)needed;
+		char* text = realloc(response->text, capacity);
+		if (!text)
+			return;
+		response->text = text;
+		response->capacity = capacity;
+	}
+}
+
+int modemStatePath(char* out, size_t size, const char* relative)
+{
+	const char* root = gSimStateDirectory ? gSimStateDirectory : ".";
+	return snprintf(out, size, "%s/%s", root, relative) < (int)size;
+}
+
+static int readSmallFile(const char* relative, char* out, size_t size)
+{
+	char path[1024];
+	if (!modemStatePath(path, sizeof(path), relative))
+		return 0;
+	FILE* file = fopen(path, "r");
+	if (!file)
+		return 0;
+	size_t count = fread(out, 1, size - 1, file);
+	fclose(file);
+	while (count > 0 && (out[count - 1] == '\n' || out[count - 1] == '\r' || out[count - 1] == ' '))
+		count--;
+	out[count] = 0;
+	return 1;
+}
+
+static int writeFileAtomically(const char* path, const char* data, size_t length)
+{
+	char temporary[1200];
+	snprintf(temporary, sizeof(temporary), "%s.tmp", path);
+	FILE* file = fopen(temporary, "w");
+	if (!file)
+		return 0;
+	int ok = fwrite(data, 1, length, file) == length;
+	ok = (fclose(file) == 0) && ok;
+	return ok && rename(temporary, path) == 0;
+}
+
+static int writeSmallFile(const char* relative, const char* text)
+{
+	char path[1024];
+	if (!modemStatePath(path, sizeof(path), relative))
+		return 0;
+	mkdir(gSimStateDirectory ? gSimStateDirectory : ".", 0700);
+	return writeFileAtomically(path, text, strlen(text));
+}
+
+static unsigned long long randomBits(void)
+{
+	unsigned long long value = 0;
+	int fd = open("/dev/urandom", O_RDONLY);
+	if (fd >= 0) {
+		if (read(fd, &value, sizeof(value)) != (ssize_t)sizeof(value))
+			value = 0;
+		close(fd);
+	}
+	if (!value)
+		value = ((unsigned long long)time(NULL) << 20) ^ (unsigned long long)getpid();
+	return value;
+}
+
+/* An IMEI whose 15th digit is the Luhn check digit of the first 14. */
+static void newImei(char* out)
+{
+	unsigned long long bits = randomBits();
+	snprintf(out, 16, "3526561%07llu", bits % 10000000ULL);
+	int sum = 0;
+	for (int i = 0; i < 14; i++) {
+		int digit = out[i] - '0';
+		if (i & 1) {
+			digit *= 2;
+			if (digit > 9)
+				digit -= 9;
+		}
+		sum += digit;
+	}
+	out[14] = (char)('0' + (10 - sum % 10) % 10);
+	out[15] = 0;
+}
+
+void modemImei(char* out, size_t size)
+{
+	char imei[64];
+	if (!readSmallFile("imei", imei, sizeof(imei)) || strlen(imei) != 15) {
+		newImei(imei);
+		writeSmallFile("imei", imei);
+	}
+	snprintf(out, size, "%s", imei);
+}
+
+static void modemUuid(char* out, size_t size)
+{
+	char uuid[64];
+	if (!readSmallFile("uuid", uuid, sizeof(uuid)) || strlen(uuid) != 36) {
+		unsigned long long a = randomBits(), b = randomBits();
+		snprintf(uuid, sizeof(uuid), "%08llx-%04llx-4%03llx-%04llx-%012llx",
+			a & 0xFFFFFFFFULL, (a >> 32) & 0xFFFF, (a >> 48) & 0xFFF, 0x8000 | (b & 0x3FFF), (b >> 16) & 0xFFFFFFFFFFFFULL);
+		writeSmallFile("uuid", uuid);
+	}
+	snprintf(out, size, "%s", uuid);
+}
+
+static void modemFirmware(char* out, size_t size)
+{
+	if (!readSmallFile("firmware", out, size))
+		snprintf(out, size, "mfw_nrf9160_1.3.0");
+}
+
+/* Version triple of the modem firmware name, e.g. 1.3.0 from "mfw_nrf9160_1.3.0". */
+static int firmwareAtLeast(int major, int minor)
+{
+	char firmware[128];
+	modemFirmware(firmware, sizeof(firmware));
+	const char* version = strrchr(firmware, '_');
+	int a = 0, b = 0;
+	if (!version || sscanf(version + 1, "%d.%d", &a, &b) != 2)
+		return 0;
+	return a > major || (a == major && b >= minor);
+}
+
+static int modemCfun(void)
+{
+	char text[16];
+	return readSmallFile("cfun", text, sizeof(text)) ? atoi(text) : 1;
+}
+
+static int modemCmee(void)
+{
+	char text[16];
+	return readSmallFile("cmee", text, sizeof(text)) ? atoi(text) : 0;
+}
+
+static void error(Response* response, int cme)
+{
+	if (cme && modemCmee())
+		append(response, "+CME ERROR: %d\r\n", cme);
+	else
+		append(response, "ERROR\r\n");
+}
+
+int modemCredentialPath(char* out, size_t size, long tag, int type)
+{
+	char relative[96];
+	snprintf(relative, sizeof(relative), "sectag/%ld/%d.pem", tag, type);
+	return modemStatePath(out, size, relative);
+}
+
+char* modemReadCredential(long tag, int type, size_t* length)
+{
+	char path[1024];
+	if (!modemCredentialPath(path, sizeof(path), tag, type))
+		return NULL;
+	FILE* file = fopen(path, "rb");
+	if (!file)
+		return NULL;
+	char* data = malloc(MAX_CREDENTIAL + 1);
+	size_t count = data ? fread(data, 1, MAX_CREDENTIAL, file) : 0;
+	fclose(file);
+	if (!data)
+		return NULL;
+	data[count] = 0;
+	*length = count;
+	return data;
+}
+
+/* The list and read commands report the SHA-256 of the content in upper-case hex, as the modem does. */
+static void fingerprint(const char* data, size_t length, char* out)
+{
+	unsigned char digest[32];
+	mbedtls_sha256_ret((const unsigned char*)data, length, digest, 0);
+	for (int i = 0; i < 32; i++)
+		snprintf(out + i * 2, 3, "%02X", digest[i]);
+}
+
+/* Parses a non-negative integer at *p, advancing past it. */
+static int parseNumber(const char** p, long* value)
+{
+	const char* s = *p;
+	if (!isdigit((unsigned char)*s))
+		return 0;
+	long v = 0;
+	while (isdigit((unsigned char)*s)) {
+		v = v * 10 + (*s - '0');
+		if (v > 2147483647L)
+			return 0;
+		s++;
+	}
+	*value = v;
+	*p = s;
+	return 1;
+}
+
+/* Parses a double-quoted string (no escapes, as the modem takes PEM text) into a new buffer. */
+static char* parseQuoted(const char** p, size_t* length)
+{
+	const char* s = *p;
+	if (*s != '"')
+		return NULL;
+	const char* end = strchr(s + 1, '"');
+	if (!end)
+		return NULL;
+	*length = (size_t)(end - s - 1);
+	char* text = malloc(*length + 1);
+	if (!text)
+		return NULL;
+	memcpy(text, s + 1, *length);
+	text[*length] = 0;
+	*p = end + 1;
+	return text;
+}
+
+static void listCredentials(Response* response, long onlyTag, int onlyType)
+{
+	char root[1024];
+	modemStatePath(root, sizeof(root), "sectag");
+	DIR* tags = opendir(root);
+	if (!tags)
+		return;
+	struct dirent* entry;
+	long found[256];
+	int count = 0;
+	while ((entry = readdir(tags)) && count < 256) {
+		char* end;
+		long tag = strtol(entry->d_name, &end, 10);
+		if (*end || entry->d_name[0] == 0 || entry->d_name[0] == '.')
+			continue;
+		if (onlyTag >= 0 && tag != onlyTag)
+			continue;
+		found[count++] = tag;
+	}
+	closedir(tags);
+	for (int i = 1; i < count; i++)
+		for (int j = i; j > 0 && found[j - 1] > found[j]; j--) {
+			long t = found[j];
+			found[j] = found[j - 1];
+			found[j - 1] = t;
+		}
+	for (int i = 0; i < count; i++) {
+		for (int type = 0; type <= 6; type++) {
+			if (onlyType >= 0 && type != onlyType)
+				continue;
+			size_t length;
+			char* data = modemReadCredential(found[i], type, &length);
+			if (!data)
+				continue;
+			char sum[65];
+			fingerprint(data, length, sum);
+			append(response, "%%CMNG: %ld,%d,\"%s\"\r\n", found[i], type, sum);
+			free(data);
+		}
+	}
+}
+
+static void cmng(Response* response, const char* p)
+{
+	long op, tag = -1, type = -1;
+	if (!parseNumber(&p, &op)) {
+		error(response, 0);
+		return;
+	}
+	if (*p == ',') {
+		p++;
+		if (!parseNumber(&p, &tag)) { error(response, 0); return; }
+		if (*p == ',') {
+			p++;
+			if (!parseNumber(&p, &type) || type > 6) { error(response, 0); return; }
+		}
+	}
+	switch (op) {
+	case 0: {	/* write */
+		if (tag < 0 || type < 0 || *p != ',') { error(response, 0); return; }
+		if (modemCfun() == 1) { error(response, CME_ACTIVE_STATE); return; }
+		p++;
+		size_t length;
+		char* content = parseQuoted(&p, &length);
+		if (!content || length == 0) { free(content); error(response, 0); return; }
+		if (*p == ',') {	/* optional passphrase, accepted and ignored */
+			p++;
+			size_t ignored;
+			char* passphrase = parseQuoted(&p, &ignored);
+			free(passphrase);
+		}
+		if (*p) { free(content); error(response, 0); return; }
+		if (length > MAX_CREDENTIAL) { free(content); error(response, CME_MEMORY_FULL); return; }
+		char path[1024], directory[1024];
+		snprintf(directory, sizeof(directory), "sectag/%ld", tag);
+		modemStatePath(path, sizeof(path), "sectag");
+		mkdir(gSimStateDirectory ? gSimStateDirectory : ".", 0700);
+		mkdir(path, 0700);
+		modemStatePath(path, sizeof(path), directory);
+		mkdir(path, 0700);
+		modemCredentialPath(path, sizeof(path), tag, (int)type);
+		int ok = writeFileAtomically(path, content, length);
+		free(content);
+		if (ok) append(response, "OK\r\n");
+		else error(response, CME_MEMORY_FULL);
+		return;
+	}
+	case 1:	/* list */
+		if (*p) { error(response, 0); return; }
+		listCredentials(response, tag, (int)type);
+		append(response, "OK\r\n");
+		return;
+	case 2: {	/* read: certificates only, never a private key */
+		if (tag < 0 || type < 0 || *p) { error(response, 0); return; }
+		if (type == 2 || type == 3) { error(response, CME_NO_ACCESS); return; }
+		size_t length;
+		char* data = modemReadCredential(tag, (int)type, &length);
+		if (!data) { error(response, CME_NOT_FOUND); return; }
+		char sum[65];
+		fingerprint(data, length, sum);
+		append(response, "%%CMNG: %ld,%ld,\"%s\",\"%s\"\r\nOK\r\n", tag, type, sum, data);
+		free(data);
+		return;
+	}
+	case 3: {	/* delete */
+		if (tag < 0 || type < 0 || *p) { error(response, 0); return; }
+		if (modemCfun() == 1) { error(response, CME_ACTIVE_STATE); return; }
+		char path[1024];
+		modemCredentialPath(path, sizeof(path), tag, (int)type);
+		if (unlink(path) != 0) { error(response, CME_NOT_FOUND); return; }
+		append(response, "OK\r\n");
+		return;
+	}
+	default:
+		error(response, 0);
+	}
+}
+
+/* Runs one AT command line; returns the response text (malloc'd), lines ending in \r\n. */
+char* modemAt(const char* command)
+{
+	Response response = { malloc(256), 0, 256 };
+	if (!response.text)
+		return NULL;
+	response.text[0] = 0;
+	char line[MAX_CREDENTIAL + 256];
+	size_t length = strlen(command);
+	while (length > 0 && (command[length - 1] == '\r' || command[length - 1] == '\n'))
+		length--;
+	if (length >= sizeof(line)) {
+		error(&response, 0);
+		return response.text;
+	}
+	memcpy(line, command, length);
+	line[length] = 0;
+	if (strncasecmp(line, "AT", 2) != 0) {
+		error(&response, 0);
+		return response.text;
+	}
+	const char* p = line + 2;
+	char value[128];
+	if (!*p)
+		append(&response, "OK\r\n");
+	else if (!strcasecmp(p, "+CGSN")) {
+		modemImei(value, sizeof(value));
+		append(&response, "%s\r\nOK\r\n", value);
+	}
+	else if (!strcasecmp(p, "+CGSN=1")) {
+		modemImei(value, sizeof(value));
+		append(&response, "+CGSN: \"%s\"\r\nOK\r\n", value);
+	}
+	else if (!strcasecmp(p, "+CGMR")) {
+		modemFirmware(value, sizeof(value));
+		append(&response, "%s\r\nOK\r\n", value);
+	}
+	else if (!strcasecmp(p, "+CGMI"))
+		append(&response, "Nordic Semiconductor ASA\r\nOK\r\n");
+	else if (!strcasecmp(p, "+CGMM"))
+		append(&response, "nRF9160-SICA\r\nOK\r\n");
+	else if (!strcasecmp(p, "%XMODEMUUID")) {
+		if (!firmwareAtLeast(1, 3))
+			error(&response, 0);
+		else {
+			modemUuid(value, sizeof(value));
+			append(&response, "%%XMODEMUUID: %s\r\nOK\r\n", value);
+		}
+	}
+	else if (!strcasecmp(p, "+CFUN?"))
+		append(&response, "+CFUN: %d\r\nOK\r\n", modemCfun());
+	else if (!strncasecmp(p, "+CFUN=", 6)) {
+		const char* q = p + 6;
+		long mode;
+		if (!parseNumber(&q, &mode) || *q || !(mode == 0 || mode == 1 || mode == 4 || mode == 20 || mode == 21 || mode == 30 || mode == 31 || mode == 40 || mode == 41)) {
+			error(&response, 0);
+		}
+		else {
+			snprintf(value, sizeof(value), "%ld", mode == 0 || mode == 4 || mode == 1 ? mode : 4);
+			writeSmallFile("cfun", value);
+			append(&response, "OK\r\n");
+		}
+	}
+	else if (!strcasecmp(p, "+CMEE?"))
+		append(&response, "+CMEE: %d\r\nOK\r\n", modemCmee());
+	else if (!strncasecmp(p, "+CMEE=", 6)) {
+		const char* q = p + 6;
+		long mode;
+		if (!parseNumber(&q, &mode) || *q || mode > 1)
+			error(&response, 0);
+		else {
+			snprintf(value, sizeof(value), "%ld", mode);
+			writeSmallFile("cmee", value);
+			append(&response, "OK\r\n");
+		}
+	}
+	else if (!strncasecmp(p, "%CMNG=", 6))
+		cmng(&response, p + 6);
+	else
+		error(&response, 0);
+	return response.text;
+}
+
+/* at(command): the modem's response text */
+void xs_modem_at(xsMachine* the)
+{
+	if (xsmcArgc < 1 || xsmcTypeOf(xsArg(0)) != xsStringType)
+		xsTypeError("AT command must be a string");
+	char* command = strdup(xsmcToString(xsArg(0)));
+	if (!command)
+		xsUnknownError("out of memory");
+	char* response = modemAt(command);
+	free(command);
+	if (!response)
+		xsUnknownError("out of memory");
+	xsmcSetString(xsResult, response);
+	free(response);
+}

@@ -1,0 +1,84 @@
+/* The emulated modem's AT interface, through modules/modem/at.ts, inside XS. Run with --state DIR. */
+
+import { AtError, CredentialType, at, deleteCredential, firmwareVersion, imei, listCredentials, modemUuid, writeCredential } from "../../modules/modem/at.js";
+import { assert, run, test } from "./harness.js";
+
+const TAG = 16842753;
+/** The Node test runs this suite a second time on a state directory whose modem has firmware 1.2.3. */
+const oldFirmware = (native("xs_sim_args")() as string[]).includes("old-firmware");
+const PEM = "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUQ\n-----END CERTIFICATE-----\n";
+
+function cme(code: number | undefined) {
+	return (e: unknown) => e instanceof AtError && e.cme === code;
+}
+
+test("AT+CGSN gives a 15-digit IMEI with a valid Luhn digit, stable across calls", () => {
+	const value = imei();
+	assert.ok(/^\d{15}$/.test(value), value);
+	let sum = 0;
+	for (let i = 0; i < 15; i++) {
+		let digit = Number(value[i]);
+		if (i % 2 === 1) { digit *= 2; if (digit > 9) digit -= 9; }
+		sum += digit;
+	}
+	assert.equal(sum % 10, 0, "Luhn");
+	assert.equal(imei(), value);
+	assert.deepEqual(at("AT+CGSN=1"), [`+CGSN: "${value}"`]);
+});
+
+test("AT+CGMR, AT+CGMI, AT+CGMM and AT%XMODEMUUID", () => {
+	assert.equal(firmwareVersion(), oldFirmware ? "mfw_nrf9160_1.2.3" : "mfw_nrf9160_1.3.0");
+	assert.deepEqual(at("AT+CGMI"), ["Nordic Semiconductor ASA"]);
+	assert.deepEqual(at("AT+CGMM"), ["nRF9160-SICA"]);
+	if (oldFirmware) return;
+	const uuid = modemUuid();
+	assert.ok(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/.test(uuid), uuid);
+	assert.equal(modemUuid(), uuid);
+});
+
+test("unknown and malformed commands give ERROR, or +CME ERROR with AT+CMEE=1", () => {
+	assert.throws(() => at("AT+NOPE"), cme(undefined));
+	assert.throws(() => at("AT+CFUN=7"), cme(undefined));
+	assert.throws(() => at("ATX"), cme(undefined));
+	assert.throws(() => at("hello"), (e) => e instanceof TypeError);
+	assert.throws(() => at("AT\r\nAT"), (e) => e instanceof TypeError);
+	assert.deepEqual(at("AT"), []);
+});
+
+test("AT%CMNG refuses writes while the modem is online", () => {
+	at("AT+CMEE=1");
+	at("AT+CFUN=1");
+	assert.deepEqual(at("AT+CFUN?"), ["+CFUN: 1"]);
+	assert.throws(() => writeCredential(TAG, CredentialType.CA_CERTIFICATE, PEM), cme(518));
+	at("AT+CFUN=4");
+	assert.deepEqual(at("AT+CFUN?"), ["+CFUN: 4"]);
+});
+
+test("AT%CMNG writes, lists, reads and deletes credentials by security tag", () => {
+	writeCredential(TAG, CredentialType.CA_CERTIFICATE, PEM);
+	writeCredential(TAG, CredentialType.CLIENT_CERTIFICATE, PEM.replace("QUQ", "XYZ"));
+	writeCredential(TAG, CredentialType.PRIVATE_KEY, "-----BEGIN EC PRIVATE KEY-----\nMHcCAQEE\n-----END EC PRIVATE KEY-----\n");
+	writeCredential(42, CredentialType.CA_CERTIFICATE, PEM);
+	const listed = listCredentials(TAG);
+	assert.deepEqual(listed.map((e) => [e.tag, e.type]), [[TAG, 0], [TAG, 1], [TAG, 2]]);
+	assert.ok(listed.every((e) => /^[0-9A-F]{64}$/.test(e.sha256)));
+	assert.deepEqual(listCredentials().map((e) => e.tag), [42, TAG, TAG, TAG]);
+	const read = at(`AT%CMNG=2,${TAG},0`);
+	assert.ok(read[0]!.startsWith(`%CMNG: ${TAG},0,"${listed[0]!.sha256}","-----BEGIN CERTIFICATE-----`));
+	assert.throws(() => at(`AT%CMNG=2,${TAG},2`), cme(514), "a private key cannot be read back");
+	deleteCredential(42, CredentialType.CA_CERTIFICATE);
+	assert.throws(() => deleteCredential(42, CredentialType.CA_CERTIFICATE), cme(513));
+	assert.throws(() => at(`AT%CMNG=2,42,0`), cme(513));
+	assert.throws(() => at("AT%CMNG=0,1,0"), cme(undefined), "write without content");
+	assert.throws(() => at("AT%CMNG=9"), cme(undefined));
+	assert.throws(() => writeCredential(-1, 0, PEM), (e) => e instanceof RangeError);
+	assert.throws(() => writeCredential(1, 9, PEM), (e) => e instanceof RangeError);
+	assert.throws(() => writeCredential(1, 0, ""), (e) => e instanceof TypeError);
+});
+
+test("AT%XMODEMUUID on modem firmware before 1.3.0 is a clear error", () => {
+	if (!oldFirmware) return;
+	assert.throws(() => modemUuid(), (e) => e instanceof Error && /1\.3\.0 or later \(mfw_nrf9160_1\.2\.3\)/.test((e as Error).message));
+});
+
+await run("modem");
