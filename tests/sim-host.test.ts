@@ -4,7 +4,7 @@
  */
 
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
@@ -41,6 +41,19 @@ test("XS suite: host services (modules, timers, promise jobs, native())", async 
 
 test("XS suite: the C codec against the TypeScript codec and mqtt-packet's frames", async () => {
 	await suite("codec");
+});
+
+test("XS suite: the emulated modem's AT commands, on fresh state and on old modem firmware", async () => {
+	const fresh = join(scratch, "modem-fresh");
+	const result = await runSim(["--state", fresh, join(root, "build", "tests", "xs", "modem.suite.js")]);
+	assert.equal(result.status, 0, result.stdout + result.stderr);
+	assert.match(result.stdout, /\n6 passed, 0 failed\n$/);
+	const old = join(scratch, "modem-old");
+	mkdirSync(old, { recursive: true });
+	writeFileSync(join(old, "firmware"), "mfw_nrf9160_1.2.3\n");
+	const legacy = await runSim(["--state", old, join(root, "build", "tests", "xs", "modem.suite.js"), "old-firmware"]);
+	assert.equal(legacy.status, 0, legacy.stdout + legacy.stderr);
+	assert.match(legacy.stdout, /\n6 passed, 0 failed\n$/);
 });
 
 test("the debug build runs the same suites", async () => {

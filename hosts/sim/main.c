@@ -118,6 +118,13 @@ static void reportException(xsMachine* the, const char* where)
 	fflush(stderr);
 }
 
+void simUncaughtException(void* machine, const char* where)
+{
+	xsMachine* the = machine;
+	reportException(the, where);
+	simRequestExit(SIM_EXIT_UNCAUGHT);
+}
+
 static void onMainRejected(xsMachine* the)
 {
 	xsException = xsArg(0);

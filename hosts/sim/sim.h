@@ -31,6 +31,9 @@ SimWatch* simWatchAdd(int fd, short events, SimWatchCallback callback, void* ref
 void simWatchSetEvents(SimWatch* watch, short events);
 void simWatchRemove(SimWatch* watch);
 
+/* Reports the pending exception as uncaught (from `where`) and ends the run with status 1. */
+void simUncaughtException(void* the, const char* where);
+
 /* Ends the run loop after the current callback; the host exits with `status`. */
 void simRequestExit(int status);
 

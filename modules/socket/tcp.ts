@@ -1,0 +1,56 @@
+/*
+ * TCP and TLS client socket in the ECMA-419 shape over the host's native
+ * binding (the modem's offloaded TLS sockets on the nRF9160, mbedTLS in the
+ * simulator host). TLS takes its CA, certificate and key from a modem security
+ * tag, never from JavaScript. It implements the MQTT client's StreamSocket.
+ */
+
+import type { SocketCallbacks, SocketFactory, StreamSocket } from "../mqtt/socket.js";
+
+export interface TcpSocketOptions {
+	/** Host name (resolved with DNS) or numeric address. */
+	host?: string;
+	address?: string;
+	port: number;
+	/** TLS with the credentials of this modem security tag; plain TCP without it. */
+	secTag?: number;
+	/** Name for SNI and for verifying the server certificate; defaults to host. */
+	hostname?: string;
+	/** Require a server certificate signed by the tag's CA (default true). */
+	verify?: boolean;
+}
+
+export class TcpSocket extends Native("xs_tcp_destructor") implements StreamSocket {
+	constructor(options: TcpSocketOptions, callbacks: SocketCallbacks) {
+		super();
+		if (options === null || typeof options !== "object") throw new TypeError("options must be an object");
+		if (callbacks === null || typeof callbacks !== "object") throw new TypeError("callbacks must be an object");
+		const host = options.address ?? options.host;
+		if (typeof host !== "string" || host.length === 0) throw new TypeError("host or address required");
+		if (!Number.isInteger(options.port) || options.port < 1 || options.port > 65535) throw new RangeError("invalid port");
+		const { onReadable, onWritable, onError } = callbacks;
+		if (typeof onReadable !== "function" || typeof onWritable !== "function" || typeof onError !== "function")
+			throw new TypeError("onReadable, onWritable and onError must be functions");
+		native("xs_tcp_constructor").call(this, { address: host, port: options.port, secTag: options.secTag, hostname: options.hostname ?? options.host, verify: options.verify },
+			(count: number) => onReadable.call(callbacks, count),
+			(count: number) => onWritable.call(callbacks, count),
+			(message?: string) => onError.call(callbacks, message === undefined ? undefined : new Error(message)));
+	}
+
+	read(count?: number): ArrayBuffer | undefined {
+		return native("xs_tcp_read").call(this, count);
+	}
+
+	write(data: Uint8Array): number {
+		return native("xs_tcp_write").call(this, data);
+	}
+
+	close(): void {
+		native("xs_tcp_close").call(this);
+	}
+}
+
+/** A factory for MqttClient.connect(). */
+export function tcpSocket(options: TcpSocketOptions): SocketFactory {
+	return (callbacks) => new TcpSocket(options, callbacks);
+}

@@ -1,0 +1,129 @@
+/*
+ * Inside XS: credentials stored in the emulated modem with AT%CMNG, then the
+ * MQTT client over the native TLS socket to Mosquitto (mutual TLS, SNI,
+ * verification), with the TypeScript and the C codec.
+ */
+
+import { MqttClient, type Codec } from "../../modules/mqtt/client.js";
+import { MqttError } from "../../modules/mqtt/errors.js";
+import { nativeCodec } from "../../modules/mqtt/native-codec.js";
+import type { PublishPacket } from "../../modules/mqtt/packet.js";
+import { CredentialType, at, writeCredential } from "../../modules/modem/at.js";
+import { TcpSocket, tcpSocket } from "../../modules/socket/tcp.js";
+import { fixture } from "./generated/tls-fixture.js";
+import { assert, run, test } from "./harness.js";
+
+const TAG = 16842753;
+const ROGUE_TAG = 1001;
+const WRONG_CA_TAG = 1002;
+const CA_ONLY_TAG = 1003;
+
+function provision(tag: number, ca: string, cert?: string, key?: string): void {
+	writeCredential(tag, CredentialType.CA_CERTIFICATE, ca);
+	if (cert) writeCredential(tag, CredentialType.CLIENT_CERTIFICATE, cert);
+	if (key) writeCredential(tag, CredentialType.PRIVATE_KEY, key);
+}
+
+test("credentials go into the modem's security tags with AT%CMNG", () => {
+	at("AT+CFUN=4");
+	provision(TAG, fixture.ca, fixture.cert, fixture.key);
+	provision(ROGUE_TAG, fixture.ca, fixture.rogueCert, fixture.rogueKey);
+	provision(WRONG_CA_TAG, fixture.rogueCa, fixture.cert, fixture.key);
+	provision(CA_ONLY_TAG, fixture.ca);
+	at("AT+CFUN=1");
+	assert.equal(at(`AT%CMNG=1,${TAG}`).length, 3);
+});
+
+interface Session {
+	client: MqttClient;
+	closed: Promise<MqttError | undefined>;
+	connected: Promise<boolean>;
+	messages: PublishPacket[];
+	acks: number[];
+}
+
+function session(tag: number, codec?: Codec, hostname = "localhost"): Session {
+	let resolveClosed!: (e: MqttError | undefined) => void;
+	let resolveConnected!: (present: boolean) => void;
+	const messages: PublishPacket[] = [];
+	const acks: number[] = [];
+	const closed = new Promise<MqttError | undefined>((resolve) => { resolveClosed = resolve; });
+	const connected = new Promise<boolean>((resolve) => { resolveConnected = resolve; });
+	const client = new MqttClient({
+		clientId: fixture.deviceId, keepalive: 30, codec,
+		onConnect: (present) => resolveConnected(present),
+		onMessage: (message) => { messages.push(message); },
+		onPublish: (id) => { acks.push(id); },
+		onClose: (error) => resolveClosed(error),
+	});
+	client.connect(tcpSocket({ address: "127.0.0.1", hostname, port: fixture.port, secTag: tag }));
+	return { client, closed, connected, messages, acks };
+}
+
+async function until(condition: () => boolean, what: string, ms = 5000): Promise<void> {
+	const end = Date.now() + ms;
+	while (!condition()) {
+		if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+		await new Promise((resolve) => setTimeout(resolve, 10));
+	}
+}
+
+for (const [name, codec] of [["TypeScript", undefined], ["C", nativeCodec]] as const) {
+	test(`MQTT over TLS with the ${name} codec: connect, subscribe, QoS 0 and 1 round trip, disconnect`, async () => {
+		const s = session(TAG, codec);
+		assert.equal(await Promise.race([s.connected, s.closed.then((e) => { throw e ?? new Error("closed"); })]), false);
+		const topic = `${fixture.deviceId}/loop/${name}`;
+		s.client.subscribe([{ topic, qos: 1 }]);
+		s.client.publish(topic, "qos0 from XS");
+		const id = s.client.publish(topic, new Uint8Array(3000).fill(0x5A), { qos: 1, packetId: 7890 });
+		await until(() => s.messages.length === 2 && s.acks.length === 1, "two messages and a PUBACK");
+		assert.equal(id, 7890);
+		assert.deepEqual(s.acks, [7890]);
+		const texts = s.messages.map((m) => m.payload.length);
+		assert.deepEqual(texts, [12, 3000]);
+		assert.equal(s.messages[1]!.qos, 1);
+		s.client.disconnect();
+		assert.equal(await s.closed, undefined);
+	});
+}
+
+test("a client certificate from an untrusted CA is refused by the broker", async () => {
+	const s = session(ROGUE_TAG);
+	const error = await s.closed;
+	assert.ok(error instanceof MqttError, String(error));
+	assert.ok(error!.code === "TRANSPORT_ERROR" || error!.code === "CONNECTION_CLOSED", error!.message);
+});
+
+test("the server certificate is verified against the tag's CA and the SNI name", async () => {
+	const wrongCa = await session(WRONG_CA_TAG).closed;
+	assert.equal(wrongCa?.code, "TRANSPORT_ERROR");
+	assert.ok(/handshake failed.*verif/i.test(wrongCa!.message), wrongCa!.message);
+	const wrongName = await session(TAG, undefined, "mqtt.example.com").closed;
+	assert.equal(wrongName?.code, "TRANSPORT_ERROR");
+	assert.ok(/CN|name|verif/i.test(wrongName!.message), wrongName!.message);
+});
+
+test("a tag without a client certificate connects TLS but the broker refuses it", async () => {
+	const error = await session(CA_ONLY_TAG).closed;
+	assert.ok(error instanceof MqttError);
+});
+
+test("bad arguments throw synchronously; a refused TCP connection reports through onError", async () => {
+	const noop = { onReadable() {}, onWritable() {}, onError() {} };
+	assert.throws(() => new TcpSocket({ port: 1 } as never, noop), (e) => e instanceof TypeError);
+	assert.throws(() => new TcpSocket({ host: "127.0.0.1", port: 0 }, noop), (e) => e instanceof RangeError);
+	assert.throws(() => new TcpSocket({ host: "127.0.0.1", port: 1 }, {} as never), (e) => e instanceof TypeError);
+	assert.throws(() => new TcpSocket({ host: "127.0.0.1", port: 80, secTag: 777 }, noop), (e) => /no CA certificate/.test(String(e)));
+	assert.throws(() => new TcpSocket({ host: "no-such-host.invalid", port: 80 }, noop), (e) => /cannot resolve/.test(String(e)));
+	const failure = await new Promise<Error | undefined>((resolve) => {
+		const socket = new TcpSocket({ host: "127.0.0.1", port: fixture.closedPort }, { onReadable() {}, onWritable() {}, onError: resolve });
+		void socket;
+	});
+	assert.ok(failure instanceof Error && /connect failed/.test(failure.message), String(failure));
+	const socket = new TcpSocket({ host: "127.0.0.1", port: fixture.closedPort }, noop);
+	socket.close();
+	socket.close();
+	assert.throws(() => socket.write(new Uint8Array(1)), (e) => /closed/.test(String(e)));
+});
+
+await run("tls");
