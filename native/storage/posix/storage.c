@@ -1,0 +1,175 @@
+/*
+ * Key-value storage of the simulator host, the counterpart of the Zephyr
+ * settings the nRF Cloud library keeps (persistent-session flag, pending FOTA
+ * job): one file per key under <state>/storage/<domain>/, replaced atomically
+ * (write, fsync, rename) so a crash never leaves half a value.
+ */
+
+#include "xsmc.h"
+#include "../../modem/posix/modem.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MAX_NAME 64
+#define MAX_VALUE 4096
+
+typedef struct {
+	char directory[1024];
+} Store;
+
+static int validName(const char* name)
+{
+	size_t length = strlen(name);
+	if (length == 0 || length > MAX_NAME || name[0] == '.')
+		return 0;
+	for (size_t i = 0; i < length; i++) {
+		char c = name[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.'))
+			return 0;
+	}
+	return 1;
+}
+
+void xs_kv_destructor(void* data)
+{
+	free(data);
+}
+
+static Store* getStore(xsMachine* the)
+{
+	Store* store = xsmcGetHostData(xsThis);
+	if (!store)
+		xsUnknownError("key-value store is closed");
+	return store;
+}
+
+static void keyPath(xsMachine* the, Store* store, char* out, size_t size)
+{
+	if (xsmcArgc < 1 || xsmcTypeOf(xsArg(0)) != xsStringType)
+		xsTypeError("key must be a string");
+	const char* key = xsmcToString(xsArg(0));
+	if (!validName(key))
+		xsRangeError("key must be 1 to %d characters of A-Z a-z 0-9 _ - . not starting with a dot", MAX_NAME);
+	snprintf(out, size, "%s/%s", store->directory, key);
+}
+
+/* constructor(domain) */
+void xs_kv_constructor(xsMachine* the)
+{
+	if (xsmcArgc < 1 || xsmcTypeOf(xsArg(0)) != xsStringType)
+		xsTypeError("path must be a string");
+	const char* domain = xsmcToString(xsArg(0));
+	if (!validName(domain))
+		xsRangeError("path must be 1 to %d characters of A-Z a-z 0-9 _ - . not starting with a dot", MAX_NAME);
+	Store* store = calloc(1, sizeof(Store));
+	if (!store)
+		xsUnknownError("out of memory");
+	char storage[1024];
+	modemStatePath(storage, sizeof(storage), "storage");
+	mkdir(storage, 0700);
+	snprintf(store->directory, sizeof(store->directory), "%s/%s", storage, domain);
+	if (mkdir(store->directory, 0700) != 0 && errno != EEXIST) {
+		int problem = errno;
+		free(store);
+		xsUnknownError("cannot create %s: %s", storage, strerror(problem));
+	}
+	xsmcSetHostData(xsThis, store);
+}
+
+void xs_kv_close(xsMachine* the)
+{
+	Store* store = xsmcGetHostData(xsThis);
+	if (store) {
+		free(store);
+		xsmcSetHostData(xsThis, NULL);
+	}
+}
+
+/* read(key): ArrayBuffer or undefined */
+void xs_kv_read(xsMachine* the)
+{
+	char path[1200];
+	Store* store = getStore(the);
+	keyPath(the, store, path, sizeof(path));
+	FILE* file = fopen(path, "rb");
+	if (!file)
+		return;
+	uint8_t buffer[MAX_VALUE];
+	size_t count = fread(buffer, 1, sizeof(buffer), file);
+	int failed = ferror(file);
+	fclose(file);
+	if (failed)
+		xsUnknownError("cannot read key");
+	xsmcSetArrayBuffer(xsResult, buffer, (xsIntegerValue)count);
+}
+
+/* write(key, bytes) */
+void xs_kv_write(xsMachine* the)
+{
+	char path[1200];
+	char temporary[1300];
+	Store* store = getStore(the);
+	keyPath(the, store, path, sizeof(path));
+	if (xsmcArgc < 2)
+		xsTypeError("value required");
+	void* data;
+	xsUnsignedValue length;
+	xsmcGetBufferReadable(xsArg(1), &data, &length);
+	if (length > MAX_VALUE)
+		xsRangeError("value of %u bytes exceeds %d", (unsigned)length, MAX_VALUE);
+	uint8_t copy[MAX_VALUE];
+	memcpy(copy, data, length);
+	snprintf(temporary, sizeof(temporary), "%s.tmp", path);
+	int fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		xsUnknownError("cannot write key: %s", strerror(errno));
+	int ok = write(fd, copy, length) == (ssize_t)length;
+	ok = (fsync(fd) == 0) && ok;
+	ok = (close(fd) == 0) && ok;
+	if (!ok || rename(temporary, path) != 0) {
+		unlink(temporary);
+		xsUnknownError("cannot write key");
+	}
+}
+
+/* delete(key): true if it existed */
+void xs_kv_delete(xsMachine* the)
+{
+	char path[1200];
+	Store* store = getStore(the);
+	keyPath(the, store, path, sizeof(path));
+	xsmcSetBoolean(xsResult, unlink(path) == 0);
+}
+
+/* keys(): the keys, sorted */
+void xs_kv_keys(xsMachine* the)
+{
+	Store* store = getStore(the);
+	xsmcVars(1);
+	xsmcSetNewArray(xsResult, 0);
+	DIR* directory = opendir(store->directory);
+	if (!directory)
+		return;
+	char names[256][MAX_NAME + 1];
+	int count = 0;
+	struct dirent* entry;
+	while ((entry = readdir(directory)) && count < 256) {
+		size_t length = strlen(entry->d_name);
+		if (!validName(entry->d_name) || (length > 4 && !strcmp(entry->d_name + length - 4, ".tmp")))
+			continue;
+		snprintf(names[count++], MAX_NAME + 1, "%s", entry->d_name);
+	}
+	closedir(directory);
+	qsort(names, (size_t)count, sizeof(names[0]), (int (*)(const void*, const void*))strcmp);
+	for (int i = 0; i < count; i++) {
+		xsmcSetString(xsVar(0), names[i]);
+		xsmcSetIndex(xsResult, i, xsVar(0));
+	}
+}
