@@ -115,8 +115,15 @@ void fxSend(txMachine* the, txBoolean more)
 
 void simDebugLog(xsMachine* the, const char* text, size_t length)
 {
-	if (fxIsConnected(the))
-		fxReport(the, "%.*s", (int)length, text);
+	if (!fxIsConnected(the))
+		return;
+	char* copy = malloc(length + 1);
+	if (!copy)
+		return;
+	memcpy(copy, text, length);
+	copy[length] = 0;
+	fxReport(the, "%s", copy);
+	free(copy);
 }
 
 #else

@@ -30,7 +30,8 @@ void xs_sim_native(xsMachine* the)
 static void simNativeConstruct(xsMachine* the)
 {
 	xsVars(1);
-	xsVar(0) = xsGet(xsTarget, xsID("prototype"));
+	xsIdentifier prototype = xsID("prototype");
+	xsVar(0) = xsGet(xsTarget, prototype);
 	xsResult = xsNewHostInstance(xsVar(0));
 }
 
@@ -94,21 +95,28 @@ void xs_sim_exit(xsMachine* the)
 	simRequestExit(status);
 }
 
+static void setNumber(xsMachine* the, const char* name, double value)
+{
+	xsIdentifier id = xsID((char*)name);
+	xsVar(0) = xsNumber(value);
+	xsSet(xsResult, id, xsVar(0));
+}
+
 void xs_sim_memory(xsMachine* the)
 {
 	xsVars(1);
 	xsResult = xsNewObject();
-	xsSet(xsResult, xsID("chunkBytes"), xsNumber((double)gSimMemory.chunkBytes));
-	xsSet(xsResult, xsID("chunkPeak"), xsNumber((double)gSimMemory.chunkPeak));
-	xsSet(xsResult, xsID("chunkCap"), xsNumber((double)gSimMemory.chunkCap));
-	xsSet(xsResult, xsID("slotBytes"), xsNumber((double)gSimMemory.slotBytes));
-	xsSet(xsResult, xsID("slotPeak"), xsNumber((double)gSimMemory.slotPeak));
-	xsSet(xsResult, xsID("slotCap"), xsNumber((double)gSimMemory.slotCap));
-	xsSet(xsResult, xsID("slotSize"), xsInteger((xsIntegerValue)sizeof(txSlot)));
-	xsSet(xsResult, xsID("chunksUsed"), xsNumber((double)the->currentChunksSize));
-	xsSet(xsResult, xsID("chunksUsedPeak"), xsNumber((double)the->peakChunksSize));
-	xsSet(xsResult, xsID("slotsUsed"), xsNumber((double)the->currentHeapCount));
-	xsSet(xsResult, xsID("slotsUsedPeak"), xsNumber((double)the->peakHeapCount));
+	setNumber(the, "chunkBytes", (double)gSimMemory.chunkBytes);
+	setNumber(the, "chunkPeak", (double)gSimMemory.chunkPeak);
+	setNumber(the, "chunkCap", (double)gSimMemory.chunkCap);
+	setNumber(the, "slotBytes", (double)gSimMemory.slotBytes);
+	setNumber(the, "slotPeak", (double)gSimMemory.slotPeak);
+	setNumber(the, "slotCap", (double)gSimMemory.slotCap);
+	setNumber(the, "slotSize", (double)sizeof(txSlot));
+	setNumber(the, "chunksUsed", (double)the->currentChunksSize);
+	setNumber(the, "chunksUsedPeak", (double)the->peakChunksSize);
+	setNumber(the, "slotsUsed", (double)the->currentHeapCount);
+	setNumber(the, "slotsUsedPeak", (double)the->peakHeapCount);
 }
 
 void xs_sim_gc(xsMachine* the)
@@ -120,8 +128,9 @@ void xs_sim_args(xsMachine* the)
 {
 	xsVars(1);
 	xsResult = xsNewArray(0);
+	xsIdentifier push = xsID("push");
 	for (int i = 0; i < gSimArgc; i++) {
 		xsVar(0) = xsString(gSimArgv[i]);
-		xsCall1(xsResult, xsID("push"), xsVar(0));
+		xsCall1(xsResult, push, xsVar(0));
 	}
 }

@@ -105,15 +105,24 @@ double simNow(void)
 	return (double)now.tv_sec * 1000.0 + (double)now.tv_nsec / 1000000.0;
 }
 
+extern void simDebugLog(xsMachine* the, const char* text, size_t length);
+
 static void reportException(xsMachine* the, const char* where)
 {
+	char line[512];
 	xsVars(2);
 	xsVar(0) = xsException;
-	fprintf(stderr, "sim: uncaught exception in %s: %s\n", where, xsToString(xsVar(0)));
+	snprintf(line, sizeof(line), "sim: uncaught exception in %s: %s\n", where, xsToString(xsVar(0)));
+	fputs(line, stderr);
+	simDebugLog(the, line, strlen(line));
 	if (xsTypeOf(xsVar(0)) == xsReferenceType) {
-		xsVar(1) = xsGet(xsVar(0), xsID("stack"));
-		if (xsTypeOf(xsVar(1)) == xsStringType)
-			fprintf(stderr, "%s\n", xsToString(xsVar(1)));
+		xsIdentifier stack = xsID("stack");
+		xsVar(1) = xsGet(xsVar(0), stack);
+		if (xsTypeOf(xsVar(1)) == xsStringType) {
+			const char* stackText = xsToString(xsVar(1));
+			fprintf(stderr, "%s\n", stackText);
+			simDebugLog(the, stackText, strlen(stackText));
+		}
 	}
 	fflush(stderr);
 }
@@ -316,15 +325,18 @@ int main(int argc, char** argv)
 	{
 		xsVars(3);
 		xsTry {
+			xsIdentifier name = xsID("native");
 			xsVar(0) = xsNewHostFunction(xs_sim_native, 1);
-			xsDefine(xsGlobal, xsID("native"), xsVar(0), xsDontEnum);
+			xsDefine(xsGlobal, name, xsVar(0), xsDontEnum);
+			name = xsID("Native");
 			xsVar(0) = xsNewHostFunction(xs_sim_Native, 1);
-			xsDefine(xsGlobal, xsID("Native"), xsVar(0), xsDontEnum);
+			xsDefine(xsGlobal, name, xsVar(0), xsDontEnum);
 			simRunScriptString(the, gSimPrelude, "sim/prelude.js");
 			xsVar(0) = xsAwaitImport(mainReal, XS_IMPORT_ASYNC);
 			xsVar(1) = xsNewHostFunction(onMainFulfilled, 1);
 			xsVar(2) = xsNewHostFunction(onMainRejected, 1);
-			xsCall2(xsVar(0), xsID("then"), xsVar(1), xsVar(2));
+			name = xsID("then");
+			xsCall2(xsVar(0), name, xsVar(1), xsVar(2));
 		}
 		xsCatch {
 			reportException(the, "start-up");
