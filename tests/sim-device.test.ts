@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { mcubootImage } from "../tools/lib/mcuboot-image.js";
-import { root, runSim } from "./support/sim.js";
+import { root, runSim, sanitizerFindings } from "./support/sim.js";
 
 let state: string;
 let appImage: Buffer;
@@ -48,4 +48,21 @@ test("XS suite: storage and DFU, then a reboot (status 75) and the second start"
 	assert.equal(second.status, 0);
 	assert.ok(readFileSync(join(state, "dfu", "primary-app.bin")).equals(appImage), "the primary slot holds the new image");
 	assert.equal(existsSync(join(state, "dfu", "pending")), false);
+});
+
+test("the same two runs under AddressSanitizer, LeakSanitizer and UBSan are clean", async () => {
+	const fresh = mkdtempSync(join(tmpdir(), "sim-device-asan-"));
+	try {
+		const suite = join(root, "build", "tests", "xs", "device.suite.js");
+		const env = { ASAN_OPTIONS: "detect_leaks=1" };
+		const first = await runSim(["--state", fresh, suite, "first"], { variant: "asan", env });
+		assert.deepEqual(sanitizerFindings(first.stderr), [], first.stderr);
+		assert.equal(first.status, 75, first.stdout + first.stderr);
+		const second = await runSim(["--state", fresh, suite, "second"], { variant: "asan", env });
+		assert.deepEqual(sanitizerFindings(second.stderr), [], second.stderr);
+		assert.equal(second.status, 0, second.stdout + second.stderr);
+	}
+	finally {
+		rmSync(fresh, { recursive: true, force: true });
+	}
 });

@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { root, runSim } from "./support/sim.js";
+import { root, runSim, sanitizerFindings } from "./support/sim.js";
 import { writeMqttPacketVectors } from "./support/xs-vectors.js";
 
 let scratch: string;
@@ -54,6 +54,15 @@ test("XS suite: the emulated modem's AT commands, on fresh state and on old mode
 	const legacy = await runSim(["--state", old, join(root, "build", "tests", "xs", "modem.suite.js"), "old-firmware"]);
 	assert.equal(legacy.status, 0, legacy.stdout + legacy.stderr);
 	assert.match(legacy.stdout, /\n6 passed, 0 failed\n$/);
+});
+
+test("under AddressSanitizer, LeakSanitizer and UBSan: host, codec and modem suites are clean", async () => {
+	for (const [name, args] of [["host", []], ["codec", []], ["modem", ["--state", join(scratch, "modem-asan")]]] as const) {
+		const result = await runSim([...args, join(root, "build", "tests", "xs", `${name}.suite.js`)], { variant: "asan", env: { ASAN_OPTIONS: "detect_leaks=1" } });
+		assert.deepEqual(sanitizerFindings(result.stderr), [], `${name}: ${result.stderr}`);
+		assert.equal(result.status, 0, `${name}: ${result.stdout}${result.stderr}`);
+		assert.match(result.stdout, /\n\d+ passed, 0 failed\n$/);
+	}
 });
 
 test("the debug build runs the same suites", async () => {

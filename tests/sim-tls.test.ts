@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { freePort, startMosquitto, type Mosquitto } from "../tools/lib/mosquitto.js";
 import { createPki, type Pki } from "../tools/lib/pki.js";
-import { root, runSim } from "./support/sim.js";
+import { root, runSim, sanitizerFindings } from "./support/sim.js";
 
 const DEVICE = "nrf-352656100441776";
 let pki: Pki;
@@ -52,4 +52,11 @@ test("XS suite: MQTT over the native TLS socket to Mosquitto, credentials from A
 	assert.match(result.stdout, /\n7 passed, 0 failed\n$/, result.stdout);
 	assert.equal(result.status, 0, result.stderr);
 	for (const line of result.stdout.trim().split("\n")) t.diagnostic(line);
+});
+
+test("the same suite under AddressSanitizer, LeakSanitizer and UBSan is clean", async () => {
+	const result = await runSim(["--timeout", "120", "--state", state, join(root, "build", "tests", "xs", "tls.suite.js")], { variant: "asan", env: { ASAN_OPTIONS: "detect_leaks=1" } });
+	assert.deepEqual(sanitizerFindings(result.stderr), [], result.stderr);
+	assert.match(result.stdout, /\n7 passed, 0 failed\n$/, result.stdout + result.stderr);
+	assert.equal(result.status, 0);
 });

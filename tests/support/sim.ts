@@ -45,3 +45,8 @@ export function runSim(args: string[], options: { variant?: string; env?: NodeJS
 		});
 	});
 }
+
+/** The AddressSanitizer build's findings in a run's standard error, if any. */
+export function sanitizerFindings(stderr: string): string[] {
+	return stderr.split("\n").filter((line) => /ERROR: (Address|Leak)Sanitizer|runtime error:|SUMMARY: (Address|Undefined)/.test(line));
+}
