@@ -84,14 +84,14 @@ const jobs = String(Math.max(1, Number(process.env.SIM_JOBS ?? 2)));
 for (const variant of variants) {
 	const out = join(root, "build", "sim", variant);
 	// The 32-bit build measures memory with device-like slot sizes; Debian ships mbedTLS for the
-	// native architecture only, so it leaves out the POSIX bindings (socket, modem, storage, DFU).
+	// native architecture only, so it keeps plain TCP and leaves out modem, storage and DFU.
 	const narrow = variant === "release32";
-	const sources = narrow ? nativeSources.filter((p) => !p.includes("/posix/")) : nativeSources;
+	const sources = narrow ? nativeSources.filter((p) => !p.includes("/posix/") || p.includes("/socket/")) : nativeSources;
 	mkdirSync(out, { recursive: true });
 	writeIfChanged(join(out, "natives.c"), nativesTable(sources));
 	run("make", ["-s", "-j", jobs, "-C", hostDir,
 		`XS=${join(root, "build", "xs")}`, `GEN=${gen}`, `OUT=${out}`, `VARIANT=${variant}`, `NATIVES_TABLE=${join(out, "natives.c")}`,
 		`NATIVE_SOURCES=${sources.map((p) => relative(hostDir, p)).join(" ")}`,
-		`EXTRA_LIBRARIES=${narrow ? "" : "-lmbedtls -lmbedx509 -lmbedcrypto"}`]);
+		`EXTRA_LIBRARIES=${narrow ? "" : "-lmbedtls -lmbedx509 -lmbedcrypto"}`, `EXTRA_DEFINES=${narrow ? "-DSIM_NO_TLS" : ""}`]);
 	console.log(`build-sim: ${relative(root, join(out, "sim"))}`);
 }

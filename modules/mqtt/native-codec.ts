@@ -14,17 +14,23 @@ function makeError(code: MqttErrorCodeName, message: string): MqttError {
 	return new MqttError(code, message);
 }
 
+// Resolved once: the encoder and decoder call them for every packet.
+const xsLength = native("xs_mqtt_length");
+const xsEncode = native("xs_mqtt_encode");
+const xsEncodeInto = native("xs_mqtt_encode_into");
+const xsParse = native("xs_mqtt_decoder_parse");
+
 export class NativeMqttEncoder implements PacketEncoder {
 	length(packet: Packet): number {
-		return native("xs_mqtt_length").call(this, packet, makeError);
+		return xsLength(packet, makeError);
 	}
 
 	encode(packet: Packet): Uint8Array {
-		return native("xs_mqtt_encode").call(this, packet, makeError);
+		return xsEncode(packet, makeError);
 	}
 
 	encodeInto(packet: Packet, out: Uint8Array, offset = 0): number {
-		return native("xs_mqtt_encode_into").call(this, packet, out, offset, makeError);
+		return xsEncodeInto(packet, out, offset, makeError);
 	}
 }
 
@@ -40,7 +46,7 @@ export class NativeMqttDecoder extends Native("xs_mqtt_decoder_destructor") impl
 	}
 
 	parse(chunk: Uint8Array): void {
-		native("xs_mqtt_decoder_parse").call(this, chunk, this.#onPacket, makeError);
+		xsParse.call(this, chunk, this.#onPacket, makeError);
 	}
 
 	reset(): void {

@@ -32,10 +32,24 @@ typedef struct {
 	xsMachine* machine;
 	xsIdentifier type, topic, payload, qos, retain, dup, packetId, protocolName, protocolLevel,
 		clientId, keepalive, clean, will, username, password, sessionPresent, returnCode,
-		subscriptions, returnCodes, topics, length;
+		subscriptions, returnCodes, topics, length, Uint8Array;
 } MqttKeys;
 
 static MqttKeys gKeys;
+
+/*
+ * The Uint8Array constructor, looked up once: a lookup on the global object per
+ * packet costs more than the rest of a small decode. Kept for the machine's life.
+ */
+static xsSlot gUint8Array;
+
+#define newUint8Array(_BUFFER) \
+	(xsOverflow(-XS_FRAME_COUNT-1), \
+	fxPush(gUint8Array), \
+	fxNew(the), \
+	fxPush(_BUFFER), \
+	fxRunCount(the, 1), \
+	fxPop())
 
 static void mqttKeys(xsMachine* the)
 {
@@ -62,6 +76,9 @@ static void mqttKeys(xsMachine* the)
 	gKeys.returnCodes = xsID("returnCodes");
 	gKeys.topics = xsID("topics");
 	gKeys.length = xsID("length");
+	gKeys.Uint8Array = xsID("Uint8Array");
+	xsmcGet(gUint8Array, xsGlobal, gKeys.Uint8Array);
+	xsRemember(gUint8Array);
 	gKeys.machine = the;
 }
 
@@ -553,12 +570,81 @@ void xs_mqtt_length(xsMachine* the)
 	xsmcSetInteger(xsResult, 1 + varintLength(e.remaining) + (xsIntegerValue)e.remaining);
 }
 
+/*
+ * The hot path: a PUBLISH read in one pass and written straight into the new
+ * buffer. Returns 0 (nothing done) for anything unusual, which then takes the
+ * general path with its complete checks and messages.
+ */
+static int encodePublishFast(xsMachine* the)
+{
+	xsSlot* packet = &xsVar(0);
+	if (xsmcTypeOf(*packet) != xsReferenceType)
+		return 0;
+	xsmcGet(xsVar(1), *packet, gKeys.type);
+	if (xsmcTypeOf(xsVar(1)) != xsIntegerType || xsmcToInteger(xsVar(1)) != PUBLISH)
+		return 0;
+	xsmcGet(xsVar(1), *packet, gKeys.qos);
+	if (xsmcTypeOf(xsVar(1)) != xsIntegerType)
+		return 0;
+	int qos = xsmcToInteger(xsVar(1));
+	if (qos < 0 || qos > 2)
+		return 0;
+	int packetId = 0;
+	if (qos) {
+		xsmcGet(xsVar(1), *packet, gKeys.packetId);
+		if (xsmcTypeOf(xsVar(1)) != xsIntegerType)
+			return 0;
+		packetId = xsmcToInteger(xsVar(1));
+		if (packetId < 1 || packetId > 0xFFFF)
+			return 0;
+	}
+	xsmcGet(xsVar(1), *packet, gKeys.dup);
+	int dup = xsmcTest(xsVar(1));
+	if (dup && !qos)
+		return 0;
+	xsmcGet(xsVar(1), *packet, gKeys.retain);
+	int retain = xsmcTest(xsVar(1));
+	xsmcGet(xsVar(2), *packet, gKeys.topic);
+	xsmcGet(xsVar(3), *packet, gKeys.payload);
+	if (xsmcTypeOf(xsVar(2)) != xsStringType || xsmcTypeOf(xsVar(3)) != xsReferenceType || !xsmcIsInstanceOf(xsVar(3), xsTypedArrayPrototype))
+		return 0;
+	const char* topic = xsmcToString(xsVar(2));
+	size_t topicLength = strlen(topic);
+	if (!topicLength || topicLength > MQTT_MAX_STRING || strpbrk(topic, "+#") || checkEngineString((const uint8_t*)topic, topicLength))
+		return 0;
+	void* payload;
+	xsUnsignedValue payloadLength;
+	xsmcGetBufferReadable(xsVar(3), &payload, &payloadLength);
+	uint64_t remaining = 2 + topicLength + (qos ? 2 : 0) + payloadLength;
+	if (remaining > MQTT_MAX_REMAINING)
+		return 0;
+	size_t total = 1 + (size_t)varintLength((uint32_t)remaining) + (size_t)remaining;
+	xsmcSetArrayBuffer(xsVar(4), NULL, (xsIntegerValue)total);
+	/* The allocation may have moved the topic and the payload: fetch them again. */
+	topic = xsmcToString(xsVar(2));
+	xsmcGetBufferReadable(xsVar(3), &payload, &payloadLength);
+	Writer w = { xsmcToArrayBuffer(xsVar(4)), 0 };
+	putHeader(&w, (uint8_t)(0x30 | (dup ? 8 : 0) | (qos << 1) | (retain ? 1 : 0)), (uint32_t)remaining);
+	putU16(&w, (uint32_t)topicLength);
+	putBytes(&w, topic, topicLength);
+	if (qos)
+		putU16(&w, (uint32_t)packetId);
+	putBytes(&w, payload, payloadLength);
+	xsResult = newUint8Array(xsVar(4));
+	return 1;
+}
+
 /* encode(packet, makeError): a new Uint8Array holding the frame */
 void xs_mqtt_encode(xsMachine* the)
 {
+	mqttKeys(the);
+	xsmcVars(MQTT_VARS);
+	xsVar(0) = xsArg(0);
+	if (encodePublishFast(the))
+		return;
 	size_t total = encodeToScratch(the, 1);
 	xsmcSetArrayBuffer(xsVar(1), gScratch.bytes, (xsIntegerValue)total);
-	xsResult = xsNew1(xsGlobal, xsID("Uint8Array"), xsVar(1));
+	xsResult = newUint8Array(xsVar(1));
 }
 
 /* encodeInto(packet, out, offset, makeError): the offset after the frame */
@@ -586,6 +672,8 @@ typedef struct {
 	uint32_t pendingLength;
 	uint32_t frameLength;	/* 0 while the pending header is incomplete */
 	uint32_t generation;
+	uint8_t lastTopic[128];	/* the last PUBLISH topic that passed the checks */
+	uint32_t lastTopicLength;
 	char errorCode[32];	/* set once failed */
 	char errorMessage[160];
 } MqttDecoder;
@@ -762,7 +850,7 @@ static void readString(Reader* r, xsSlot* into, const char* what)
 static void newBytes(xsMachine* the, xsSlot* into, const uint8_t* data, uint32_t length, xsSlot* scratchSlot)
 {
 	xsmcSetArrayBuffer(*scratchSlot, (void*)data, (xsIntegerValue)length);
-	*into = xsNew1(xsGlobal, xsID("Uint8Array"), *scratchSlot);
+	*into = newUint8Array(*scratchSlot);
 }
 
 static void checkFilterBytes(Reader* r, const uint8_t* text, uint32_t length)
@@ -801,11 +889,18 @@ static void decodeFrame(Reader* r)
 		uint32_t start = readField(r, &length, "topic");
 		if (!length)
 			DFAIL(r, "INVALID_TOPIC", "PUBLISH with an empty topic");
-		const char* problem = checkWireString(r->bytes + start, length);
-		if (problem)
-			DFAIL(r, "INVALID_UTF8", "%s", problem);
-		if (memchr(r->bytes + start, '+', length) || memchr(r->bytes + start, '#', length))
-			DFAIL(r, "INVALID_TOPIC", "wildcard in PUBLISH topic");
+		MqttDecoder* decoder = r->decoder;
+		if (length != decoder->lastTopicLength || memcmp(decoder->lastTopic, r->bytes + start, length)) {
+			const char* problem = checkWireString(r->bytes + start, length);
+			if (problem)
+				DFAIL(r, "INVALID_UTF8", "%s", problem);
+			if (memchr(r->bytes + start, '+', length) || memchr(r->bytes + start, '#', length))
+				DFAIL(r, "INVALID_TOPIC", "wildcard in PUBLISH topic");
+			if (length <= sizeof(decoder->lastTopic)) {
+				memcpy(decoder->lastTopic, r->bytes + start, length);
+				decoder->lastTopicLength = length;
+			}
+		}
 		xsmcSetStringBuffer(xsVar(2), (char*)r->bytes + start, (xsIntegerValue)length);
 		xsmcSet(xsVar(1), gKeys.topic, xsVar(2));
 		uint32_t packetId = qos ? readPacketId(r) : 0;

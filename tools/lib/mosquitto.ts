@@ -37,10 +37,10 @@ export interface Mosquitto {
 	stop(): Promise<void>;
 }
 
+/** Mosquitto with TLS and required client certificates from `pki`. */
 export async function startMosquitto(pki: Pki, extraConfig = ""): Promise<Mosquitto> {
 	const port = await freePort();
-	const config = pki.path("mosquitto.conf");
-	writeFileSync(config, [
+	return launch(pki.path("mosquitto.conf"), port, [
 		`user ${userInfo().username}`,
 		"per_listener_settings false",
 		"persistence false",
@@ -56,8 +56,24 @@ export async function startMosquitto(pki: Pki, extraConfig = ""): Promise<Mosqui
 		"require_certificate true",
 		"use_identity_as_username true",
 		extraConfig,
-		"",
-	].join("\n"));
+	]);
+}
+
+/** Mosquitto on plain TCP with anonymous clients, for measurements where TLS is not the subject. */
+export async function startPlainMosquitto(directory: string): Promise<Mosquitto> {
+	const port = await freePort();
+	return launch(`${directory}/mosquitto-plain.conf`, port, [
+		`user ${userInfo().username}`,
+		"persistence false",
+		"allow_anonymous true",
+		"log_dest stdout",
+		"log_type error",
+		`listener ${port} 127.0.0.1`,
+	]);
+}
+
+async function launch(config: string, port: number, lines: string[]): Promise<Mosquitto> {
+	writeFileSync(config, [...lines, ""].join("\n"));
 	const child = spawn("mosquitto", ["-c", config], { stdio: ["ignore", "pipe", "pipe"] });
 	let output = "";
 	child.stdout!.on("data", (d: Buffer) => { output += d.toString(); });

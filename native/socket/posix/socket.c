@@ -9,7 +9,9 @@
 
 #include "xsmc.h"
 #include "sim.h"
+#ifndef SIM_NO_TLS
 #include "../../modem/posix/modem.h"
+#endif
 
 #include <errno.h>
 #include <fcntl.h>
@@ -23,6 +25,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+/* SIM_NO_TLS: plain TCP only, for builds without mbedTLS (the 32-bit memory-measurement host). */
+#ifndef SIM_NO_TLS
 #include <mbedtls/ctr_drbg.h>
 #include <mbedtls/entropy.h>
 #include <mbedtls/error.h>
@@ -30,6 +34,7 @@
 #include <mbedtls/pk.h>
 #include <mbedtls/ssl.h>
 #include <mbedtls/x509_crt.h>
+#endif
 
 #define TX_CAPACITY 16384
 #define RX_LIMIT 65536
@@ -51,6 +56,7 @@ typedef struct {
 	int peerClosed;
 	int reported;	/* onError was called; nothing follows */
 	int readPaused;
+#ifndef SIM_NO_TLS
 	mbedtls_ssl_context ssl;
 	mbedtls_ssl_config config;
 	mbedtls_x509_crt ca;
@@ -58,6 +64,7 @@ typedef struct {
 	mbedtls_pk_context key;
 	mbedtls_entropy_context entropy;
 	mbedtls_ctr_drbg_context drbg;
+#endif
 	uint8_t* rx;
 	size_t rxLength;
 	size_t rxCapacity;
@@ -77,6 +84,7 @@ static void releaseResources(Socket* s)
 		close(s->fd);
 		s->fd = -1;
 	}
+#ifndef SIM_NO_TLS
 	if (s->secure) {
 		mbedtls_ssl_free(&s->ssl);
 		mbedtls_ssl_config_free(&s->config);
@@ -87,6 +95,7 @@ static void releaseResources(Socket* s)
 		mbedtls_entropy_free(&s->entropy);
 		s->secure = 0;
 	}
+#endif
 	free(s->rx);
 	s->rx = NULL;
 	s->rxLength = s->rxCapacity = 0;
@@ -151,6 +160,7 @@ static void fail(Socket* s, const char* message)
 	forget(s);
 }
 
+#ifndef SIM_NO_TLS
 static void failTls(Socket* s, const char* what, int code)
 {
 	char detail[200];
@@ -194,6 +204,8 @@ static int tlsReceive(void* context, unsigned char* data, size_t length)
 	return MBEDTLS_ERR_NET_RECV_FAILED;
 }
 
+#endif
+
 static void updateWatch(Socket* s, short events)
 {
 	simWatchSetEvents(s->watch, events);
@@ -209,6 +221,7 @@ static int flush(Socket* s)
 {
 	while (s->txLength > 0) {
 		int count;
+#ifndef SIM_NO_TLS
 		if (s->secure) {
 			count = mbedtls_ssl_write(&s->ssl, s->tx, s->txLength);
 			if (count == MBEDTLS_ERR_SSL_WANT_WRITE || count == MBEDTLS_ERR_SSL_WANT_READ)
@@ -218,7 +231,9 @@ static int flush(Socket* s)
 				return 0;
 			}
 		}
-		else {
+		else
+#endif
+		{
 			ssize_t sent = send(s->fd, s->tx, s->txLength, MSG_NOSIGNAL);
 			if (sent < 0) {
 				if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
@@ -261,6 +276,7 @@ static int receive(Socket* s)
 			return 0;
 		}
 		int count;
+#ifndef SIM_NO_TLS
 		if (s->secure) {
 			count = mbedtls_ssl_read(&s->ssl, s->rx + s->rxLength, READ_CHUNK);
 			if (count == MBEDTLS_ERR_SSL_WANT_READ || count == MBEDTLS_ERR_SSL_WANT_WRITE)
@@ -274,7 +290,9 @@ static int receive(Socket* s)
 				return 0;
 			}
 		}
-		else {
+		else
+#endif
+		{
 			ssize_t got = recv(s->fd, s->rx + s->rxLength, READ_CHUNK, 0);
 			if (got < 0) {
 				if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
@@ -303,6 +321,7 @@ static void becomeOpen(Socket* s)
 	callBack(s, &s->onWritable, 1, TX_CAPACITY, NULL);
 }
 
+#ifndef SIM_NO_TLS
 static void handshake(Socket* s)
 {
 	int result = mbedtls_ssl_handshake(&s->ssl);
@@ -394,6 +413,8 @@ static int setUpTls(Socket* s, long tag, const char* hostname, int verify, char*
 	return 1;
 }
 
+#endif
+
 static void socketEvent(void* refcon, int fd, short revents)
 {
 	Socket* s = refcon;
@@ -410,18 +431,22 @@ static void socketEvent(void* refcon, int fd, short revents)
 			fail(s, message);
 			return;
 		}
+#ifndef SIM_NO_TLS
 		if (s->secure) {
 			s->state = STATE_HANDSHAKE;
 			handshake(s);
+			return;
 		}
-		else
-			becomeOpen(s);
+#endif
+		becomeOpen(s);
 		return;
 	}
+#ifndef SIM_NO_TLS
 	if (s->state == STATE_HANDSHAKE) {
 		handshake(s);
 		return;
 	}
+#endif
 	if (revents & POLLOUT) {
 		int hadPending = s->txLength > 0;
 		if (!flush(s))
@@ -514,10 +539,19 @@ void xs_tcp_constructor(xsMachine* the)
 	s->fd = -1;
 	s->state = STATE_CONNECTING;
 	xsmcSetHostData(xsThis, s);
+#ifndef SIM_NO_TLS
 	if (tag >= 0 && !setUpTls(s, tag, hostname, verify, error, sizeof(error))) {
 		releaseResources(s);
 		xsUnknownError("%s", error);
 	}
+#else
+	if (tag >= 0) {
+		releaseResources(s);
+		xsUnknownError("tcp: this host was built without TLS");
+	}
+	(void)verify;
+	(void)error;
+#endif
 
 	struct addrinfo hints = { 0 };
 	struct addrinfo* addresses = NULL;
@@ -614,8 +648,10 @@ void xs_tcp_close(xsMachine* the)
 			forget(s);
 		return;
 	}
+#ifndef SIM_NO_TLS
 	if (s->secure && s->state == STATE_OPEN)
 		mbedtls_ssl_close_notify(&s->ssl);
+#endif
 	s->reported = 1;
 	releaseResources(s);
 	forget(s);
