@@ -51,3 +51,29 @@ test("a manifest's creation section becomes host options; fixed sizes become cap
 		rmSync(dir, { recursive: true, force: true });
 	}
 });
+
+test("--supervise restarts the host after a reboot request, as the device restarts", () => {
+	const dir = mkdtempSync(join(tmpdir(), "sim-supervise-"));
+	try {
+		const app = join(dir, "app.js");
+		writeFileSync(app, [
+			`import { KeyValueStore } from "${join(root, "build", "modules", "storage", "key-value.js")}";`,
+			`import { DfuTarget } from "${join(root, "build", "modules", "dfu", "target.js")}";`,
+			'const store = new KeyValueStore({ path: "boot" });',
+			'const count = (store.readInteger("starts") ?? 0) + 1;',
+			'store.writeInteger("starts", count);',
+			'console.log(`start ${count}`);',
+			"if (count < 3) DfuTarget.reboot();",
+			"",
+		].join("\n"));
+		const result = sim(["--supervise", "--state", join(dir, "state"), app]);
+		assert.equal(result.status, 0, result.stderr);
+		assert.equal(result.stdout, "start 1\nstart 2\nstart 3\n");
+		assert.match(result.stderr, /reboot requested; start 3/);
+		const once = sim(["--state", join(dir, "state2"), app]);
+		assert.equal(once.status, 75, "without a supervisor the reboot status comes out");
+	}
+	finally {
+		rmSync(dir, { recursive: true, force: true });
+	}
+});

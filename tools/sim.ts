@@ -7,6 +7,8 @@
  *   --manifest FILE   default: ./manifest.json
  *   --platform NAME   default: lin
  *   --variant NAME    release (default), debug, asan, release32
+ *   --supervise       restart the host whenever it exits with the reboot status
+ *                     (75), as the device restarts after DfuTarget.reboot()
  * Any other option before the app goes to the host and wins over the manifest.
  */
 
@@ -56,10 +58,14 @@ export function creationOptions(manifestPath: string, platform: string, slotSize
 	return options;
 }
 
+/** The host's exit status for "reboot" (hosts/sim/sim.h, SIM_EXIT_REBOOT). */
+const REBOOT_STATUS = 75;
+
 function main(argv: string[]): number {
 	let manifest = "manifest.json";
 	let platform = "lin";
 	let variant = "release";
+	let supervise = false;
 	const passThrough: string[] = [];
 	let i = 0;
 	for (; i < argv.length && argv[i]!.startsWith("--"); i++) {
@@ -67,6 +73,7 @@ function main(argv: string[]): number {
 		if (option === "--manifest") manifest = argv[++i] ?? "";
 		else if (option === "--platform") platform = argv[++i] ?? "";
 		else if (option === "--variant") variant = argv[++i] ?? "";
+		else if (option === "--supervise") supervise = true;
 		else if (option === "--memory-report" || option === "--help") passThrough.push(option);
 		else passThrough.push(option, argv[++i] ?? "");
 	}
@@ -77,8 +84,11 @@ function main(argv: string[]): number {
 	const given = new Set(passThrough.filter((a) => a.startsWith("--")));
 	const merged: string[] = [];
 	for (let k = 0; k < manifestOptions.length; k += 2) if (!given.has(manifestOptions[k]!)) merged.push(manifestOptions[k]!, manifestOptions[k + 1]!);
-	const result = spawnSync(host, [...merged, ...passThrough, ...argv.slice(i)], { stdio: "inherit" });
-	return result.status ?? 1;
+	for (let starts = 1; ; starts++) {
+		const result = spawnSync(host, [...merged, ...passThrough, ...argv.slice(i)], { stdio: "inherit" });
+		if (!supervise || result.status !== REBOOT_STATUS) return result.status ?? 1;
+		console.error(`sim: reboot requested; start ${starts + 1}`);
+	}
 }
 
 if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

@@ -56,6 +56,7 @@ static void dfuPath(char* out, size_t size, const char* name)
 static void ensureDirectory(void)
 {
 	char path[1024];
+	modemEnsureStateDirectory();
 	modemStatePath(path, sizeof(path), "dfu");
 	mkdir(path, 0700);
 }

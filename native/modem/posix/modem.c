@@ -62,6 +62,11 @@ static void append(Response* response, const char* format, ...)
 	}
 }
 
+void modemEnsureStateDirectory(void)
+{
+	mkdir(gSimStateDirectory ? gSimStateDirectory : ".", 0700);
+}
+
 int modemStatePath(char* out, size_t size, const char* relative)
 {
 	const char* root = gSimStateDirectory ? gSimStateDirectory : ".";

@@ -13,4 +13,7 @@ char* modemReadCredential(long tag, int type, size_t* length);
 
 int modemStatePath(char* out, size_t size, const char* relative);
 
+/* Creates the state directory (--state) when it does not exist yet. */
+void modemEnsureStateDirectory(void);
+
 #endif

@@ -72,6 +72,7 @@ void xs_kv_constructor(xsMachine* the)
 	if (!store)
 		xsUnknownError("out of memory");
 	char storage[1024];
+	modemEnsureStateDirectory();
 	modemStatePath(storage, sizeof(storage), "storage");
 	mkdir(storage, 0700);
 	snprintf(store->directory, sizeof(store->directory), "%s/%s", storage, domain);
