@@ -106,14 +106,35 @@ export function stopTools(): void {
 	tools.clear();
 }
 
+/** Where and as whom a tool connects: CA, client certificate and key files; `id` defaults to a unique "nrf-tool-…". */
+export interface ToolCredentials {
+	port: number;
+	ca: string;
+	cert: string;
+	key: string;
+	id?: string;
+	host?: string;
+}
+
+/** Credentials of client `<client>.pem`/`.key` in a test PKI. */
+export function pkiCredentials(pki: Pki, port: number, client: string): ToolCredentials {
+	return { port, ca: pki.path("ca.pem"), cert: pki.path(`${client}.pem`), key: pki.path(`${client}.key`) };
+}
+
 /** Tool client ids start with "nrf-" so that brokers limited to that prefix accept them. */
-function tlsArgs(pki: Pki, port: number, client: string): string[] {
-	return ["-i", `nrf-tool-${process.pid}-${++toolClients}`, "-h", "localhost", "-p", String(port), "--cafile", pki.path("ca.pem"), "--cert", pki.path(`${client}.pem`), "--key", pki.path(`${client}.key`)];
+function tlsArgs(credentials: ToolCredentials): string[] {
+	return ["-i", credentials.id ?? `nrf-tool-${process.pid}-${++toolClients}`, "-h", credentials.host ?? "localhost", "-p", String(credentials.port),
+		"--cafile", credentials.ca, "--cert", credentials.cert, "--key", credentials.key];
 }
 
 /** mosquitto_pub with the given client certificate. */
 export async function mosquittoPub(pki: Pki, port: number, client: string, args: string[]): Promise<void> {
-	const child = track(spawn("mosquitto_pub", [...tlsArgs(pki, port, client), ...args], { stdio: ["ignore", "ignore", "pipe"] }));
+	await mosquittoPubAs(pkiCredentials(pki, port, client), args);
+}
+
+/** mosquitto_pub with explicit credentials; rejects with its error output when it fails. */
+export async function mosquittoPubAs(credentials: ToolCredentials, args: string[]): Promise<void> {
+	const child = track(spawn("mosquitto_pub", [...tlsArgs(credentials), ...args], { stdio: ["ignore", "ignore", "pipe"] }));
 	let errors = "";
 	child.stderr!.on("data", (d: Buffer) => { errors += d.toString(); });
 	const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
@@ -123,6 +144,8 @@ export async function mosquittoPub(pki: Pki, port: number, client: string, args:
 export interface Subscriber {
 	/** Lines printed so far: "topic payload". */
 	lines: string[];
+	/** QoS granted per filter by the SUBACK (128 for a refused filter). */
+	granted: number[];
 	/** Resolves once `count` messages arrived. */
 	wait(count: number, ms?: number): Promise<string[]>;
 	stop(): void;
@@ -130,9 +153,15 @@ export interface Subscriber {
 
 /** mosquitto_sub, resolved once its SUBACK arrived. */
 export async function mosquittoSub(pki: Pki, port: number, client: string, args: string[]): Promise<Subscriber> {
+	return mosquittoSubAs(pkiCredentials(pki, port, client), args);
+}
+
+/** mosquitto_sub with explicit credentials, resolved once its SUBACK arrived (`granted` holds the granted QoS values). */
+export async function mosquittoSubAs(credentials: ToolCredentials, args: string[]): Promise<Subscriber> {
 	// stdbuf: mosquitto_sub buffers its output when it goes to a pipe
-	const child = track(spawn("stdbuf", ["-oL", "mosquitto_sub", ...tlsArgs(pki, port, client), "-d", "-v", ...args], { stdio: ["ignore", "pipe", "pipe"] }));
+	const child = track(spawn("stdbuf", ["-oL", "mosquitto_sub", ...tlsArgs(credentials), "-d", "-v", ...args], { stdio: ["ignore", "pipe", "pipe"] }));
 	const lines: string[] = [];
+	const granted: number[] = [];
 	let subscribed = false;
 	let buffered = "";
 	child.stdout!.on("data", (d: Buffer) => {
@@ -142,7 +171,8 @@ export async function mosquittoSub(pki: Pki, port: number, client: string, args:
 			const line = buffered.slice(0, newline);
 			buffered = buffered.slice(newline + 1);
 			if (line.includes("received SUBACK")) subscribed = true;
-			else if (!line.startsWith("Client ") && !line.startsWith("Subscribed")) lines.push(line);
+			else if (line.startsWith("Subscribed (mid:")) granted.push(...line.replace(/^Subscribed \(mid: \d+\): /, "").split(",").map(Number));
+			else if (!line.startsWith("Client ") && !line.startsWith("All subscription requests were denied")) lines.push(line);
 		}
 	});
 	let errors = "";
@@ -155,8 +185,12 @@ export async function mosquittoSub(pki: Pki, port: number, client: string, args:
 		}
 		await new Promise((resolve) => setTimeout(resolve, 20));
 	}
+	// the "Subscribed" line follows the SUBACK line
+	const grantedBy = Date.now() + 2000;
+	while (granted.length === 0 && Date.now() < grantedBy && child.exitCode === null) await new Promise((resolve) => setTimeout(resolve, 10));
 	return {
 		lines,
+		granted,
 		async wait(count: number, ms = 10000) {
 			const end = Date.now() + ms;
 			while (lines.length < count) {
@@ -167,4 +201,20 @@ export async function mosquittoSub(pki: Pki, port: number, client: string, args:
 		},
 		stop: () => { child.kill("SIGTERM"); },
 	};
+}
+
+/**
+ * mosquitto_rr over MQTT 3.1.1: subscribes to `responseTopic`, publishes the request, and
+ * resolves with the first response payload.
+ */
+export async function mosquittoRequest(credentials: ToolCredentials, requestTopic: string, responseTopic: string, payload: string, timeoutSeconds = 10): Promise<string> {
+	const args = [...tlsArgs(credentials), "-V", "311", "-q", "1", "-t", requestTopic, "-e", responseTopic, "-W", String(timeoutSeconds)];
+	const child = track(spawn("mosquitto_rr", payload === "" ? [...args, "-n"] : [...args, "-m", payload], { stdio: ["ignore", "pipe", "pipe"] }));
+	let output = "";
+	let errors = "";
+	child.stdout!.on("data", (d: Buffer) => { output += d.toString(); });
+	child.stderr!.on("data", (d: Buffer) => { errors += d.toString(); });
+	const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+	if (code !== 0) throw new Error(`mosquitto_rr failed (${code}): ${errors}`);
+	return output.replace(/\n$/, "");
 }

@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-function openssl(args: string[], cwd: string): void {
+export function openssl(args: string[], cwd: string): void {
 	execFileSync("openssl", args, { cwd, stdio: ["ignore", "ignore", "pipe"] });
 }
 
@@ -22,17 +22,21 @@ export interface Pki {
 	remove(): void;
 }
 
-function issue(dir: string, name: string, subject: string, ca: string, extensions: string): void {
+/** Issues `<name>.pem` and `<name>.key` (EC P-256) in `dir`, signed by CA `<ca>.pem`/`<ca>.key` there. */
+export function issue(dir: string, name: string, subject: string, ca: string, extensions: string, days = 2): void {
 	openssl(["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", `${name}.key`], dir);
 	openssl(["req", "-new", "-key", `${name}.key`, "-subj", subject, "-out", `${name}.csr`], dir);
 	writeFileSync(join(dir, `${name}.ext`), extensions);
 	openssl(["x509", "-req", "-in", `${name}.csr`, "-CA", `${ca}.pem`, "-CAkey", `${ca}.key`, "-CAcreateserial",
-		"-days", "2", "-sha256", "-extfile", `${name}.ext`, "-out", `${name}.pem`], dir);
+		"-days", String(days), "-sha256", "-extfile", `${name}.ext`, "-out", `${name}.pem`], dir);
+	rmSync(join(dir, `${name}.csr`), { force: true });
+	rmSync(join(dir, `${name}.ext`), { force: true });
 }
 
-function authority(dir: string, name: string, commonName: string): void {
+/** Makes a self-signed CA `<name>.pem`/`<name>.key` in `dir`. */
+export function authority(dir: string, name: string, commonName: string, days = 2): void {
 	openssl(["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", `${name}.key`], dir);
-	openssl(["req", "-x509", "-new", "-key", `${name}.key`, "-subj", `/CN=${commonName}`, "-days", "2", "-sha256",
+	openssl(["req", "-x509", "-new", "-key", `${name}.key`, "-subj", `/CN=${commonName}`, "-days", String(days), "-sha256",
 		"-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign", "-out", `${name}.pem`], dir);
 }
 

@@ -1,0 +1,443 @@
+/*
+ * The local nRF Cloud's device side: an MQTT broker (aedes) behind TLS with
+ * required client certificates, JITP, per-device policies, the shadow service,
+ * device messages, association and the FOTA job service. The operator side
+ * (REST, dashboard) drives it through the methods of LocalCloud.
+ */
+
+import { Aedes, type Client, type PublishPacket } from "aedes";
+import { EventEmitter } from "node:events";
+import { createHash, randomUUID } from "node:crypto";
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from "node:fs";
+import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
+import type { AddressInfo } from "node:net";
+import { join } from "node:path";
+import tls from "node:tls";
+import { authority, issue } from "../lib/pki.js";
+import { devicePolicy, type DevicePolicy } from "./policy.js";
+import { applyUpdate, getAccepted, isObject, newShadow, trimmed, type Json, type JsonObject } from "./shadow.js";
+import { Store, type ExecutionRecord, type FirmwareRecord, type MessageRecord } from "./store.js";
+
+export const STAGE = "prod";
+const FOTA_TYPES = ["APP", "MODEM", "BOOT"] as const;
+const FOTA_STATUS = ["QUEUED", "IN_PROGRESS", "FAILED", "SUCCEEDED", "TIMED_OUT", "CANCELLED", "REJECTED", "DOWNLOADING"];
+const TERMINAL = new Set(["FAILED", "SUCCEEDED", "TIMED_OUT", "CANCELLED", "REJECTED"]);
+
+export interface CloudOptions {
+	stateDirectory: string;
+	mqttPort: number;
+	firmwarePort: number;
+	/** Host name in the server certificate and in FOTA job documents. */
+	hostname?: string;
+	log?: (line: string) => void;
+}
+
+export interface CloudEvents {
+	message: [MessageRecord];
+	device: [string];
+	execution: [ExecutionRecord];
+}
+
+interface Session {
+	deviceId: string;
+	policy: DevicePolicy;
+}
+
+/** Certificates of the local cloud, made at first start: its server CA and certificate, and the device CA (JITP). */
+export function cloudPki(directory: string, hostname: string): { dir: string } {
+	const dir = join(directory, "pki");
+	mkdirSync(dir, { recursive: true });
+	if (!existsSync(join(dir, "server-ca.pem"))) authority(dir, "server-ca", "Local nRF Cloud Server CA", 3650);
+	if (!existsSync(join(dir, "device-ca.pem"))) authority(dir, "device-ca", "Local nRF Cloud Device CA", 3650);
+	if (!existsSync(join(dir, "server.pem")))
+		issue(dir, "server", `/CN=${hostname}`, "server-ca", `subjectAltName=DNS:${hostname},DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n`, 3650);
+	return { dir };
+}
+
+export class LocalCloud extends EventEmitter<CloudEvents> {
+	readonly store: Store;
+	readonly hostname: string;
+	readonly pkiDirectory: string;
+	#broker!: Aedes;
+	#server!: tls.Server;
+	#firmwareServer!: HttpsServer;
+	readonly #sessions = new WeakMap<Client, Session>();
+	readonly #clients = new Map<string, Client>();
+	readonly #options: CloudOptions;
+	readonly #log: (line: string) => void;
+
+	constructor(options: CloudOptions) {
+		super();
+		this.#options = options;
+		this.hostname = options.hostname ?? "localhost";
+		this.#log = options.log ?? (() => undefined);
+		mkdirSync(options.stateDirectory, { recursive: true });
+		mkdirSync(join(options.stateDirectory, "firmware"), { recursive: true });
+		this.pkiDirectory = cloudPki(options.stateDirectory, this.hostname).dir;
+		this.store = new Store(options.stateDirectory);
+	}
+
+	get topicPrefix(): string {
+		return `${STAGE}/${this.store.tenant}/`;
+	}
+
+	get mqttPort(): number {
+		return (this.#server.address() as AddressInfo).port;
+	}
+
+	get firmwarePort(): number {
+		return (this.#firmwareServer.address() as AddressInfo).port;
+	}
+
+	async start(): Promise<void> {
+		this.#broker = await Aedes.createBroker({ heartbeatInterval: 3600000, keepaliveLimit: 1200, drainTimeout: 30000 });
+		this.#broker.preConnect = (client, packet, callback) => this.#preConnect(client, packet.clientId, callback);
+		this.#broker.authorizePublish = (client, packet, callback) => {
+			const session = client ? this.#sessions.get(client) : undefined;
+			if (!session || !session.policy.canPublish(packet.topic)) {
+				this.#log(`policy: ${client?.id ?? "?"} may not publish to ${packet.topic}; disconnecting`);
+				callback(new Error(`not authorized to publish to ${packet.topic}`));
+				return;
+			}
+			callback(null);
+		};
+		this.#broker.authorizeSubscribe = (client, subscription, callback) => {
+			const session = this.#sessions.get(client);
+			if (!session || !session.policy.canSubscribe(subscription.topic)) {
+				this.#log(`policy: ${client.id} may not subscribe to ${subscription.topic}`);
+				callback(null, null);
+				return;
+			}
+			callback(null, { ...subscription, qos: Math.min(subscription.qos, 1) as 0 | 1 });
+		};
+		this.#broker.on("client", (client) => this.#connected(client));
+		this.#broker.on("clientDisconnect", (client) => this.#disconnected(client));
+		this.#broker.on("publish", (packet, client) => {
+			if (client) this.#devicePublished(client, packet);
+		});
+		const pki = this.pkiDirectory;
+		this.#server = tls.createServer({
+			key: readFileSync(join(pki, "server.key")),
+			cert: readFileSync(join(pki, "server.pem")),
+			ca: readFileSync(join(pki, "device-ca.pem")),
+			requestCert: true,
+			rejectUnauthorized: true,
+			minVersion: "TLSv1.2",
+		}, (socket) => this.#broker.handle(socket));
+		this.#server.on("tlsClientError", () => undefined);
+		await new Promise<void>((resolve, reject) => {
+			this.#server.once("error", reject);
+			this.#server.listen(this.#options.mqttPort, "127.0.0.1", resolve);
+		});
+		this.#firmwareServer = createHttpsServer({
+			key: readFileSync(join(pki, "server.key")),
+			cert: readFileSync(join(pki, "server.pem")),
+		}, (request, response) => this.#serveFirmware(request.url ?? "/", request.headers.range, request.method ?? "GET", response));
+		await new Promise<void>((resolve, reject) => {
+			this.#firmwareServer.once("error", reject);
+			this.#firmwareServer.listen(this.#options.firmwarePort, "127.0.0.1", resolve);
+		});
+	}
+
+	async stop(): Promise<void> {
+		for (const client of this.#clients.values()) client.close();
+		await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+		await new Promise<void>((resolve) => this.#firmwareServer.close(() => resolve()));
+		this.#firmwareServer.closeAllConnections();
+		await new Promise<void>((resolve) => this.#broker.close(() => resolve()));
+		this.store.close();
+	}
+
+	#preConnect(client: Client, clientId: string, callback: (error: Error | null, success: boolean) => void): void {
+		const socket = client.conn as unknown as tls.TLSSocket;
+		const certificate = typeof socket.getPeerCertificate === "function" ? socket.getPeerCertificate() : undefined;
+		const commonName = certificate?.subject?.CN;
+		if (!certificate || typeof commonName !== "string") {
+			callback(null, false);
+			return;
+		}
+		if (clientId !== commonName) {
+			this.#log(`connect: client id ${clientId} is not the certificate's ${commonName}; closing`);
+			callback(null, false);
+			return;
+		}
+		const fingerprint = certificate.fingerprint256;
+		const device = this.store.device(commonName);
+		if (!device) {
+			// Just-in-time provisioning: the first connection registers the device and is refused.
+			this.store.addDevice(commonName, fingerprint, newShadow({ pairing: { state: "not_associated" } }, Math.floor(Date.now() / 1000)));
+			this.#log(`jitp: registered ${commonName}; refusing this first connection`);
+			this.emit("device", commonName);
+			callback(null, false);
+			return;
+		}
+		if (device.fingerprint !== fingerprint) {
+			this.#log(`connect: ${commonName} presented another certificate; closing`);
+			callback(null, false);
+			return;
+		}
+		const session: Session = { deviceId: commonName, policy: devicePolicy(commonName, device.tenant === null ? null : this.topicPrefix) };
+		this.#sessions.set(client, session);
+		callback(null, true);
+	}
+
+	#connected(client: Client): void {
+		const session = this.#sessions.get(client);
+		if (!session) return;
+		this.#clients.get(session.deviceId)?.close();
+		this.#clients.set(session.deviceId, client);
+		this.store.setConnected(session.deviceId, true);
+		this.#updateShadow(session.deviceId, { state: { reported: { connection: { status: "connected", keepalive: (client as unknown as { keepalive?: number }).keepalive ?? null } } } }, false);
+		this.emit("device", session.deviceId);
+	}
+
+	#disconnected(client: Client): void {
+		const session = this.#sessions.get(client);
+		if (!session || this.#clients.get(session.deviceId) !== client) return;
+		this.#clients.delete(session.deviceId);
+		if (!this.store.device(session.deviceId)) return;
+		this.store.setConnected(session.deviceId, false);
+		this.#updateShadow(session.deviceId, { state: { reported: { connection: { status: "disconnected" } } } }, false);
+		this.emit("device", session.deviceId);
+	}
+
+	#publish(topic: string, payload: string | Buffer, qos: 0 | 1 = 1): void {
+		this.#broker.publish({ cmd: "publish", topic, payload: typeof payload === "string" ? Buffer.from(payload) : payload, qos, retain: false, dup: false }, () => undefined);
+	}
+
+	#devicePublished(client: Client, packet: PublishPacket): void {
+		const session = this.#sessions.get(client);
+		if (!session) return;
+		const id = session.deviceId;
+		const topic = packet.topic;
+		const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
+		const shadow = `$aws/things/${id}/shadow/`;
+		if (topic === `${shadow}get`) this.#shadowGet(id);
+		else if (topic === `${shadow}update`) {
+			let request: unknown;
+			try {
+				request = JSON.parse(payload.toString("utf8"));
+			}
+			catch {
+				this.#publish(`${shadow}update/rejected`, JSON.stringify({ code: 400, message: "Payload contains invalid json", timestamp: Math.floor(Date.now() / 1000) }));
+				return;
+			}
+			this.#updateShadow(id, request, true);
+		}
+		else if (topic.endsWith("/jobs/req")) this.#jobRequest(id, payload);
+		else if (topic.endsWith("/jobs/update")) this.#jobUpdate(id, payload);
+		else if (topic.startsWith(`${this.topicPrefix}m/`)) {
+			const record = this.store.addMessage(id, topic, "d2c", payload.toString("utf8"));
+			this.emit("message", record);
+		}
+	}
+
+	#shadowGet(id: string): void {
+		const document = this.store.shadow(id);
+		const shadow = `$aws/things/${id}/shadow/`;
+		if (!document) {
+			this.#publish(`${shadow}get/rejected`, JSON.stringify({ code: 404, message: `No shadow exists with name: '${id}'`, timestamp: Math.floor(Date.now() / 1000) }));
+			return;
+		}
+		this.#publish(`${shadow}get/accepted`, JSON.stringify(getAccepted(document)));
+		this.#publish(`${id}/shadow/get/accepted`, JSON.stringify(trimmed(document)));
+	}
+
+	/** Applies a shadow update; `answer` publishes accepted/rejected as for a device's own request. */
+	#updateShadow(id: string, request: unknown, answer: boolean): { ok: boolean; code?: number; message?: string } {
+		const shadow = `$aws/things/${id}/shadow/`;
+		const timestamp = Math.floor(Date.now() / 1000);
+		const previous = this.store.shadow(id);
+		const result = applyUpdate(previous, request, timestamp);
+		if (!result.ok) {
+			if (answer) this.#publish(`${shadow}update/rejected`, JSON.stringify({ code: result.code, message: result.message, timestamp }));
+			return { ok: false, code: result.code, message: result.message };
+		}
+		this.store.saveShadow(id, result.document);
+		this.#publish(`${shadow}update/accepted`, JSON.stringify(result.accepted));
+		this.#publish(`${shadow}update/documents`, JSON.stringify({
+			previous: previous ? { state: previous.state, metadata: previous.metadata, version: previous.version } : null,
+			current: { state: result.document.state, metadata: result.document.metadata, version: result.document.version },
+			timestamp,
+		}));
+		if (result.delta) this.#publish(`${shadow}update/delta`, JSON.stringify(result.delta));
+		return { ok: true };
+	}
+
+	/** An operator-side shadow update (REST "state"): desired and/or reported. */
+	updateState(id: string, state: unknown): { ok: boolean; code?: number; message?: string } {
+		if (!this.store.device(id)) return { ok: false, code: 404, message: `no device ${id}` };
+		const result = this.#updateShadow(id, { state }, false);
+		if (result.ok) this.emit("device", id);
+		return result;
+	}
+
+	/** Association with the device's PIN, or its hardware ID (the device ID). */
+	associate(id: string, code: string): { ok: boolean; code?: number; message?: string } {
+		const device = this.store.device(id);
+		if (!device) return { ok: false, code: 404, message: `no device ${id}` };
+		if (code !== id && (device.pin === null || code !== device.pin)) return { ok: false, code: 400, message: "the PIN or hardware ID does not match" };
+		if (device.tenant !== null) return { ok: false, code: 409, message: `${id} is already associated` };
+		this.store.setTenant(id, this.store.tenant);
+		const prefix = this.topicPrefix;
+		const result = this.#updateShadow(id, { state: { desired: {
+			pairing: { state: "paired", topics: { d2c: `${prefix}m/d/${id}/d2c`, c2d: `${prefix}m/d/${id}/c2d` } },
+			nrfcloud_mqtt_topic_prefix: prefix,
+		} } }, false);
+		this.emit("device", id);
+		return result;
+	}
+
+	disassociate(id: string): { ok: boolean; code?: number; message?: string } {
+		const device = this.store.device(id);
+		if (!device) return { ok: false, code: 404, message: `no device ${id}` };
+		if (device.tenant === null) return { ok: false, code: 409, message: `${id} is not associated` };
+		this.store.setTenant(id, null);
+		const result = this.#updateShadow(id, { state: { desired: { pairing: { state: "not_associated", topics: null }, nrfcloud_mqtt_topic_prefix: null } } }, false);
+		this.emit("device", id);
+		return result;
+	}
+
+	deleteDevice(id: string): boolean {
+		this.#clients.get(id)?.close();
+		const removed = this.store.deleteDevice(id);
+		if (removed) this.emit("device", id);
+		return removed;
+	}
+
+	/** Sends a cloud-to-device message to an associated device. */
+	sendToDevice(id: string, message: string): { ok: boolean; code?: number; message?: string } {
+		const device = this.store.device(id);
+		if (!device) return { ok: false, code: 404, message: `no device ${id}` };
+		if (device.tenant === null) return { ok: false, code: 409, message: `${id} is not associated` };
+		const topic = `${this.topicPrefix}m/d/${id}/c2d`;
+		this.#publish(topic, message);
+		const record = this.store.addMessage(id, topic, "c2d", message);
+		this.emit("message", record);
+		return { ok: true };
+	}
+
+	isConnected(id: string): boolean {
+		return this.#clients.has(id);
+	}
+
+	/* ---- FOTA ---- */
+
+	addFirmware(type: string, version: string, filename: string, image: Buffer): FirmwareRecord {
+		if (!(FOTA_TYPES as readonly string[]).includes(type)) throw new RangeError(`firmware type must be one of ${FOTA_TYPES.join(", ")}`);
+		if (!/^[\w.+-]{1,64}$/.test(version)) throw new RangeError("version must be 1 to 64 characters of letters, digits, . + - _");
+		if (!/^[\w.+-]{1,128}$/.test(filename)) throw new RangeError("filename must be 1 to 128 characters of letters, digits, . + - _");
+		if (image.length === 0) throw new RangeError("the firmware image is empty");
+		const id = randomUUID();
+		const record: FirmwareRecord = {
+			id, type: type as FirmwareRecord["type"], version, filename, size: image.length,
+			sha256: createHash("sha256").update(image).digest("hex"), created: Date.now(),
+		};
+		writeFileSync(join(this.#options.stateDirectory, "firmware", id), image);
+		this.store.addFirmware(record);
+		return record;
+	}
+
+	firmwarePath(record: FirmwareRecord): string {
+		return `${this.store.tenant}/${record.id}/${record.filename}`;
+	}
+
+	/** Creates a job for the devices whose shadow reports support for the firmware's type. */
+	createJob(firmwareId: string, deviceIds: string[]): { ok: true; jobId: string; deviceIds: string[] } | { ok: false; code: number; message: string } {
+		const firmware = this.store.firmware(firmwareId);
+		if (!firmware) return { ok: false, code: 404, message: `no firmware ${firmwareId}` };
+		const eligible = deviceIds.filter((id) => {
+			const reported = this.store.shadow(id)?.state.reported;
+			const device = isObject(reported?.device) ? reported.device as JsonObject : undefined;
+			const serviceInfo = isObject(device?.serviceInfo) ? device.serviceInfo as JsonObject : undefined;
+			const types = serviceInfo?.fota_v2;
+			return Array.isArray(types) && types.includes(firmware.type);
+		});
+		if (eligible.length === 0) return { ok: false, code: 400, message: `no listed device reports ${firmware.type} in device.serviceInfo.fota_v2` };
+		const jobId = randomUUID();
+		this.store.addJob({ id: jobId, firmwareId, created: Date.now() }, eligible);
+		return { ok: true, jobId, deviceIds: eligible };
+	}
+
+	#jobRequest(id: string, payload: Buffer): void {
+		let request: Json;
+		try {
+			request = JSON.parse(payload.toString("utf8")) as Json;
+		}
+		catch {
+			this.#log(`fota: ${id} sent a job request that is not JSON`);
+			return;
+		}
+		if (!Array.isArray(request)) return;
+		const execution = this.store.executions({ deviceId: id }).find((e) => !TERMINAL.has(e.status));
+		if (!execution) return;
+		const job = this.store.job(execution.jobId)!;
+		const firmware = this.store.firmware(job.firmwareId);
+		if (!firmware) return;
+		const document = [execution.jobId, FOTA_TYPES.indexOf(firmware.type), firmware.size, `${this.hostname}:${this.firmwarePort}`, this.firmwarePath(firmware)];
+		this.#publish(`${this.topicPrefix}${id}/jobs/rcv`, JSON.stringify(document));
+	}
+
+	#jobUpdate(id: string, payload: Buffer): void {
+		let update: Json;
+		try {
+			update = JSON.parse(payload.toString("utf8")) as Json;
+		}
+		catch {
+			this.#log(`fota: ${id} sent a job update that is not JSON`);
+			return;
+		}
+		if (!Array.isArray(update) || typeof update[0] !== "string" || typeof update[1] !== "number") return;
+		const status = FOTA_STATUS[update[1]];
+		if (status === undefined) return;
+		const progress = typeof update[2] === "number" ? update[2] : status === "SUCCEEDED" ? 100 : 0;
+		const message = typeof update[2] === "string" ? update[2] : "";
+		if (this.store.updateExecution(update[0], id, status, progress, message)) {
+			const execution = this.store.executions({ jobId: update[0], deviceId: id })[0];
+			if (execution) this.emit("execution", execution);
+		}
+	}
+
+	#serveFirmware(url: string, range: string | undefined, method: string, response: import("node:http").ServerResponse): void {
+		const path = decodeURIComponent(url.split("?")[0]!.replace(/^\/+/, ""));
+		const [tenant, firmwareId, filename] = path.split("/");
+		const record = firmwareId ? this.store.firmware(firmwareId) : undefined;
+		if (method !== "GET" && method !== "HEAD") {
+			response.writeHead(405, { allow: "GET, HEAD" }).end();
+			return;
+		}
+		if (!record || tenant !== this.store.tenant || filename !== record.filename) {
+			response.writeHead(404, { "content-type": "text/plain" }).end("not found\n");
+			return;
+		}
+		const image = readFileSync(join(this.#options.stateDirectory, "firmware", record.id));
+		let start = 0;
+		let end = image.length - 1;
+		let status = 200;
+		if (range !== undefined) {
+			const match = /^bytes=(\d*)-(\d*)$/.exec(range.trim());
+			if (!match || (match[1] === "" && match[2] === "")) {
+				response.writeHead(416, { "content-range": `bytes */${image.length}` }).end();
+				return;
+			}
+			if (match[1] === "") start = Math.max(0, image.length - Number(match[2]));
+			else {
+				start = Number(match[1]);
+				if (match[2] !== "") end = Math.min(end, Number(match[2]));
+			}
+			if (start > end || start >= image.length) {
+				response.writeHead(416, { "content-range": `bytes */${image.length}` }).end();
+				return;
+			}
+			status = 206;
+		}
+		const headers: Record<string, string | number> = {
+			"content-type": "application/octet-stream",
+			"content-length": end - start + 1,
+			"accept-ranges": "bytes",
+		};
+		if (status === 206) headers["content-range"] = `bytes ${start}-${end}/${image.length}`;
+		response.writeHead(status, headers);
+		response.end(method === "HEAD" ? undefined : image.subarray(start, end + 1));
+	}
+}

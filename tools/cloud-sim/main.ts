@@ -1,0 +1,96 @@
+/*
+ * `npm run cloud-sim -- --state DIR [--mqtt-port N] [--http-port N] [--firmware-port N]`:
+ * runs the local nRF Cloud. When it is ready it writes DIR/endpoints.json
+ * (mqttHost, mqttPort, httpPort, firmwarePort, apiKey, caCert, deviceCa, tenantId,
+ * topicPrefix) for devices, tools and tests. Stops on SIGINT or SIGTERM.
+ */
+
+import { writeFileSync, renameSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { LocalCloud } from "./cloud.js";
+import { RestApi } from "./rest.js";
+
+export interface Endpoints {
+	mqttHost: string;
+	mqttPort: number;
+	httpPort: number;
+	firmwarePort: number;
+	apiKey: string;
+	caCert: string;
+	deviceCa: string;
+	tenantId: string;
+	topicPrefix: string;
+}
+
+export interface RunningCloud {
+	cloud: LocalCloud;
+	rest: RestApi;
+	endpoints: Endpoints;
+	stop(): Promise<void>;
+}
+
+export async function startCloud(options: { state: string; mqttPort?: number; httpPort?: number; firmwarePort?: number; log?: (line: string) => void }): Promise<RunningCloud> {
+	const state = resolve(options.state);
+	const cloud = new LocalCloud({ stateDirectory: state, mqttPort: options.mqttPort ?? 0, firmwarePort: options.firmwarePort ?? 0, log: options.log });
+	await cloud.start();
+	const rest = new RestApi(cloud);
+	await rest.listen(options.httpPort ?? 0);
+	const endpoints: Endpoints = {
+		mqttHost: cloud.hostname,
+		mqttPort: cloud.mqttPort,
+		httpPort: rest.port,
+		firmwarePort: cloud.firmwarePort,
+		apiKey: cloud.store.apiKey,
+		caCert: join(cloud.pkiDirectory, "server-ca.pem"),
+		deviceCa: join(cloud.pkiDirectory, "device-ca.pem"),
+		tenantId: cloud.store.tenant,
+		topicPrefix: cloud.topicPrefix,
+	};
+	const temporary = join(state, "endpoints.json.tmp");
+	writeFileSync(temporary, JSON.stringify(endpoints, null, 2) + "\n");
+	renameSync(temporary, join(state, "endpoints.json"));
+	return {
+		cloud, rest, endpoints,
+		stop: async () => {
+			await rest.close();
+			await cloud.stop();
+		},
+	};
+}
+
+function option(argv: string[], name: string): string | undefined {
+	const index = argv.indexOf(name);
+	return index >= 0 ? argv[index + 1] : undefined;
+}
+
+function port(argv: string[], name: string): number | undefined {
+	const value = option(argv, name);
+	if (value === undefined) return undefined;
+	const number = Number(value);
+	if (!Number.isInteger(number) || number < 0 || number > 65535) throw new Error(`${name} needs a port number`);
+	return number;
+}
+
+async function main(argv: string[]): Promise<void> {
+	const state = option(argv, "--state");
+	if (!state) throw new Error("usage: cloud-sim --state DIR [--mqtt-port N] [--http-port N] [--firmware-port N]");
+	const running = await startCloud({
+		state, mqttPort: port(argv, "--mqtt-port"), httpPort: port(argv, "--http-port"), firmwarePort: port(argv, "--firmware-port"),
+		log: (line) => console.log(`[cloud-sim] ${line}`),
+	});
+	const { endpoints } = running;
+	console.log(`[cloud-sim] MQTT on ${endpoints.mqttHost}:${endpoints.mqttPort}, REST and dashboard on http://127.0.0.1:${endpoints.httpPort}/, firmware on https://${endpoints.mqttHost}:${endpoints.firmwarePort}/`);
+	console.log(`[cloud-sim] endpoints in ${join(resolve(state), "endpoints.json")}`);
+	const stop = () => {
+		running.stop().then(() => process.exit(0), () => process.exit(1));
+	};
+	process.once("SIGINT", stop);
+	process.once("SIGTERM", stop);
+}
+
+if (process.argv[1] !== undefined && resolve(process.argv[1]) === new URL(import.meta.url).pathname) {
+	main(process.argv.slice(2)).catch((error: unknown) => {
+		console.error(`cloud-sim: ${error instanceof Error ? error.message : String(error)}`);
+		process.exitCode = 1;
+	});
+}

@@ -1,0 +1,237 @@
+/*
+ * The local nRF Cloud's REST API, after nRF Cloud's REST API v1 resource names:
+ * account, devices, device state (shadow), association, messages, firmwares and
+ * fota-jobs. Bearer API-key authentication; every error is JSON with an HTTP
+ * status; a bad request never takes the service down.
+ */
+
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { LocalCloud } from "./cloud.js";
+import { isObject } from "./shadow.js";
+import type { DeviceRecord } from "./store.js";
+
+const JSON_LIMIT = 64 * 1024;
+const FIRMWARE_LIMIT = 16 * 1024 * 1024;
+
+class HttpError extends Error {
+	constructor(readonly status: number, message: string) {
+		super(message);
+	}
+}
+
+function send(response: ServerResponse, status: number, body?: unknown): void {
+	if (body === undefined) {
+		response.writeHead(status).end();
+		return;
+	}
+	const text = JSON.stringify(body);
+	response.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) }).end(text);
+}
+
+function readBody(request: IncomingMessage, limit: number): Promise<Buffer> {
+	return new Promise((resolve, reject) => {
+		const chunks: Buffer[] = [];
+		let size = 0;
+		request.on("data", (chunk: Buffer) => {
+			size += chunk.length;
+			if (size > limit) {
+				reject(new HttpError(413, `request body exceeds ${limit} bytes`));
+				request.destroy();
+				return;
+			}
+			chunks.push(chunk);
+		});
+		request.on("end", () => resolve(Buffer.concat(chunks)));
+		request.on("error", reject);
+	});
+}
+
+async function readJson(request: IncomingMessage): Promise<unknown> {
+	const body = await readBody(request, JSON_LIMIT);
+	try {
+		return JSON.parse(body.toString("utf8"));
+	}
+	catch {
+		throw new HttpError(400, "the request body is not valid JSON");
+	}
+}
+
+export class RestApi {
+	readonly #cloud: LocalCloud;
+	readonly #server: Server;
+	readonly #extra: (request: IncomingMessage, response: ServerResponse, path: string) => boolean;
+
+	/** `extra` serves what is not the API (the dashboard); it returns false for unknown paths. */
+	constructor(cloud: LocalCloud, extra: (request: IncomingMessage, response: ServerResponse, path: string) => boolean = () => false) {
+		this.#cloud = cloud;
+		this.#extra = extra;
+		this.#server = createServer((request, response) => {
+			this.#handle(request, response).catch((error: unknown) => {
+				const status = error instanceof HttpError ? error.status : 500;
+				if (!response.headersSent) send(response, status, { code: status, message: error instanceof Error ? error.message : String(error) });
+				else response.end();
+			});
+		});
+	}
+
+	get port(): number {
+		return (this.#server.address() as AddressInfo).port;
+	}
+
+	get server(): Server {
+		return this.#server;
+	}
+
+	listen(port: number): Promise<void> {
+		return new Promise((resolve, reject) => {
+			this.#server.once("error", reject);
+			this.#server.listen(port, "127.0.0.1", resolve);
+		});
+	}
+
+	close(): Promise<void> {
+		this.#server.closeAllConnections();
+		return new Promise((resolve) => this.#server.close(() => resolve()));
+	}
+
+	#deviceView(device: DeviceRecord): Record<string, unknown> {
+		const shadow = this.#cloud.store.shadow(device.id);
+		return {
+			id: device.id,
+			createdAt: new Date(device.created).toISOString(),
+			associated: device.tenant !== null,
+			tenantId: device.tenant,
+			connected: this.#cloud.isConnected(device.id),
+			lastSeen: device.lastSeen === null ? null : new Date(device.lastSeen).toISOString(),
+			state: shadow ? { desired: shadow.state.desired ?? {}, reported: shadow.state.reported ?? {}, version: shadow.version } : null,
+		};
+	}
+
+	async #handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+		const url = new URL(request.url ?? "/", "http://localhost");
+		const path = url.pathname;
+		const method = request.method ?? "GET";
+		if (!path.startsWith("/v1/")) {
+			if (this.#extra(request, response, path)) return;
+			throw new HttpError(404, `no resource ${path}`);
+		}
+		const authorization = request.headers.authorization ?? "";
+		if (authorization !== `Bearer ${this.#cloud.store.apiKey}`)
+			throw new HttpError(401, authorization ? "invalid API key" : "missing API key: send Authorization: Bearer <apiKey>");
+		const parts = path.split("/").slice(2).map(decodeURIComponent);
+		const cloud = this.#cloud;
+		const route = `${method} ${parts[0] ?? ""}${parts.length > 1 ? "/:id" : ""}${parts.length > 2 ? `/${parts[2]}` : ""}`;
+		switch (route) {
+			case "GET account":
+				send(response, 200, { tenantId: cloud.store.tenant, mqttEndpoint: `${cloud.hostname}:${cloud.mqttPort}`, mqttTopicPrefix: cloud.topicPrefix, stage: "prod" });
+				return;
+			case "GET devices": {
+				const items = cloud.store.devices().map((d) => this.#deviceView(d));
+				send(response, 200, { items, total: items.length });
+				return;
+			}
+			case "GET devices/:id": {
+				const device = cloud.store.device(parts[1]!);
+				if (!device) throw new HttpError(404, `no device ${parts[1]}`);
+				send(response, 200, this.#deviceView(device));
+				return;
+			}
+			case "DELETE devices/:id":
+				if (!cloud.deleteDevice(parts[1]!)) throw new HttpError(404, `no device ${parts[1]}`);
+				send(response, 204);
+				return;
+			case "PATCH devices/:id/state": {
+				const body = await readJson(request);
+				if (!isObject(body) || (body.desired === undefined && body.reported === undefined))
+					throw new HttpError(400, 'the body must be an object with "desired" and/or "reported"');
+				const result = cloud.updateState(parts[1]!, body);
+				if (!result.ok) throw new HttpError(result.code ?? 400, result.message ?? "rejected");
+				send(response, 202);
+				return;
+			}
+			case "POST devices/:id/messages": {
+				const body = await readJson(request);
+				const result = cloud.sendToDevice(parts[1]!, JSON.stringify(body));
+				if (!result.ok) throw new HttpError(result.code ?? 400, result.message ?? "rejected");
+				send(response, 201);
+				return;
+			}
+			case "PUT association/:id": {
+				const body = (await readBody(request, 1024)).toString("utf8").trim();
+				let code = body;
+				if (body.startsWith("\"")) {
+					try { code = String(JSON.parse(body)); } catch { throw new HttpError(400, "the body must be the PIN or hardware ID"); }
+				}
+				if (code.length === 0) throw new HttpError(400, "the body must be the PIN or hardware ID");
+				const result = cloud.associate(parts[1]!, code);
+				if (!result.ok) throw new HttpError(result.code ?? 400, result.message ?? "rejected");
+				send(response, 202);
+				return;
+			}
+			case "DELETE association/:id": {
+				const result = cloud.disassociate(parts[1]!);
+				if (!result.ok) throw new HttpError(result.code ?? 400, result.message ?? "rejected");
+				send(response, 202);
+				return;
+			}
+			case "GET messages": {
+				const limit = Number(url.searchParams.get("pageLimit") ?? 100);
+				const after = Number(url.searchParams.get("after") ?? 0);
+				const direction = url.searchParams.get("direction") ?? undefined;
+				if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new HttpError(400, "pageLimit must be 1 to 1000");
+				if (!Number.isInteger(after) || after < 0) throw new HttpError(400, "after must be a message sequence number");
+				if (direction !== undefined && direction !== "d2c" && direction !== "c2d") throw new HttpError(400, 'direction must be "d2c" or "c2d"');
+				const items = cloud.store.messages({ deviceId: url.searchParams.get("deviceId") ?? undefined, direction, after, limit }).map((m) => {
+					let message: unknown = m.payload;
+					try { message = JSON.parse(m.payload); } catch { /* kept as text */ }
+					return { seq: m.seq, deviceId: m.deviceId, topic: m.topic, direction: m.direction, receivedAt: new Date(m.received).toISOString(), message };
+				});
+				send(response, 200, { items, total: items.length });
+				return;
+			}
+			case "GET firmwares":
+				send(response, 200, { items: cloud.store.firmwares(), total: cloud.store.firmwares().length });
+				return;
+			case "POST firmwares": {
+				const type = url.searchParams.get("type") ?? "";
+				const version = url.searchParams.get("version") ?? "";
+				const filename = url.searchParams.get("filename") ?? "";
+				const image = await readBody(request, FIRMWARE_LIMIT);
+				try {
+					send(response, 201, cloud.addFirmware(type, version, filename, image));
+				}
+				catch (error) {
+					throw new HttpError(400, error instanceof Error ? error.message : String(error));
+				}
+				return;
+			}
+			case "DELETE firmwares/:id":
+				if (!cloud.store.deleteFirmware(parts[1]!)) throw new HttpError(404, `no firmware ${parts[1]}`);
+				send(response, 204);
+				return;
+			case "POST fota-jobs": {
+				const body = await readJson(request);
+				if (!isObject(body) || typeof body.firmwareId !== "string" || !Array.isArray(body.deviceIds) || body.deviceIds.length === 0 || !body.deviceIds.every((d) => typeof d === "string"))
+					throw new HttpError(400, 'the body must be {"firmwareId": string, "deviceIds": [string, ...]}');
+				const result = cloud.createJob(body.firmwareId, body.deviceIds as string[]);
+				if (!result.ok) throw new HttpError(result.code, result.message);
+				send(response, 201, { jobId: result.jobId, deviceIds: result.deviceIds });
+				return;
+			}
+			case "GET fota-jobs": {
+				const items = cloud.store.jobs().map((job) => ({ ...job, executions: cloud.store.executions({ jobId: job.id }) }));
+				send(response, 200, { items, total: items.length });
+				return;
+			}
+			case "GET fota-jobs/:id": {
+				const job = cloud.store.job(parts[1]!);
+				if (!job) throw new HttpError(404, `no FOTA job ${parts[1]}`);
+				send(response, 200, { ...job, executions: cloud.store.executions({ jobId: job.id }) });
+				return;
+			}
+			default:
+				throw new HttpError(parts[0] && ["account", "devices", "association", "messages", "firmwares", "fota-jobs"].includes(parts[0]) ? 405 : 404, `no route ${method} ${path}`);
+		}
+	}
+}

@@ -1,0 +1,241 @@
+/*
+ * The local nRF Cloud's persistent state in SQLite (better-sqlite3) under the
+ * state directory: devices, shadows, messages, firmware and FOTA jobs. A
+ * restart keeps everything.
+ */
+
+import Database from "better-sqlite3";
+import { randomBytes, randomUUID } from "node:crypto";
+import { join } from "node:path";
+import type { ShadowDocument } from "./shadow.js";
+
+export interface DeviceRecord {
+	id: string;
+	created: number;
+	fingerprint: string;
+	/** Tenant of the account the device is associated with; null when not associated. */
+	tenant: string | null;
+	pin: string | null;
+	connected: boolean;
+	lastSeen: number | null;
+}
+
+export interface MessageRecord {
+	seq: number;
+	deviceId: string;
+	topic: string;
+	direction: "d2c" | "c2d";
+	payload: string;
+	received: number;
+}
+
+export interface FirmwareRecord {
+	id: string;
+	type: "APP" | "MODEM" | "BOOT";
+	version: string;
+	filename: string;
+	size: number;
+	sha256: string;
+	created: number;
+}
+
+export interface ExecutionRecord {
+	jobId: string;
+	deviceId: string;
+	status: string;
+	progress: number;
+	message: string;
+	updated: number;
+}
+
+export interface JobRecord {
+	id: string;
+	firmwareId: string;
+	created: number;
+}
+
+const SCHEMA = `
+create table if not exists settings (key text primary key, value text not null);
+create table if not exists provisioned (id text primary key, pin text not null, created integer not null);
+create table if not exists devices (
+	id text primary key, created integer not null, fingerprint text not null, tenant text,
+	pin text, connected integer not null default 0, last_seen integer);
+create table if not exists shadows (id text primary key, document text not null);
+create table if not exists messages (
+	seq integer primary key autoincrement, device text not null, topic text not null,
+	direction text not null, payload text not null, received integer not null);
+create index if not exists messages_device on messages (device, seq);
+create table if not exists firmwares (
+	id text primary key, type text not null, version text not null, filename text not null,
+	size integer not null, sha256 text not null, created integer not null);
+create table if not exists jobs (id text primary key, firmware text not null, created integer not null);
+create table if not exists executions (
+	job text not null, device text not null, status text not null, progress integer not null default 0,
+	message text not null default '', updated integer not null, primary key (job, device));
+`;
+
+type Row = Record<string, unknown>;
+
+function device(row: Row | undefined): DeviceRecord | undefined {
+	if (!row) return undefined;
+	return {
+		id: row.id as string,
+		created: row.created as number,
+		fingerprint: row.fingerprint as string,
+		tenant: (row.tenant as string | null) ?? null,
+		pin: (row.pin as string | null) ?? null,
+		connected: row.connected === 1,
+		lastSeen: (row.last_seen as number | null) ?? null,
+	};
+}
+
+export class Store {
+	readonly db: Database.Database;
+
+	constructor(directory: string) {
+		this.db = new Database(join(directory, "cloud.db"));
+		this.db.pragma("journal_mode = WAL");
+		this.db.pragma("busy_timeout = 5000");
+		this.db.exec(SCHEMA);
+		// Connections do not survive a restart.
+		this.db.prepare("update devices set connected = 0").run();
+	}
+
+	close(): void {
+		this.db.close();
+	}
+
+	setting(key: string, make: () => string): string {
+		const row = this.db.prepare("select value from settings where key = ?").get(key) as Row | undefined;
+		if (row) return row.value as string;
+		const value = make();
+		this.db.prepare("insert into settings (key, value) values (?, ?)").run(key, value);
+		return value;
+	}
+
+	get apiKey(): string {
+		return this.setting("apiKey", () => randomBytes(20).toString("hex"));
+	}
+
+	get tenant(): string {
+		return this.setting("tenant", () => randomUUID());
+	}
+
+	provision(id: string, pin: string): void {
+		this.db.prepare("insert into provisioned (id, pin, created) values (?, ?, ?) on conflict (id) do update set pin = excluded.pin")
+			.run(id, pin, Date.now());
+	}
+
+	provisionedPin(id: string): string | undefined {
+		return (this.db.prepare("select pin from provisioned where id = ?").get(id) as Row | undefined)?.pin as string | undefined;
+	}
+
+	device(id: string): DeviceRecord | undefined {
+		return device(this.db.prepare("select * from devices where id = ?").get(id) as Row | undefined);
+	}
+
+	devices(): DeviceRecord[] {
+		return (this.db.prepare("select * from devices order by id").all() as Row[]).map((row) => device(row)!);
+	}
+
+	addDevice(id: string, fingerprint: string, shadow: ShadowDocument): DeviceRecord {
+		const pin = this.provisionedPin(id) ?? null;
+		this.db.transaction(() => {
+			this.db.prepare("insert into devices (id, created, fingerprint, pin) values (?, ?, ?, ?)").run(id, Date.now(), fingerprint, pin);
+			this.db.prepare("insert into shadows (id, document) values (?, ?)").run(id, JSON.stringify(shadow));
+		})();
+		return this.device(id)!;
+	}
+
+	deleteDevice(id: string): boolean {
+		return this.db.transaction(() => {
+			const removed = this.db.prepare("delete from devices where id = ?").run(id).changes > 0;
+			this.db.prepare("delete from shadows where id = ?").run(id);
+			this.db.prepare("delete from messages where device = ?").run(id);
+			this.db.prepare("delete from executions where device = ?").run(id);
+			return removed;
+		})();
+	}
+
+	setTenant(id: string, tenant: string | null): void {
+		this.db.prepare("update devices set tenant = ? where id = ?").run(tenant, id);
+	}
+
+	setConnected(id: string, connected: boolean): void {
+		this.db.prepare("update devices set connected = ?, last_seen = ? where id = ?").run(connected ? 1 : 0, Date.now(), id);
+	}
+
+	shadow(id: string): ShadowDocument | undefined {
+		const row = this.db.prepare("select document from shadows where id = ?").get(id) as Row | undefined;
+		return row ? JSON.parse(row.document as string) as ShadowDocument : undefined;
+	}
+
+	saveShadow(id: string, document: ShadowDocument): void {
+		this.db.prepare("insert into shadows (id, document) values (?, ?) on conflict (id) do update set document = excluded.document")
+			.run(id, JSON.stringify(document));
+	}
+
+	addMessage(deviceId: string, topic: string, direction: "d2c" | "c2d", payload: string): MessageRecord {
+		const received = Date.now();
+		const result = this.db.prepare("insert into messages (device, topic, direction, payload, received) values (?, ?, ?, ?, ?)")
+			.run(deviceId, topic, direction, payload, received);
+		return { seq: Number(result.lastInsertRowid), deviceId, topic, direction, payload, received };
+	}
+
+	messages(filter: { deviceId?: string; direction?: string; after?: number; limit: number }): MessageRecord[] {
+		const rows = this.db.prepare(`select * from messages where (? is null or device = ?) and (? is null or direction = ?) and seq > ? order by seq limit ?`)
+			.all(filter.deviceId ?? null, filter.deviceId ?? null, filter.direction ?? null, filter.direction ?? null, filter.after ?? 0, filter.limit) as Row[];
+		return rows.map((row) => ({
+			seq: row.seq as number, deviceId: row.device as string, topic: row.topic as string,
+			direction: row.direction as "d2c" | "c2d", payload: row.payload as string, received: row.received as number,
+		}));
+	}
+
+	addFirmware(record: FirmwareRecord): void {
+		this.db.prepare("insert into firmwares (id, type, version, filename, size, sha256, created) values (?, ?, ?, ?, ?, ?, ?)")
+			.run(record.id, record.type, record.version, record.filename, record.size, record.sha256, record.created);
+	}
+
+	firmware(id: string): FirmwareRecord | undefined {
+		return this.db.prepare("select * from firmwares where id = ?").get(id) as FirmwareRecord | undefined;
+	}
+
+	firmwares(): FirmwareRecord[] {
+		return this.db.prepare("select * from firmwares order by created").all() as FirmwareRecord[];
+	}
+
+	deleteFirmware(id: string): boolean {
+		return this.db.prepare("delete from firmwares where id = ?").run(id).changes > 0;
+	}
+
+	addJob(job: JobRecord, deviceIds: string[]): void {
+		this.db.transaction(() => {
+			this.db.prepare("insert into jobs (id, firmware, created) values (?, ?, ?)").run(job.id, job.firmwareId, job.created);
+			for (const deviceId of deviceIds)
+				this.db.prepare("insert into executions (job, device, status, updated) values (?, ?, 'QUEUED', ?)").run(job.id, deviceId, job.created);
+		})();
+	}
+
+	job(id: string): JobRecord | undefined {
+		const row = this.db.prepare("select * from jobs where id = ?").get(id) as Row | undefined;
+		return row ? { id: row.id as string, firmwareId: row.firmware as string, created: row.created as number } : undefined;
+	}
+
+	jobs(): JobRecord[] {
+		return (this.db.prepare("select * from jobs order by created").all() as Row[]).map((row) => ({ id: row.id as string, firmwareId: row.firmware as string, created: row.created as number }));
+	}
+
+	executions(filter: { jobId?: string; deviceId?: string }): ExecutionRecord[] {
+		const rows = this.db.prepare("select * from executions where (? is null or job = ?) and (? is null or device = ?) order by updated")
+			.all(filter.jobId ?? null, filter.jobId ?? null, filter.deviceId ?? null, filter.deviceId ?? null) as Row[];
+		return rows.map((row) => ({
+			jobId: row.job as string, deviceId: row.device as string, status: row.status as string,
+			progress: row.progress as number, message: row.message as string, updated: row.updated as number,
+		}));
+	}
+
+	updateExecution(jobId: string, deviceId: string, status: string, progress: number, message: string): boolean {
+		return this.db.prepare("update executions set status = ?, progress = ?, message = ?, updated = ? where job = ? and device = ?")
+			.run(status, progress, message, Date.now(), jobId, deviceId).changes > 0;
+	}
+}
