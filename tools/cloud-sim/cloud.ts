@@ -148,8 +148,13 @@ export class LocalCloud extends EventEmitter<CloudEvents> {
 		this.store.close();
 	}
 
-	#preConnect(client: Client, clientId: string, callback: (error: Error | null, success: boolean) => void): void {
+	#preConnect(client: Client, clientId: string, done: (error: Error | null, success: boolean) => void): void {
 		const socket = client.conn as unknown as tls.TLSSocket;
+		// A refused CONNECT gets no CONNACK: the connection is closed, as AWS IoT closes it.
+		const callback = (error: Error | null, success: boolean): void => {
+			done(error, success);
+			if (!success) socket.destroy();
+		};
 		const certificate = typeof socket.getPeerCertificate === "function" ? socket.getPeerCertificate() : undefined;
 		const commonName = certificate?.subject?.CN;
 		if (!certificate || typeof commonName !== "string") {

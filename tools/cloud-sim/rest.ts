@@ -29,20 +29,20 @@ function send(response: ServerResponse, status: number, body?: unknown): void {
 	response.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) }).end(text);
 }
 
+/** Reads a request body; a body over `limit` is drained and refused with 413, never held in memory. */
 function readBody(request: IncomingMessage, limit: number): Promise<Buffer> {
 	return new Promise((resolve, reject) => {
 		const chunks: Buffer[] = [];
 		let size = 0;
 		request.on("data", (chunk: Buffer) => {
 			size += chunk.length;
-			if (size > limit) {
-				reject(new HttpError(413, `request body exceeds ${limit} bytes`));
-				request.destroy();
-				return;
-			}
-			chunks.push(chunk);
+			if (size <= limit) chunks.push(chunk);
+			else chunks.length = 0;
 		});
-		request.on("end", () => resolve(Buffer.concat(chunks)));
+		request.on("end", () => {
+			if (size > limit) reject(new HttpError(413, `request body exceeds ${limit} bytes`));
+			else resolve(Buffer.concat(chunks));
+		});
 		request.on("error", reject);
 	});
 }
