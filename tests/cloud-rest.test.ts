@@ -32,7 +32,7 @@ async function rest(method: string, path: string, body?: unknown, options: { api
 	if (apiKey !== null) headers.authorization = `Bearer ${apiKey}`;
 	const response = await fetch(`http://127.0.0.1:${running.endpoints.httpPort}${path}`, {
 		method, headers,
-		body: options.raw ?? (body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body)),
+		body: options.raw ? new Uint8Array(options.raw) : body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
 	});
 	const text = await response.text();
 	return { status: response.status, json: text ? JSON.parse(text) : undefined };

@@ -5,10 +5,27 @@
  * topicPrefix) for devices, tools and tests. Stops on SIGINT or SIGTERM.
  */
 
-import { writeFileSync, renameSync } from "node:fs";
+import { readFileSync, renameSync, writeFileSync } from "node:fs";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { join, resolve } from "node:path";
 import { LocalCloud } from "./cloud.js";
 import { RestApi } from "./rest.js";
+
+const DASHBOARD = resolve(new URL(".", import.meta.url).pathname, "..", "..", "..", "tools", "cloud-sim", "dashboard");
+const DASHBOARD_FILES: Record<string, [string, string]> = {
+	"/": ["index.html", "text/html; charset=utf-8"],
+	"/dashboard/app.js": ["app.js", "text/javascript; charset=utf-8"],
+	"/dashboard/style.css": ["style.css", "text/css; charset=utf-8"],
+};
+
+/** Serves the dashboard's static files; the page itself asks the REST API for data. */
+function serveDashboard(request: IncomingMessage, response: ServerResponse, path: string): boolean {
+	const file = DASHBOARD_FILES[path];
+	if (!file || request.method !== "GET") return false;
+	const body = readFileSync(join(DASHBOARD, file[0]));
+	response.writeHead(200, { "content-type": file[1], "content-length": body.length, "cache-control": "no-store" }).end(body);
+	return true;
+}
 
 export interface Endpoints {
 	mqttHost: string;
@@ -33,7 +50,7 @@ export async function startCloud(options: { state: string; mqttPort?: number; ht
 	const state = resolve(options.state);
 	const cloud = new LocalCloud({ stateDirectory: state, mqttPort: options.mqttPort ?? 0, firmwarePort: options.firmwarePort ?? 0, log: options.log });
 	await cloud.start();
-	const rest = new RestApi(cloud);
+	const rest = new RestApi(cloud, serveDashboard);
 	await rest.listen(options.httpPort ?? 0);
 	const endpoints: Endpoints = {
 		mqttHost: cloud.hostname,
@@ -79,7 +96,8 @@ async function main(argv: string[]): Promise<void> {
 		log: (line) => console.log(`[cloud-sim] ${line}`),
 	});
 	const { endpoints } = running;
-	console.log(`[cloud-sim] MQTT on ${endpoints.mqttHost}:${endpoints.mqttPort}, REST and dashboard on http://127.0.0.1:${endpoints.httpPort}/, firmware on https://${endpoints.mqttHost}:${endpoints.firmwarePort}/`);
+	console.log(`[cloud-sim] MQTT on ${endpoints.mqttHost}:${endpoints.mqttPort}, REST on http://127.0.0.1:${endpoints.httpPort}/v1/, firmware on https://${endpoints.mqttHost}:${endpoints.firmwarePort}/`);
+	console.log(`[cloud-sim] dashboard: http://127.0.0.1:${endpoints.httpPort}/#key=${endpoints.apiKey}`);
 	console.log(`[cloud-sim] endpoints in ${join(resolve(state), "endpoints.json")}`);
 	const stop = () => {
 		running.stop().then(() => process.exit(0), () => process.exit(1));

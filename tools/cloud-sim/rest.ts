@@ -95,6 +95,27 @@ export class RestApi {
 		return new Promise((resolve) => this.#server.close(() => resolve()));
 	}
 
+	/** Server-sent events: "device" (an id), "message" (a stored message) and "execution" (a FOTA execution). */
+	#events(request: IncomingMessage, response: ServerResponse): void {
+		response.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-store", connection: "keep-alive" });
+		response.write(": connected\n\n");
+		const cloud = this.#cloud;
+		const send = (event: string, data: unknown) => response.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+		const onDevice = (id: string) => send("device", { id });
+		const onMessage = (record: unknown) => send("message", record);
+		const onExecution = (record: unknown) => send("execution", record);
+		cloud.on("device", onDevice);
+		cloud.on("message", onMessage);
+		cloud.on("execution", onExecution);
+		const heartbeat = setInterval(() => response.write(": keepalive\n\n"), 15000);
+		request.on("close", () => {
+			clearInterval(heartbeat);
+			cloud.off("device", onDevice);
+			cloud.off("message", onMessage);
+			cloud.off("execution", onExecution);
+		});
+	}
+
 	#deviceView(device: DeviceRecord): Record<string, unknown> {
 		const shadow = this.#cloud.store.shadow(device.id);
 		return {
@@ -115,6 +136,13 @@ export class RestApi {
 		if (!path.startsWith("/v1/")) {
 			if (this.#extra(request, response, path)) return;
 			throw new HttpError(404, `no resource ${path}`);
+		}
+		if (path === "/v1/events" && method === "GET") {
+			// EventSource cannot send headers: the key may come as a query parameter here.
+			const given = url.searchParams.get("apiKey") ?? (request.headers.authorization ?? "").replace(/^Bearer /, "");
+			if (given !== this.#cloud.store.apiKey) throw new HttpError(401, "invalid API key");
+			this.#events(request, response);
+			return;
 		}
 		const authorization = request.headers.authorization ?? "";
 		if (authorization !== `Bearer ${this.#cloud.store.apiKey}`)
