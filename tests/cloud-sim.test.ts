@@ -146,3 +146,23 @@ test("disassociation writes not_associated back and removes the topics", async (
 	assert.equal(answer.desired.nrfcloud_mqtt_topic_prefix, undefined);
 	assert.equal((await rest("DELETE", `/v1/association/${DEVICE}`)).status, 409);
 });
+
+test("association by an input sequence (the legacy button pattern): a mismatch, then the right pattern", async () => {
+	const sequence = { method: "buttons", pattern: [1, 2, 3, 4, 1, 2] };
+	assert.equal((await rest("PUT", `/v1/association/${OTHER}`, { method: "buttons", pattern: [1, 5] })).status, 400);
+	assert.equal((await rest("PUT", `/v1/association/${OTHER}`, { method: "voice", pattern: [1] })).status, 400);
+	assert.equal((await rest("PUT", `/v1/association/${OTHER}`, sequence)).status, 202);
+	const shadow = `$aws/things/${OTHER}/shadow/`;
+	const waiting = JSON.parse(await mosquittoRequest(credentials(OTHER), `${shadow}get`, `${OTHER}/shadow/get/accepted`, ""));
+	assert.deepEqual(waiting.desired.pairing, { state: "pattern_wait", config: { iteration: 1, method: "buttons", length: 6 } });
+	const report = (pattern: number[]) => JSON.stringify({ state: { reported: {
+		pairing: { state: "pattern_wait", config: { iteration: 1, method: "buttons", length: 3 } },
+		pairingStatus: { method: "buttons", pattern },
+	} } });
+	const mismatch = JSON.parse(await mosquittoRequest(credentials(OTHER), `${shadow}update`, `${shadow}update/delta`, report([18, 52, 17])));
+	assert.equal(mismatch.state.pairing.state, "pattern_mismatch");
+	const paired = JSON.parse(await mosquittoRequest(credentials(OTHER), `${shadow}update`, `${shadow}update/delta`, report([18, 52, 18])));
+	const prefix = running.endpoints.topicPrefix;
+	assert.deepEqual(paired.state.pairing, { state: "paired", topics: { d2c: `${prefix}m/d/${OTHER}/d2c`, c2d: `${prefix}m/d/${OTHER}/c2d` } });
+	assert.equal((await rest("GET", `/v1/devices/${OTHER}`)).json.associated, true);
+});

@@ -65,6 +65,8 @@ export class LocalCloud extends EventEmitter<CloudEvents> {
 	readonly #clients = new Map<string, Client>();
 	readonly #options: CloudOptions;
 	readonly #log: (line: string) => void;
+	/** Input-sequence associations waiting for the device's pattern: the expected presses and the attempts so far. */
+	readonly #sequences = new Map<string, { presses: number[]; attempts: number }>();
 
 	constructor(options: CloudOptions) {
 		super();
@@ -227,7 +229,7 @@ export class LocalCloud extends EventEmitter<CloudEvents> {
 				this.#publish(`${shadow}update/rejected`, JSON.stringify({ code: 400, message: "Payload contains invalid json", timestamp: Math.floor(Date.now() / 1000) }));
 				return;
 			}
-			this.#updateShadow(id, request, true);
+			if (this.#updateShadow(id, request, true).ok) this.#checkSequence(id, request);
 		}
 		else if (topic.endsWith("/jobs/req")) this.#jobRequest(id, payload);
 		else if (topic.endsWith("/jobs/update")) this.#jobUpdate(id, payload);
@@ -284,13 +286,55 @@ export class LocalCloud extends EventEmitter<CloudEvents> {
 		if (code !== id && (device.pin === null || code !== device.pin)) return { ok: false, code: 400, message: "the PIN or hardware ID does not match" };
 		if (device.tenant !== null) return { ok: false, code: 409, message: `${id} is already associated` };
 		this.store.setTenant(id, this.store.tenant);
+		this.#sequences.delete(id);
 		const prefix = this.topicPrefix;
 		const result = this.#updateShadow(id, { state: { desired: {
-			pairing: { state: "paired", topics: { d2c: `${prefix}m/d/${id}/d2c`, c2d: `${prefix}m/d/${id}/c2d` } },
+			pairing: { state: "paired", config: null, topics: { d2c: `${prefix}m/d/${id}/d2c`, c2d: `${prefix}m/d/${id}/c2d` } },
 			nrfcloud_mqtt_topic_prefix: prefix,
 		} } }, false);
 		this.emit("device", id);
 		return result;
+	}
+
+	/**
+	 * The legacy association by an input sequence (nrf_cloud_user_associate, NCS 1.1 and
+	 * earlier): the cloud asks for a pattern of button presses (1 to 4) and compares the
+	 * one the device reports, packed two presses per byte, high nibble first.
+	 */
+	associateWithSequence(id: string, presses: unknown): { ok: boolean; code?: number; message?: string } {
+		const device = this.store.device(id);
+		if (!device) return { ok: false, code: 404, message: `no device ${id}` };
+		if (!Array.isArray(presses) || presses.length < 1 || presses.length > 16 || !presses.every((p) => Number.isInteger(p) && p >= 1 && p <= 4))
+			return { ok: false, code: 400, message: "pattern must be 1 to 16 button numbers from 1 to 4" };
+		if (device.tenant !== null) return { ok: false, code: 409, message: `${id} is already associated` };
+		this.#sequences.set(id, { presses: presses as number[], attempts: 0 });
+		return this.#updateShadow(id, { state: { desired: { pairing: { state: "pattern_wait", topics: null, config: { iteration: 1, method: "buttons", length: presses.length } } } } }, false);
+	}
+
+	#checkSequence(id: string, request: unknown): void {
+		const pending = this.#sequences.get(id);
+		if (!pending || !isObject(request) || !isObject(request.state) || !isObject(request.state.reported)) return;
+		const status = request.state.reported.pairingStatus;
+		if (!isObject(status) || status.method !== "buttons" || !Array.isArray(status.pattern)) return;
+		const presses: number[] = [];
+		for (const byte of status.pattern) {
+			if (typeof byte !== "number" || !Number.isInteger(byte) || byte < 0 || byte > 255) return;
+			presses.push(byte >> 4, byte & 0x0F);
+		}
+		if (presses.length === pending.presses.length + 1 && presses[presses.length - 1] === 0) presses.pop();
+		pending.attempts++;
+		if (presses.length === pending.presses.length && presses.every((p, i) => p === pending.presses[i])) {
+			this.#sequences.delete(id);
+			this.#log(`association: ${id} entered the right sequence`);
+			this.associate(id, id);
+			return;
+		}
+		if (pending.attempts >= 3) {
+			this.#sequences.delete(id);
+			this.#updateShadow(id, { state: { desired: { pairing: { state: "timeout", config: null } } } }, false);
+			return;
+		}
+		this.#updateShadow(id, { state: { desired: { pairing: { state: "pattern_mismatch", config: { iteration: pending.attempts + 1, method: "buttons", length: pending.presses.length } } } } }, false);
 	}
 
 	disassociate(id: string): { ok: boolean; code?: number; message?: string } {

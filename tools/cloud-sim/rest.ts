@@ -187,6 +187,16 @@ export class RestApi {
 			}
 			case "PUT association/:id": {
 				const body = (await readBody(request, 1024)).toString("utf8").trim();
+				if (body.startsWith("{")) {
+					// {"method": "buttons", "pattern": [1, 2, 3, 4, 1, 2]}: association by an input sequence
+					let sequence: unknown;
+					try { sequence = JSON.parse(body); } catch { throw new HttpError(400, "the body is not valid JSON"); }
+					if (!isObject(sequence) || sequence.method !== "buttons") throw new HttpError(400, 'an input-sequence association needs {"method": "buttons", "pattern": [...]}');
+					const started = cloud.associateWithSequence(parts[1]!, sequence.pattern);
+					if (!started.ok) throw new HttpError(started.code ?? 400, started.message ?? "rejected");
+					send(response, 202);
+					return;
+				}
 				let code = body;
 				if (body.startsWith("\"")) {
 					try { code = String(JSON.parse(body)); } catch { throw new HttpError(400, "the body must be the PIN or hardware ID"); }
