@@ -408,15 +408,19 @@ export class LocalCloud extends EventEmitter<CloudEvents> {
 		return { ok: true, jobId, deviceIds: eligible };
 	}
 
-	#jobRequest(id: string, payload: Buffer): void {
-		let request: Json;
+	/** A device's JSON payload, or undefined (logged) when it does not parse. */
+	#parseJson(id: string, payload: Buffer, what: string): Json | undefined {
 		try {
-			request = JSON.parse(payload.toString("utf8")) as Json;
+			return JSON.parse(payload.toString("utf8")) as Json;
 		}
 		catch {
-			this.#log(`fota: ${id} sent a job request that is not JSON`);
-			return;
+			this.#log(`fota: ${id} sent a ${what} that is not JSON`);
+			return undefined;
 		}
+	}
+
+	#jobRequest(id: string, payload: Buffer): void {
+		const request = this.#parseJson(id, payload, "job request");
 		if (!Array.isArray(request)) return;
 		const execution = this.store.executions({ deviceId: id }).find((e) => !TERMINAL.has(e.status));
 		if (!execution) return;
@@ -428,14 +432,7 @@ export class LocalCloud extends EventEmitter<CloudEvents> {
 	}
 
 	#jobUpdate(id: string, payload: Buffer): void {
-		let update: Json;
-		try {
-			update = JSON.parse(payload.toString("utf8")) as Json;
-		}
-		catch {
-			this.#log(`fota: ${id} sent a job update that is not JSON`);
-			return;
-		}
+		const update = this.#parseJson(id, payload, "job update");
 		if (!Array.isArray(update) || typeof update[0] !== "string" || typeof update[1] !== "number") return;
 		const status = FOTA_STATUS[update[1]];
 		if (status === undefined) return;
