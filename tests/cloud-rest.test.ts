@@ -49,9 +49,15 @@ function device(id = DEVICE, keepalive = 60): Device {
 	const messages: PublishPacket[] = [];
 	let onClosed!: (error: unknown) => void;
 	let onConnected!: () => void;
+	let onRefused!: (error: unknown) => void;
 	const closed = new Promise((resolve) => { onClosed = resolve; });
-	const connected = new Promise<void>((resolve) => { onConnected = resolve; });
-	const client = new MqttClient({ clientId: id, keepalive, onConnect: () => onConnected(), onMessage: (m) => { messages.push(m); }, onClose: (e) => onClosed(e) });
+	// rejects when the connection ends before CONNACK, so that a test fails instead of hanging
+	const connected = new Promise<void>((resolve, reject) => { onConnected = resolve; onRefused = reject; });
+	connected.catch(() => undefined);
+	const client = new MqttClient({
+		clientId: id, keepalive, onConnect: () => onConnected(), onMessage: (m) => { messages.push(m); },
+		onClose: (e) => { onRefused(e ?? new Error("closed before CONNACK")); onClosed(e); },
+	});
 	client.connect(nodeSocket({
 		host: "127.0.0.1", port: running.endpoints.mqttPort,
 		tls: { ca: readFileSync(join(dir, "out", "ca.pem")), cert: readFileSync(join(dir, "out", `${id}.pem`)), key: readFileSync(join(dir, "out", `${id}.key`)), servername: "localhost" },
@@ -254,6 +260,27 @@ test("keepalive: a silent client is dropped after 1.5 times its keepalive and sh
 	assert.ok(elapsed >= 1400 && elapsed < 4000, `closed after ${elapsed} ms`);
 	await until(() => !running.cloud.isConnected(DEVICE), "the disconnect");
 	assert.equal((await rest("GET", `/v1/devices/${DEVICE}`)).json.state.reported.connection.status, "disconnected");
+});
+
+test("random requests get JSON errors and never take the service down", async () => {
+	const methods = ["GET", "POST", "PUT", "PATCH", "DELETE"];
+	// a device that does not exist, so that the random requests change nothing the next test relies on
+	const other = "nrf-random";
+	const paths = ["/v1/devices", `/v1/devices/${other}`, `/v1/devices/${other}/state`, `/v1/devices/${other}/messages`, `/v1/association/${other}`,
+		"/v1/messages", "/v1/firmwares", "/v1/fota-jobs", "/v1/fota-jobs/x", "/v1/%zz", "/v1/devices/%E0%A4%A/state", "/v1//", "/v1/devices/a/b/c/d"];
+	const bodies = ["", "{", "[]", "null", '{"desired":null}', '{"deviceIds":"x","firmwareId":[]}', '"\u0000"', "\u00ff".repeat(100), JSON.stringify({ desired: { a: "x".repeat(9000) } })];
+	let seed = 7;
+	const random = (n: number) => { seed = (seed * 1103515245 + 12345) & 0x7FFFFFFF; return seed % n; };
+	for (let i = 0; i < 300; i++) {
+		const method = methods[random(methods.length)]!;
+		const path = paths[random(paths.length)]!;
+		const body = method === "GET" || method === "DELETE" ? undefined : bodies[random(bodies.length)];
+		const response = await fetch(`http://127.0.0.1:${running.endpoints.httpPort}${path}`, { method, headers: { authorization: `Bearer ${running.endpoints.apiKey}` }, body });
+		assert.ok(response.status < 500, `${method} ${path} ${String(body).slice(0, 40)}: ${response.status}`);
+		const text = await response.text();
+		if (response.status >= 400) assert.equal(typeof JSON.parse(text).message, "string");
+	}
+	assert.equal((await rest("GET", "/v1/account")).status, 200, "still serving");
 });
 
 test("a restart keeps devices, shadows, messages, firmware and jobs", async () => {

@@ -147,7 +147,13 @@ export class RestApi {
 		const authorization = request.headers.authorization ?? "";
 		if (authorization !== `Bearer ${this.#cloud.store.apiKey}`)
 			throw new HttpError(401, authorization ? "invalid API key" : "missing API key: send Authorization: Bearer <apiKey>");
-		const parts = path.split("/").slice(2).map(decodeURIComponent);
+		let parts: string[];
+		try {
+			parts = path.split("/").slice(2).map(decodeURIComponent);
+		}
+		catch {
+			throw new HttpError(400, "malformed percent-encoding in the path");
+		}
 		const cloud = this.#cloud;
 		const route = `${method} ${parts[0] ?? ""}${parts.length > 1 ? "/:id" : ""}${parts.length > 2 ? `/${parts[2]}` : ""}`;
 		switch (route) {
