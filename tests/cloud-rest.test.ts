@@ -94,6 +94,7 @@ test("authentication: a missing or wrong API key is 401 on every resource", asyn
 		assert.match(missing.json.message, /missing API key/);
 		assert.equal((await rest("GET", path, undefined, { apiKey: "wrong" })).status, 401, path);
 	}
+	assert.equal((await fetch(`http://127.0.0.1:${running.endpoints.httpPort}/v1/events?apiKey=wrong`)).status, 401, "the event stream too");
 });
 
 test("account and devices", async () => {

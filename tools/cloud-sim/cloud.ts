@@ -9,10 +9,14 @@ import { Aedes, type Client, type PublishPacket } from "aedes";
 import { EventEmitter } from "node:events";
 import { createHash, randomUUID } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from "node:fs";
+import { userInfo } from "node:os";
 import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import tls from "node:tls";
+import { MqttClient } from "../../modules/mqtt/client.js";
+import { nodeSocket } from "../../hosts/node/socket.js";
+import { freePort, launchMosquitto, type Mosquitto } from "../lib/mosquitto.js";
 import { authority, issue } from "../lib/pki.js";
 import { devicePolicy, type DevicePolicy } from "./policy.js";
 import { applyUpdate, getAccepted, isObject, newShadow, trimmed, type Json, type JsonObject } from "./shadow.js";
@@ -29,6 +33,12 @@ export interface CloudOptions {
 	firmwarePort: number;
 	/** Host name in the server certificate and in FOTA job documents. */
 	hostname?: string;
+	/**
+	 * "embedded" (default): the built-in broker. "mosquitto": Debian's Mosquitto as the
+	 * device-facing broker, with an ACL file for the per-device policy and the cloud's
+	 * services attached as a privileged MQTT client.
+	 */
+	broker?: "embedded" | "mosquitto";
 	log?: (line: string) => void;
 }
 
@@ -67,6 +77,14 @@ export class LocalCloud extends EventEmitter<CloudEvents> {
 	readonly #log: (line: string) => void;
 	/** Input-sequence associations waiting for the device's pattern: the expected presses and the attempts so far. */
 	readonly #sequences = new Map<string, { presses: number[]; attempts: number }>();
+	#mosquitto: Mosquitto | undefined = undefined;
+	#services: MqttClient | undefined = undefined;
+
+	static readonly SERVICES_ID = "nrfcloud-services";
+
+	get external(): boolean {
+		return this.#options.broker === "mosquitto";
+	}
 
 	constructor(options: CloudOptions) {
 		super();
@@ -84,7 +102,7 @@ export class LocalCloud extends EventEmitter<CloudEvents> {
 	}
 
 	get mqttPort(): number {
-		return (this.#server.address() as AddressInfo).port;
+		return this.#mosquitto ? this.#mosquitto.port : (this.#server.address() as AddressInfo).port;
 	}
 
 	get firmwarePort(): number {
@@ -92,6 +110,121 @@ export class LocalCloud extends EventEmitter<CloudEvents> {
 	}
 
 	async start(): Promise<void> {
+		if (this.external) await this.#startExternal();
+		else await this.#startEmbedded();
+		const pki = this.pkiDirectory;
+		this.#firmwareServer = createHttpsServer({
+			key: readFileSync(join(pki, "server.key")),
+			cert: readFileSync(join(pki, "server.pem")),
+		}, (request, response) => this.#serveFirmware(request.url ?? "/", request.headers.range, request.method ?? "GET", response));
+		await new Promise<void>((resolve, reject) => {
+			this.#firmwareServer.once("error", reject);
+			this.#firmwareServer.listen(this.#options.firmwarePort, "127.0.0.1", resolve);
+		});
+	}
+
+	/** The per-device policy as a Mosquitto ACL: shadow topics for every device (%u is the certificate CN), message and job topics for associated ones. */
+	#writeAcl(): void {
+		const lines = [
+			"pattern write $aws/things/%u/shadow/get",
+			"pattern write $aws/things/%u/shadow/update",
+			"pattern read %u/shadow/get/accepted",
+			...["get/accepted", "get/rejected", "update/accepted", "update/rejected", "update/delta", "update/documents"].map((t) => `pattern read $aws/things/%u/shadow/${t}`),
+			"",
+			`user ${LocalCloud.SERVICES_ID}`,
+			"topic readwrite #",
+			"topic readwrite $aws/#",
+		];
+		const prefix = this.topicPrefix;
+		for (const device of this.store.devices()) {
+			if (device.tenant === null) continue;
+			lines.push("", `user ${device.id}`,
+				`topic write ${prefix}m/d/${device.id}/d2c`, `topic read ${prefix}m/d/${device.id}/c2d`,
+				`topic write ${prefix}${device.id}/jobs/req`, `topic write ${prefix}${device.id}/jobs/update`, `topic read ${prefix}${device.id}/jobs/rcv`);
+		}
+		writeFileSync(join(this.#options.stateDirectory, "mosquitto.acl"), `${lines.join("\n")}\n`);
+	}
+
+	#policyChanged(): void {
+		if (!this.#mosquitto) return;
+		this.#writeAcl();
+		this.#mosquitto.reload();
+	}
+
+	async #startExternal(): Promise<void> {
+		const pki = this.pkiDirectory;
+		if (!existsSync(join(pki, `${LocalCloud.SERVICES_ID}.pem`)))
+			issue(pki, LocalCloud.SERVICES_ID, `/CN=${LocalCloud.SERVICES_ID}`, "device-ca", "extendedKeyUsage=clientAuth\n", 3650);
+		this.#writeAcl();
+		const port = this.#options.mqttPort || await freePort();
+		this.#mosquitto = await launchMosquitto(join(this.#options.stateDirectory, "mosquitto.conf"), port, [
+			`user ${userInfo().username}`,
+			"per_listener_settings false",
+			"persistence false",
+			"allow_anonymous false",
+			"log_dest stdout",
+			"log_type error",
+			`listener ${port} 127.0.0.1`,
+			`cafile ${join(pki, "device-ca.pem")}`,
+			`certfile ${join(pki, "server.pem")}`,
+			`keyfile ${join(pki, "server.key")}`,
+			"require_certificate true",
+			"use_identity_as_username true",
+			"tls_version tlsv1.2",
+			`acl_file ${join(this.#options.stateDirectory, "mosquitto.acl")}`,
+		]);
+		const prefix = this.topicPrefix;
+		const ready = new Promise<void>((resolve, reject) => {
+			const services: MqttClient = new MqttClient({
+				clientId: LocalCloud.SERVICES_ID,
+				keepalive: 60,
+				maxInflight: 1024,
+				onConnect: () => {
+					services.subscribe([
+						{ topic: "$aws/things/+/shadow/get", qos: 1 },
+						{ topic: "$aws/things/+/shadow/update", qos: 1 },
+						{ topic: `${prefix}m/#`, qos: 1 },
+						{ topic: `${prefix}+/jobs/req`, qos: 1 },
+						{ topic: `${prefix}+/jobs/update`, qos: 1 },
+					]);
+				},
+				onSubscribe: () => resolve(),
+				onMessage: (message) => this.#serviceMessage(message.topic, Buffer.from(message.payload)),
+				onClose: (error) => {
+					reject(error ?? new Error("the services connection closed"));
+					if (this.#services === services) this.#log(`services: connection to Mosquitto ended: ${String(error)}`);
+				},
+			});
+			this.#services = services;
+			services.connect(nodeSocket({
+				host: "127.0.0.1", port,
+				tls: { ca: readFileSync(join(pki, "server-ca.pem")), cert: readFileSync(join(pki, `${LocalCloud.SERVICES_ID}.pem`)), key: readFileSync(join(pki, `${LocalCloud.SERVICES_ID}.key`)), servername: this.hostname },
+			}));
+		});
+		await ready;
+	}
+
+	/** A device message seen by the services client; the device ID comes from the topic, as the ACL bound the topic to the CN. */
+	#serviceMessage(topic: string, payload: Buffer): void {
+		const prefix = this.topicPrefix;
+		let id: string | undefined;
+		if (topic.startsWith("$aws/things/")) id = topic.split("/")[2];
+		else if (topic.startsWith(`${prefix}m/d/`)) {
+			if (topic.endsWith("/c2d")) return;
+			id = topic.slice(prefix.length + 4).split("/")[0];
+		}
+		else if (topic.startsWith(prefix)) id = topic.slice(prefix.length).split("/")[0];
+		if (!id || id === LocalCloud.SERVICES_ID) return;
+		if (!this.store.device(id)) {
+			// Mosquitto cannot refuse a first connection: the device registers on its first message.
+			this.store.addDevice(id, "external", newShadow({ pairing: { state: "not_associated" } }, Math.floor(Date.now() / 1000)));
+			this.#log(`registered ${id} on its first message`);
+			this.emit("device", id);
+		}
+		this.#deviceMessage(id, topic, payload);
+	}
+
+	async #startEmbedded(): Promise<void> {
 		this.#broker = await Aedes.createBroker({ heartbeatInterval: 3600000, keepaliveLimit: 1200, drainTimeout: 30000 });
 		this.#broker.preConnect = (client, packet, callback) => this.#preConnect(client, packet.clientId, callback);
 		this.#broker.authorizePublish = (client, packet, callback) => {
@@ -131,22 +264,22 @@ export class LocalCloud extends EventEmitter<CloudEvents> {
 			this.#server.once("error", reject);
 			this.#server.listen(this.#options.mqttPort, "127.0.0.1", resolve);
 		});
-		this.#firmwareServer = createHttpsServer({
-			key: readFileSync(join(pki, "server.key")),
-			cert: readFileSync(join(pki, "server.pem")),
-		}, (request, response) => this.#serveFirmware(request.url ?? "/", request.headers.range, request.method ?? "GET", response));
-		await new Promise<void>((resolve, reject) => {
-			this.#firmwareServer.once("error", reject);
-			this.#firmwareServer.listen(this.#options.firmwarePort, "127.0.0.1", resolve);
-		});
 	}
 
 	async stop(): Promise<void> {
-		for (const client of this.#clients.values()) client.close();
-		await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+		if (this.#mosquitto) {
+			const services = this.#services;
+			this.#services = undefined;
+			services?.close();
+			await this.#mosquitto.stop();
+		}
+		else {
+			for (const client of this.#clients.values()) client.close();
+			await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+			await new Promise<void>((resolve) => this.#broker.close(() => resolve()));
+		}
 		await new Promise<void>((resolve) => this.#firmwareServer.close(() => resolve()));
 		this.#firmwareServer.closeAllConnections();
-		await new Promise<void>((resolve) => this.#broker.close(() => resolve()));
 		this.store.close();
 	}
 
@@ -209,15 +342,20 @@ export class LocalCloud extends EventEmitter<CloudEvents> {
 	}
 
 	#publish(topic: string, payload: string | Buffer, qos: 0 | 1 = 1): void {
+		if (this.#mosquitto) {
+			this.#services?.publish(topic, typeof payload === "string" ? payload : new Uint8Array(payload), { qos });
+			return;
+		}
 		this.#broker.publish({ cmd: "publish", topic, payload: typeof payload === "string" ? Buffer.from(payload) : payload, qos, retain: false, dup: false }, () => undefined);
 	}
 
 	#devicePublished(client: Client, packet: PublishPacket): void {
 		const session = this.#sessions.get(client);
 		if (!session) return;
-		const id = session.deviceId;
-		const topic = packet.topic;
-		const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
+		this.#deviceMessage(session.deviceId, packet.topic, Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload));
+	}
+
+	#deviceMessage(id: string, topic: string, payload: Buffer): void {
 		const shadow = `$aws/things/${id}/shadow/`;
 		if (topic === `${shadow}get`) this.#shadowGet(id);
 		else if (topic === `${shadow}update`) {
@@ -287,6 +425,7 @@ export class LocalCloud extends EventEmitter<CloudEvents> {
 		if (device.tenant !== null) return { ok: false, code: 409, message: `${id} is already associated` };
 		this.store.setTenant(id, this.store.tenant);
 		this.#sequences.delete(id);
+		this.#policyChanged();
 		const prefix = this.topicPrefix;
 		const result = this.#updateShadow(id, { state: { desired: {
 			pairing: { state: "paired", config: null, topics: { d2c: `${prefix}m/d/${id}/d2c`, c2d: `${prefix}m/d/${id}/c2d` } },
@@ -342,6 +481,7 @@ export class LocalCloud extends EventEmitter<CloudEvents> {
 		if (!device) return { ok: false, code: 404, message: `no device ${id}` };
 		if (device.tenant === null) return { ok: false, code: 409, message: `${id} is not associated` };
 		this.store.setTenant(id, null);
+		this.#policyChanged();
 		const result = this.#updateShadow(id, { state: { desired: { pairing: { state: "not_associated", topics: null }, nrfcloud_mqtt_topic_prefix: null } } }, false);
 		this.emit("device", id);
 		return result;

@@ -1,5 +1,5 @@
 /*
- * `npm run cloud-sim -- --state DIR [--mqtt-port N] [--http-port N] [--firmware-port N]`:
+ * `npm run cloud-sim -- --state DIR [--mqtt-port N] [--http-port N] [--firmware-port N] [--broker embedded|mosquitto]`:
  * runs the local nRF Cloud. When it is ready it writes DIR/endpoints.json
  * (mqttHost, mqttPort, httpPort, firmwarePort, apiKey, caCert, deviceCa, tenantId,
  * topicPrefix) for devices, tools and tests. Stops on SIGINT or SIGTERM.
@@ -46,9 +46,9 @@ export interface RunningCloud {
 	stop(): Promise<void>;
 }
 
-export async function startCloud(options: { state: string; mqttPort?: number; httpPort?: number; firmwarePort?: number; log?: (line: string) => void }): Promise<RunningCloud> {
+export async function startCloud(options: { state: string; mqttPort?: number; httpPort?: number; firmwarePort?: number; broker?: "embedded" | "mosquitto"; log?: (line: string) => void }): Promise<RunningCloud> {
 	const state = resolve(options.state);
-	const cloud = new LocalCloud({ stateDirectory: state, mqttPort: options.mqttPort ?? 0, firmwarePort: options.firmwarePort ?? 0, log: options.log });
+	const cloud = new LocalCloud({ stateDirectory: state, mqttPort: options.mqttPort ?? 0, firmwarePort: options.firmwarePort ?? 0, broker: options.broker, log: options.log });
 	await cloud.start();
 	const rest = new RestApi(cloud, serveDashboard);
 	await rest.listen(options.httpPort ?? 0);
@@ -90,9 +90,11 @@ function port(argv: string[], name: string): number | undefined {
 
 async function main(argv: string[]): Promise<void> {
 	const state = option(argv, "--state");
-	if (!state) throw new Error("usage: cloud-sim --state DIR [--mqtt-port N] [--http-port N] [--firmware-port N]");
+	if (!state) throw new Error("usage: cloud-sim --state DIR [--mqtt-port N] [--http-port N] [--firmware-port N] [--broker embedded|mosquitto]");
+	const broker = option(argv, "--broker") ?? "embedded";
+	if (broker !== "embedded" && broker !== "mosquitto") throw new Error('--broker is "embedded" or "mosquitto"');
 	const running = await startCloud({
-		state, mqttPort: port(argv, "--mqtt-port"), httpPort: port(argv, "--http-port"), firmwarePort: port(argv, "--firmware-port"),
+		state, mqttPort: port(argv, "--mqtt-port"), httpPort: port(argv, "--http-port"), firmwarePort: port(argv, "--firmware-port"), broker,
 		log: (line) => console.log(`[cloud-sim] ${line}`),
 	});
 	const { endpoints } = running;

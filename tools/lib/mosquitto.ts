@@ -34,6 +34,8 @@ async function waitForPort(port: number, ms: number, child: ChildProcess, log: (
 export interface Mosquitto {
 	port: number;
 	log(): string;
+	/** Makes Mosquitto read its configuration again (SIGHUP), e.g. a changed ACL file. */
+	reload(): void;
 	stop(): Promise<void>;
 }
 
@@ -72,6 +74,11 @@ export async function startPlainMosquitto(directory: string): Promise<Mosquitto>
 	]);
 }
 
+/** Starts Mosquitto with the given configuration lines (written to `config`) and waits for `port`. */
+export async function launchMosquitto(config: string, port: number, lines: string[]): Promise<Mosquitto> {
+	return launch(config, port, lines);
+}
+
 async function launch(config: string, port: number, lines: string[]): Promise<Mosquitto> {
 	writeFileSync(config, [...lines, ""].join("\n"));
 	const child = spawn("mosquitto", ["-c", config], { stdio: ["ignore", "pipe", "pipe"] });
@@ -82,6 +89,7 @@ async function launch(config: string, port: number, lines: string[]): Promise<Mo
 	return {
 		port,
 		log: () => output,
+		reload: () => { child.kill("SIGHUP"); },
 		stop: async () => {
 			if (child.exitCode !== null) return;
 			const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));

@@ -1,0 +1,89 @@
+/*
+ * The local nRF Cloud with Debian's Mosquitto as its device-facing broker: the
+ * per-device policy as an ACL file reloaded on association, the shadow,
+ * association and message services attached as a privileged client, third-party
+ * device tools on the other side.
+ */
+
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { startCloud, type RunningCloud } from "../tools/cloud-sim/main.js";
+import { mosquittoPubAs, mosquittoRequest, mosquittoSubAs, stopTools, type ToolCredentials } from "../tools/lib/mosquitto.js";
+import { provision } from "../tools/provision/main.js";
+import { ensureSim } from "./support/sim.js";
+
+const DEVICE = "nrf-352656100000041";
+const OTHER = "nrf-352656100000058";
+let dir: string;
+let running: RunningCloud;
+
+function credentials(id: string): ToolCredentials {
+	return { port: running.endpoints.mqttPort, ca: join(dir, "out", "ca.pem"), cert: join(dir, "out", `${id}.pem`), key: join(dir, "out", `${id}.key`), id };
+}
+
+async function rest(method: string, path: string, body?: string): Promise<{ status: number; json: any }> {
+	const response = await fetch(`http://127.0.0.1:${running.endpoints.httpPort}${path}`, { method, headers: { authorization: `Bearer ${running.endpoints.apiKey}` }, body });
+	const text = await response.text();
+	return { status: response.status, json: text ? JSON.parse(text) : undefined };
+}
+
+before(async () => {
+	ensureSim("release");
+	dir = mkdtempSync(join(tmpdir(), "cloud-external-"));
+	running = await startCloud({ state: join(dir, "cloud"), broker: "mosquitto" });
+	provision({ cloudState: join(dir, "cloud"), modem: join(dir, "modem"), deviceId: DEVICE, out: join(dir, "out") });
+	provision({ cloudState: join(dir, "cloud"), modem: join(dir, "modem-other"), deviceId: OTHER, out: join(dir, "out") });
+});
+
+after(async () => {
+	stopTools();
+	await running?.stop();
+	rmSync(dir, { recursive: true, force: true });
+});
+
+test("on Mosquitto: a device registers with its first message and gets its trimmed shadow", async () => {
+	const answer = JSON.parse(await mosquittoRequest(credentials(DEVICE), `$aws/things/${DEVICE}/shadow/get`, `${DEVICE}/shadow/get/accepted`, ""));
+	assert.deepEqual(answer.desired, { pairing: { state: "not_associated" } });
+	assert.equal((await rest("GET", `/v1/devices/${DEVICE}`)).json.associated, false);
+});
+
+test("on Mosquitto: the ACL keeps a device to its own topics", async () => {
+	// Mosquitto grants a denied SUBSCRIBE and then delivers nothing on it (AWS answers 0x80 instead)
+	await mosquittoRequest(credentials(OTHER), `$aws/things/${OTHER}/shadow/get`, `${OTHER}/shadow/get/accepted`, "");
+	const foreign = await mosquittoSubAs(credentials(DEVICE), ["-q", "1", "-t", `$aws/things/${OTHER}/shadow/update/delta`, "-W", "5"]);
+	const own = await mosquittoSubAs(credentials(OTHER), ["-q", "1", "-t", `$aws/things/${OTHER}/shadow/update/delta`, "-C", "1", "-W", "10"]);
+	const patch = await fetch(`http://127.0.0.1:${running.endpoints.httpPort}/v1/devices/${OTHER}/state`, {
+		method: "PATCH", headers: { authorization: `Bearer ${running.endpoints.apiKey}` }, body: JSON.stringify({ desired: { config: { GPS: { enable: true } } } }),
+	});
+	assert.equal(patch.status, 202);
+	assert.equal((await own.wait(1)).length, 1, "the device itself gets its delta");
+	await new Promise((resolve) => setTimeout(resolve, 500));
+	assert.deepEqual(foreign.lines, [], "another device gets nothing");
+	foreign.stop();
+	await mosquittoPubAs(credentials(DEVICE), ["-q", "1", "-t", `${running.endpoints.topicPrefix}m/d/${DEVICE}/d2c`, "-m", '{"before":"association"}']);
+	await new Promise((resolve) => setTimeout(resolve, 300));
+	assert.equal((await rest("GET", `/v1/messages?deviceId=${DEVICE}`)).json.total, 0, "d2c before association is dropped by the ACL");
+});
+
+test("on Mosquitto: association reloads the ACL; then d2c is stored and c2d delivered", async () => {
+	const delta = await mosquittoSubAs(credentials(DEVICE), ["-q", "1", "-t", `$aws/things/${DEVICE}/shadow/update/delta`, "-C", "1", "-W", "20"]);
+	assert.equal((await rest("PUT", `/v1/association/${DEVICE}`, DEVICE)).status, 202);
+	const [line] = await delta.wait(1);
+	assert.equal(JSON.parse(line!.slice(line!.indexOf(" ") + 1)).state.pairing.state, "paired");
+	await new Promise((resolve) => setTimeout(resolve, 300));
+	const prefix = running.endpoints.topicPrefix;
+	await mosquittoPubAs(credentials(DEVICE), ["-q", "1", "-t", `${prefix}m/d/${DEVICE}/d2c`, "-m", '{"appId":"FLIP","messageType":"DATA","data":"NORMAL"}']);
+	let stored = 0;
+	for (let i = 0; i < 50 && stored === 0; i++) {
+		await new Promise((resolve) => setTimeout(resolve, 50));
+		stored = (await rest("GET", `/v1/messages?deviceId=${DEVICE}&direction=d2c`)).json.total;
+	}
+	assert.equal(stored, 1);
+	const c2d = await mosquittoSubAs(credentials(DEVICE), ["-q", "1", "-t", `${prefix}m/d/${DEVICE}/c2d`, "-C", "1", "-W", "20"]);
+	assert.deepEqual(c2d.granted, [1]);
+	assert.equal((await rest("POST", `/v1/devices/${DEVICE}/messages`, '{"appId":"LED","data":"ON"}')).status, 201);
+	assert.deepEqual(await c2d.wait(1), [`${prefix}m/d/${DEVICE}/c2d {"appId":"LED","data":"ON"}`]);
+});
