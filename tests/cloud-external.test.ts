@@ -13,6 +13,7 @@ import { after, before, test } from "node:test";
 import { startCloud, type RunningCloud } from "../tools/cloud-sim/main.js";
 import { mosquittoPubAs, mosquittoRequest, mosquittoSubAs, stopTools, type ToolCredentials } from "../tools/lib/mosquitto.js";
 import { provision } from "../tools/provision/main.js";
+import { deviceCredentials, restClient } from "./support/cloud.js";
 import { ensureSim } from "./support/sim.js";
 
 const DEVICE = "nrf-352656100000041";
@@ -20,15 +21,9 @@ const OTHER = "nrf-352656100000058";
 let dir: string;
 let running: RunningCloud;
 
-function credentials(id: string): ToolCredentials {
-	return { port: running.endpoints.mqttPort, ca: join(dir, "out", "ca.pem"), cert: join(dir, "out", `${id}.pem`), key: join(dir, "out", `${id}.key`), id };
-}
+const credentials = (id: string): ToolCredentials => deviceCredentials(dir, running.endpoints, id);
 
-async function rest(method: string, path: string, body?: string): Promise<{ status: number; json: any }> {
-	const response = await fetch(`http://127.0.0.1:${running.endpoints.httpPort}${path}`, { method, headers: { authorization: `Bearer ${running.endpoints.apiKey}` }, body });
-	const text = await response.text();
-	return { status: response.status, json: text ? JSON.parse(text) : undefined };
-}
+const rest = restClient(() => running.endpoints);
 
 before(async () => {
 	ensureSim("release");
@@ -55,9 +50,7 @@ test("on Mosquitto: the ACL keeps a device to its own topics", async () => {
 	await mosquittoRequest(credentials(OTHER), `$aws/things/${OTHER}/shadow/get`, `${OTHER}/shadow/get/accepted`, "");
 	const foreign = await mosquittoSubAs(credentials(DEVICE), ["-q", "1", "-t", `$aws/things/${OTHER}/shadow/update/delta`, "-W", "5"]);
 	const own = await mosquittoSubAs(credentials(OTHER), ["-q", "1", "-t", `$aws/things/${OTHER}/shadow/update/delta`, "-C", "1", "-W", "10"]);
-	const patch = await fetch(`http://127.0.0.1:${running.endpoints.httpPort}/v1/devices/${OTHER}/state`, {
-		method: "PATCH", headers: { authorization: `Bearer ${running.endpoints.apiKey}` }, body: JSON.stringify({ desired: { config: { GPS: { enable: true } } } }),
-	});
+	const patch = await rest("PATCH", `/v1/devices/${OTHER}/state`, { desired: { config: { GPS: { enable: true } } } });
 	assert.equal(patch.status, 202);
 	assert.equal((await own.wait(1)).length, 1, "the device itself gets its delta");
 	await new Promise((resolve) => setTimeout(resolve, 500));

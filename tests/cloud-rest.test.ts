@@ -19,6 +19,7 @@ import { nodeSocket } from "../hosts/node/socket.js";
 import { startCloud, type RunningCloud } from "../tools/cloud-sim/main.js";
 import { mcubootImage } from "../tools/lib/mcuboot-image.js";
 import { provision } from "../tools/provision/main.js";
+import { restClient } from "./support/cloud.js";
 import { ensureSim } from "./support/sim.js";
 
 const DEVICE = "nrf-352656100000025";
@@ -26,17 +27,7 @@ let dir: string;
 let running: RunningCloud;
 let pin: string;
 
-async function rest(method: string, path: string, body?: unknown, options: { apiKey?: string | null; raw?: Buffer } = {}): Promise<{ status: number; json: any }> {
-	const headers: Record<string, string> = {};
-	const apiKey = options.apiKey === undefined ? running.endpoints.apiKey : options.apiKey;
-	if (apiKey !== null) headers.authorization = `Bearer ${apiKey}`;
-	const response = await fetch(`http://127.0.0.1:${running.endpoints.httpPort}${path}`, {
-		method, headers,
-		body: options.raw ? new Uint8Array(options.raw) : body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
-	});
-	const text = await response.text();
-	return { status: response.status, json: text ? JSON.parse(text) : undefined };
-}
+const rest = restClient(() => running.endpoints);
 
 interface Device {
 	client: MqttClient;

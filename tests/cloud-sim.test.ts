@@ -13,6 +13,7 @@ import { after, before, test } from "node:test";
 import { startCloud, type RunningCloud } from "../tools/cloud-sim/main.js";
 import { mosquittoPubAs, mosquittoRequest, mosquittoSubAs, stopTools, type ToolCredentials } from "../tools/lib/mosquitto.js";
 import { provision } from "../tools/provision/main.js";
+import { deviceCredentials, restClient } from "./support/cloud.js";
 import { ensureSim } from "./support/sim.js";
 
 const DEVICE = "nrf-352656100441776";
@@ -21,19 +22,9 @@ let dir: string;
 let running: RunningCloud;
 let pin: string;
 
-function credentials(id: string): ToolCredentials {
-	return { port: running.endpoints.mqttPort, ca: join(dir, "out", "ca.pem"), cert: join(dir, "out", `${id}.pem`), key: join(dir, "out", `${id}.key`), id };
-}
+const credentials = (id: string): ToolCredentials => deviceCredentials(dir, running.endpoints, id);
 
-async function rest(method: string, path: string, body?: unknown, apiKey = running.endpoints.apiKey): Promise<{ status: number; json: any }> {
-	const response = await fetch(`http://127.0.0.1:${running.endpoints.httpPort}${path}`, {
-		method,
-		headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/json" },
-		body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
-	});
-	const text = await response.text();
-	return { status: response.status, json: text ? JSON.parse(text) : undefined };
-}
+const rest = restClient(() => running.endpoints);
 
 async function waitFor<T>(probe: () => Promise<T | undefined>, what: string, ms = 10000): Promise<T> {
 	const end = Date.now() + ms;

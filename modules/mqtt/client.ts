@@ -259,10 +259,11 @@ export class MqttClient {
 			packetId: 0,
 		};
 		if (qos === 1) {
-			if (options?.packetId !== undefined) this.#takePacketId(options.packetId);
+			const requested = options?.packetId;
+			if (requested !== undefined) this.#checkPacketId(requested);
 			if (this.#inflight.size >= this.#maxInflight)
 				throw error(MqttErrorCode.INFLIGHT_FULL, `${this.#inflight.size} QoS 1 publishes are unacknowledged`);
-			packet.packetId = this.#takePacketId(options?.packetId);
+			packet.packetId = requested ?? this.#allocatePacketId();
 		}
 		const frame = this.#encoder.encode(packet);
 		if (qos === 1) this.#inflight.set(packet.packetId, frame);
@@ -338,13 +339,20 @@ export class MqttClient {
 	}
 
 	#takePacketId(requested: number | undefined): number {
-		if (requested !== undefined) {
-			if (typeof requested !== "number" || !Number.isInteger(requested) || requested < 1 || requested > 0xFFFF)
-				throw new MqttError(MqttErrorCode.INVALID_PACKET_ID, `packet id must be an integer from 1 to 65535, got ${String(requested)}`);
-			if (this.#inflight.has(requested) || this.#pendingAcks.has(requested))
-				throw error(MqttErrorCode.PACKET_ID_IN_USE, `packet id ${requested} is in flight`);
-			return requested;
-		}
+		if (requested === undefined) return this.#allocatePacketId();
+		this.#checkPacketId(requested);
+		return requested;
+	}
+
+	/** Throws unless `requested` is a valid packet id that is not in flight. */
+	#checkPacketId(requested: number): void {
+		if (typeof requested !== "number" || !Number.isInteger(requested) || requested < 1 || requested > 0xFFFF)
+			throw new MqttError(MqttErrorCode.INVALID_PACKET_ID, `packet id must be an integer from 1 to 65535, got ${String(requested)}`);
+		if (this.#inflight.has(requested) || this.#pendingAcks.has(requested))
+			throw error(MqttErrorCode.PACKET_ID_IN_USE, `packet id ${requested} is in flight`);
+	}
+
+	#allocatePacketId(): number {
 		for (let tries = 0; tries < 0xFFFF; tries++) {
 			const id = this.#nextPacketId;
 			this.#nextPacketId = id === 0xFFFF ? 1 : id + 1;

@@ -9,8 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connectFleet, fleetCredentials, type FleetCredentials, type FleetDevice } from "../cloud-sim/fleet.js";
 import { startCloud } from "../cloud-sim/main.js";
-import { startMosquitto } from "../lib/mosquitto.js";
-import type { Pki } from "../lib/pki.js";
+import { startTlsMosquitto } from "../lib/mosquitto.js";
 import { table } from "./harness.js";
 
 interface Figures { connectionsPerSecond: number; messagesPerSecond: number }
@@ -57,15 +56,9 @@ export async function cloudBench(devices = 200, messages = 50): Promise<void> {
 		const cloud = await measure(fleet, running.endpoints.mqttPort, (id) => `${prefix}m/d/${id}/d2c`, messages);
 		const stored = running.cloud.store.messages({ limit: devices * messages + 1 }).length;
 		if (stored !== devices * messages) throw new Error(`the cloud stored ${stored} of ${devices * messages} messages`);
-		const pkiDirectory = running.cloud.pkiDirectory;
-		const adapter: Pki = {
-			dir: pkiDirectory,
-			path: (name) => join(pkiDirectory, name === "ca.pem" ? "device-ca.pem" : name),
-			read: () => { throw new Error("not used"); },
-			client: () => { throw new Error("not used"); },
-			remove: () => undefined,
-		};
-		const broker = await startMosquitto(adapter, "max_inflight_messages 100\nmax_queued_messages 10000");
+		const pki = running.cloud.pkiDirectory;
+		const broker = await startTlsMosquitto(dir, { ca: join(pki, "device-ca.pem"), cert: join(pki, "server.pem"), key: join(pki, "server.key") },
+			{ extra: ["max_inflight_messages 100", "max_queued_messages 10000"] });
 		let mosquitto: Figures;
 		try {
 			mosquitto = await measure(fleet, broker.port, (id) => `${prefix}m/d/${id}/d2c`, messages);

@@ -9,16 +9,15 @@ import { Aedes, type Client, type PublishPacket } from "aedes";
 import { EventEmitter } from "node:events";
 import { createHash, randomUUID } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from "node:fs";
-import { userInfo } from "node:os";
 import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import tls from "node:tls";
 import { MqttClient } from "../../modules/mqtt/client.js";
 import { nodeSocket } from "../../hosts/node/socket.js";
-import { freePort, launchMosquitto, type Mosquitto } from "../lib/mosquitto.js";
+import { startTlsMosquitto, type Mosquitto } from "../lib/mosquitto.js";
 import { authority, issue } from "../lib/pki.js";
-import { devicePolicy, type DevicePolicy } from "./policy.js";
+import { devicePolicy, policyTopics, type DevicePolicy } from "./policy.js";
 import { applyUpdate, getAccepted, isObject, newShadow, trimmed, type Json, type JsonObject } from "./shadow.js";
 import { Store, type ExecutionRecord, type FirmwareRecord, type MessageRecord } from "./store.js";
 
@@ -123,13 +122,15 @@ export class LocalCloud extends EventEmitter<CloudEvents> {
 		});
 	}
 
-	/** The per-device policy as a Mosquitto ACL: shadow topics for every device (%u is the certificate CN), message and job topics for associated ones. */
+	/**
+	 * The per-device policy as a Mosquitto ACL: the rules every device has, as patterns
+	 * (%u is the certificate CN), and per associated device the rules association adds.
+	 */
 	#writeAcl(): void {
+		const base = policyTopics("%u", null);
 		const lines = [
-			"pattern write $aws/things/%u/shadow/get",
-			"pattern write $aws/things/%u/shadow/update",
-			"pattern read %u/shadow/get/accepted",
-			...["get/accepted", "get/rejected", "update/accepted", "update/rejected", "update/delta", "update/documents"].map((t) => `pattern read $aws/things/%u/shadow/${t}`),
+			...base.publish.map((topic) => `pattern write ${topic}`),
+			...base.subscribe.map((filter) => `pattern read ${filter}`),
 			"",
 			`user ${LocalCloud.SERVICES_ID}`,
 			"topic readwrite #",
@@ -138,9 +139,13 @@ export class LocalCloud extends EventEmitter<CloudEvents> {
 		const prefix = this.topicPrefix;
 		for (const device of this.store.devices()) {
 			if (device.tenant === null) continue;
+			const unassociated = policyTopics(device.id, null);
+			const associated = policyTopics(device.id, prefix);
 			lines.push("", `user ${device.id}`,
-				`topic write ${prefix}m/d/${device.id}/d2c`, `topic read ${prefix}m/d/${device.id}/c2d`,
-				`topic write ${prefix}${device.id}/jobs/req`, `topic write ${prefix}${device.id}/jobs/update`, `topic read ${prefix}${device.id}/jobs/rcv`);
+				...associated.publish.filter((t) => !unassociated.publish.includes(t)).map((topic) => `topic write ${topic}`),
+				...associated.subscribe.filter((f) => !unassociated.subscribe.includes(f)).map((filter) => `topic read ${filter}`),
+				// an ACL cannot leave c2d out of a wildcard, so the message rule narrows to d2c here
+				`topic write ${associated.messagePrefix}d2c`);
 		}
 		writeFileSync(join(this.#options.stateDirectory, "mosquitto.acl"), `${lines.join("\n")}\n`);
 	}
@@ -156,23 +161,10 @@ export class LocalCloud extends EventEmitter<CloudEvents> {
 		if (!existsSync(join(pki, `${LocalCloud.SERVICES_ID}.pem`)))
 			issue(pki, LocalCloud.SERVICES_ID, `/CN=${LocalCloud.SERVICES_ID}`, "device-ca", "extendedKeyUsage=clientAuth\n", 3650);
 		this.#writeAcl();
-		const port = this.#options.mqttPort || await freePort();
-		this.#mosquitto = await launchMosquitto(join(this.#options.stateDirectory, "mosquitto.conf"), port, [
-			`user ${userInfo().username}`,
-			"per_listener_settings false",
-			"persistence false",
-			"allow_anonymous false",
-			"log_dest stdout",
-			"log_type error",
-			`listener ${port} 127.0.0.1`,
-			`cafile ${join(pki, "device-ca.pem")}`,
-			`certfile ${join(pki, "server.pem")}`,
-			`keyfile ${join(pki, "server.key")}`,
-			"require_certificate true",
-			"use_identity_as_username true",
-			"tls_version tlsv1.2",
-			`acl_file ${join(this.#options.stateDirectory, "mosquitto.acl")}`,
-		]);
+		this.#mosquitto = await startTlsMosquitto(this.#options.stateDirectory,
+			{ ca: join(pki, "device-ca.pem"), cert: join(pki, "server.pem"), key: join(pki, "server.key") },
+			{ port: this.#options.mqttPort, extra: ["tls_version tlsv1.2", `acl_file ${join(this.#options.stateDirectory, "mosquitto.acl")}`] });
+		const port = this.#mosquitto.port;
 		const prefix = this.topicPrefix;
 		const ready = new Promise<void>((resolve, reject) => {
 			const services: MqttClient = new MqttClient({

@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import net from "node:net";
 import { userInfo } from "node:os";
 import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import type { Pki } from "./pki.js";
 
 export async function freePort(): Promise<number> {
@@ -39,10 +40,20 @@ export interface Mosquitto {
 	stop(): Promise<void>;
 }
 
-/** Mosquitto with TLS and required client certificates from `pki`. */
-export async function startMosquitto(pki: Pki, extraConfig = ""): Promise<Mosquitto> {
-	const port = await freePort();
-	return launch(pki.path("mosquitto.conf"), port, [
+/** Files of a TLS broker: the CA that signs client certificates, and the server's certificate and key. */
+export interface BrokerTls {
+	ca: string;
+	cert: string;
+	key: string;
+}
+
+/**
+ * Mosquitto with TLS and required client certificates, the certificate's CN as user
+ * name; its configuration goes to `directory`. `port` 0 (default) takes a free one.
+ */
+export async function startTlsMosquitto(directory: string, tls: BrokerTls, options: { port?: number; extra?: string[] } = {}): Promise<Mosquitto> {
+	const port = options.port || await freePort();
+	return launch(join(directory, "mosquitto.conf"), port, [
 		`user ${userInfo().username}`,
 		"per_listener_settings false",
 		"persistence false",
@@ -52,19 +63,24 @@ export async function startMosquitto(pki: Pki, extraConfig = ""): Promise<Mosqui
 		"log_type warning",
 		"log_type notice",
 		`listener ${port} 127.0.0.1`,
-		`cafile ${pki.path("ca.pem")}`,
-		`certfile ${pki.path("server.pem")}`,
-		`keyfile ${pki.path("server.key")}`,
+		`cafile ${tls.ca}`,
+		`certfile ${tls.cert}`,
+		`keyfile ${tls.key}`,
 		"require_certificate true",
 		"use_identity_as_username true",
-		extraConfig,
+		...(options.extra ?? []),
 	]);
+}
+
+/** Mosquitto with TLS and required client certificates from `pki`. */
+export async function startMosquitto(pki: Pki, extraConfig = ""): Promise<Mosquitto> {
+	return startTlsMosquitto(pki.dir, { ca: pki.path("ca.pem"), cert: pki.path("server.pem"), key: pki.path("server.key") }, { extra: [extraConfig] });
 }
 
 /** Mosquitto on plain TCP with anonymous clients, for measurements where TLS is not the subject. */
 export async function startPlainMosquitto(directory: string): Promise<Mosquitto> {
 	const port = await freePort();
-	return launch(`${directory}/mosquitto-plain.conf`, port, [
+	return launch(join(directory, "mosquitto-plain.conf"), port, [
 		`user ${userInfo().username}`,
 		"persistence false",
 		"allow_anonymous true",
@@ -72,11 +88,6 @@ export async function startPlainMosquitto(directory: string): Promise<Mosquitto>
 		"log_type error",
 		`listener ${port} 127.0.0.1`,
 	]);
-}
-
-/** Starts Mosquitto with the given configuration lines (written to `config`) and waits for `port`. */
-export async function launchMosquitto(config: string, port: number, lines: string[]): Promise<Mosquitto> {
-	return launch(config, port, lines);
 }
 
 async function launch(config: string, port: number, lines: string[]): Promise<Mosquitto> {
