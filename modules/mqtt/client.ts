@@ -5,7 +5,8 @@
  * connect() takes a factory for any StreamSocket, and the codec can be swapped for
  * a native one with the same interface.
  *
- * Inbound messages are handed to onMessage before their PUBACK is queued.
+ * Inbound messages are handed to onMessage before their PUBACK is queued, unless
+ * ackFirst asks for the opposite order.
  * Exceptions thrown by callbacks do not disturb the session: the current read is
  * processed to the end, then the first such exception is rethrown.
  */
@@ -62,6 +63,8 @@ export interface MqttClientOptions {
 	/** Filters per SUBSCRIBE; 0 for no limit (default). AWS IoT allows 8. */
 	maxSubscribeFilters?: number;
 	codec?: Codec;
+	/** Queue the PUBACK of an inbound QoS 1 publish before onMessage sees it, as the nRF9160's MQTT library does. Default false. */
+	ackFirst?: boolean;
 	/** CONNACK accepted. */
 	onConnect?: (sessionPresent: boolean) => void;
 	onMessage?: (message: PublishPacket) => void;
@@ -460,9 +463,14 @@ export class MqttClient {
 					this.#violation("QoS 2 PUBLISH received; the client subscribes with QoS 0 and 1 only");
 					return;
 				}
-				this.#call(this.#options.onMessage, packet);
-				if (packet.qos === 1 && this.#socket !== undefined)
-					this.#send(this.#encoder.encode({ type: PacketType.PUBACK, packetId: packet.packetId }));
+				if (this.#options.ackFirst === true) {
+					this.#acknowledge(packet);
+					this.#call(this.#options.onMessage, packet);
+				}
+				else {
+					this.#call(this.#options.onMessage, packet);
+					this.#acknowledge(packet);
+				}
 				return;
 			case PacketType.PUBACK:
 				if (this.#inflight.delete(packet.packetId)) this.#call(this.#options.onPublish, packet.packetId);
@@ -491,6 +499,11 @@ export class MqttClient {
 			default:
 				this.#violation(`unexpected packet type ${packet.type} from the server`);
 		}
+	}
+
+	#acknowledge(packet: PublishPacket): void {
+		if (packet.qos === 1 && this.#socket !== undefined)
+			this.#send(this.#encoder.encode({ type: PacketType.PUBACK, packetId: packet.packetId }));
 	}
 
 	/** Runs a user callback; an exception is kept for later so the session stays consistent. */

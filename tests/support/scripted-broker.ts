@@ -67,11 +67,15 @@ export class ScriptedBroker {
 	readonly server: net.Server;
 	readonly connections: PeerConnection[] = [];
 	#waiters: Array<() => void> = [];
+	/** Called for every new connection, before any test code sees it. */
+	onConnection: ((connection: PeerConnection) => void) | undefined = undefined;
 
 	private constructor(server: net.Server) {
 		this.server = server;
 		server.on("connection", (socket) => {
-			this.connections.push(new PeerConnection(socket));
+			const connection = new PeerConnection(socket);
+			this.connections.push(connection);
+			this.onConnection?.(connection);
 			const waiters = this.#waiters;
 			this.#waiters = [];
 			for (const w of waiters) w();

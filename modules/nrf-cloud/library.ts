@@ -1,0 +1,467 @@
+/*
+ * The nrf_cloud API (nrf_cloud.c): one library instance per device, created
+ * with the platform it runs on (TLS sockets, settings, modem) and its
+ * configuration. Calls return what the C functions return: 0 or a negative
+ * Zephyr errno, and the nrf_cloud_connect_result codes for connect; they never
+ * throw for bad arguments or bad state. Events reach the handler given to
+ * init() synchronously, from the call or socket event that caused them.
+ *
+ * State guards follow NCS v1.7, which fixed v1.5/v1.6's permissive checks:
+ * connect needs INITIALIZED, disconnect a connection, and the send calls the
+ * READY state (DC_CONNECTED).
+ */
+
+import type { Codec } from "../mqtt/client.js";
+import type { SocketFactory } from "../mqtt/socket.js";
+import { utf8Encode } from "../mqtt/utf8.js";
+import {
+	CLIENT_ID_MAX_LENGTH, ConnectResult, DisconnectStatus, Errno, EventType, FotaType, FotaValidate, MessageId,
+	SENSOR_NAMES, State, TopicType, UserAssociation, type StateValue,
+} from "./constants.js";
+import {
+	JOB_REQUEST, decodeJob, sensorMessage, sequenceReport, shadowSensorReport, validationReport, type Endpoints, type FotaJob,
+} from "./codec.js";
+import { ClientIdSource, resolveConfig, type NrfCloudConfig, type ResolvedConfig } from "./config.js";
+import { StateMachine, TransportEvent, type CloudEvent, type FsmPort, type TransportEventData, type TransportEventValue } from "./fsm.js";
+import { CloudSettings, MemorySettings, type SettingsStore } from "./settings.js";
+import { CloudTransport, type SocketOptions, type TransportListener } from "./transport.js";
+
+export type { CloudEvent } from "./fsm.js";
+
+/** What the library needs from the device. */
+export interface Platform {
+	/** A TLS socket factory using the credentials of `secTag`. */
+	socket(options: SocketOptions): SocketFactory;
+	/** Persistent settings; without them nothing survives a restart. */
+	settings?: SettingsStore;
+	/** For the IMEI and internal-UUID client ID sources. */
+	modem?: { imei(): string; modemUuid(): string };
+	/** MQTT codec; the TypeScript one by default. */
+	codec?: Codec;
+	/** Runs a FOTA job the cloud sent; without it jobs are logged and left alone. */
+	fota?: (job: FotaJob) => void;
+}
+
+export interface InitParams {
+	eventHandler: (event: CloudEvent) => void;
+	/** The client ID, for the run-time source. */
+	clientId?: string;
+}
+
+export interface SensorData {
+	/** A Sensor value. */
+	type: number;
+	/** Sent as the JSON string "data" (for shadowUpdate: any JSON value). */
+	data: unknown;
+	/** Packet ID for the QoS 1 publish; 0 or absent picks one. */
+	tag?: number;
+}
+
+export interface TxData {
+	data: Uint8Array | string;
+	/** TopicType.STATE (shadow update, always QoS 1) or TopicType.MESSAGE (d2c). */
+	topicType: number;
+	qos?: number;
+}
+
+export interface UserAssociationParams {
+	/** UserAssociation.BUTTON. */
+	type: number;
+	/** Button inputs 1 to 4, in the order pressed. */
+	sequence: readonly number[];
+}
+
+/** Characters that cannot appear in a client ID, which becomes part of topic names. */
+const BAD_CLIENT_ID = /[^\x21-\x7E]|[+#/]/;
+
+function isNonNegativeInteger(value: unknown, max: number): value is number {
+	return typeof value === "number" && Number.isInteger(value) && value >= 0 && value <= max;
+}
+
+export class NrfCloud {
+	readonly config: ResolvedConfig;
+	readonly #platform: Platform;
+	readonly #settings: CloudSettings;
+	readonly #fsm: StateMachine;
+	#handler: ((event: CloudEvent) => void) | undefined = undefined;
+	#transport: CloudTransport | undefined = undefined;
+	#clientId: string | undefined = undefined;
+	/** A connect is under way or a connection is open. */
+	#busy = false;
+	#resolveConnect: ((result: number) => void) | undefined = undefined;
+	#handlerFailed = false;
+	#handlerError: unknown = undefined;
+	#lastError: string | undefined = undefined;
+	/** Packet IDs of sensor_data_send publishes that carried a tag: their PUBACK is SENSOR_DATA_ACK. */
+	readonly #sensorTags = new Set<number>();
+	/** The stored FOTA result was reported; its PUBACK clears the record. */
+	#validationReported = false;
+	#activeJob: string | undefined = undefined;
+
+	constructor(platform: Platform, config?: NrfCloudConfig) {
+		if (platform === null || typeof platform !== "object" || typeof platform.socket !== "function") throw new TypeError("platform must provide socket()");
+		this.#platform = platform;
+		this.config = resolveConfig(config);
+		this.#settings = new CloudSettings(platform.settings ?? new MemorySettings());
+		this.#fsm = new StateMachine(this.#port(), this.config.legacyAssociation);
+	}
+
+	/** The state machine's state (enum nfsm_state). */
+	get state(): StateValue {
+		return this.#fsm.state;
+	}
+
+	get clientId(): string | undefined {
+		return this.#clientId;
+	}
+
+	/** Why the last call returned an error, when the code alone does not say. */
+	get lastError(): string | undefined {
+		return this.#lastError;
+	}
+
+	/** Socket events are waiting for process() (without the poll thread). */
+	get pending(): boolean {
+		return this.#transport?.pending === true;
+	}
+
+	/** The endpoints the shadow gave: topic prefix, d2c and c2d. */
+	get endpoints(): Endpoints | undefined {
+		return this.#transport?.endpoints;
+	}
+
+	#fail(code: number, reason: string): number {
+		this.#lastError = reason;
+		this.config.log(reason);
+		return code;
+	}
+
+	/** nrf_cloud_init. */
+	init(params: InitParams): number {
+		if (this.#fsm.state !== State.IDLE) return this.#fail(-Errno.EACCES, "already initialized");
+		if (params === null || typeof params !== "object" || typeof params.eventHandler !== "function")
+			return this.#fail(-Errno.EINVAL, "init needs an event handler");
+		const id = this.#resolveClientId(params);
+		if (typeof id === "number") return id;
+		this.#clientId = id;
+		this.#handler = params.eventHandler;
+		this.#transport = new CloudTransport(this.config, id, this.#settings, (options) => this.#platform.socket(options), this.#listener(), this.#platform.codec);
+		this.#fsm.state = State.INITIALIZED;
+		this.#lastError = undefined;
+		return 0;
+	}
+
+	#resolveClientId(params: InitParams): string | number {
+		let id: string;
+		const config = this.config;
+		try {
+			switch (config.clientIdSource) {
+				case ClientIdSource.IMEI:
+					if (!this.#platform.modem) return this.#fail(-Errno.ENOTSUP, "the IMEI client ID needs a modem");
+					id = config.clientIdPrefix + this.#platform.modem.imei();
+					break;
+				case ClientIdSource.INTERNAL_UUID:
+					if (!this.#platform.modem) return this.#fail(-Errno.ENOTSUP, "the internal UUID client ID needs a modem");
+					id = this.#platform.modem.modemUuid().replace(/-/g, "").toLowerCase();
+					if (!/^[0-9a-f]{32}$/.test(id)) return this.#fail(-Errno.EIO, `the modem UUID ${id} is not 32 hex digits`);
+					break;
+				case ClientIdSource.COMPILE_TIME:
+					id = config.clientId;
+					break;
+				default:
+					if (typeof params.clientId !== "string" || params.clientId.length === 0)
+						return this.#fail(-Errno.EINVAL, "the run-time client ID source needs clientId in init()");
+					id = params.clientId;
+			}
+		}
+		catch (error) {
+			return this.#fail(-Errno.EIO, `reading the client ID from the modem failed: ${error instanceof Error ? error.message : String(error)}`);
+		}
+		if (id.length > CLIENT_ID_MAX_LENGTH) return this.#fail(-Errno.ENOMEM, `client ID of ${id.length} characters: topics allow at most ${CLIENT_ID_MAX_LENGTH}`);
+		if (BAD_CLIENT_ID.test(id)) return this.#fail(-Errno.EINVAL, "a client ID is printable ASCII without spaces, '/', '+' or '#'");
+		return id;
+	}
+
+	/**
+	 * nrf_cloud_connect. With the poll thread it resolves at once and
+	 * TRANSPORT_CONNECTING reports the outcome; without it, it resolves when the
+	 * TLS connection is up and CONNECT is sent (or with the failure), and
+	 * process() handles the rest.
+	 */
+	connect(): Promise<number> {
+		const state = this.#fsm.state;
+		if (state === State.IDLE) return Promise.resolve(this.#fail(ConnectResult.ERR_NOT_INITD, "not initialized"));
+		if (state !== State.INITIALIZED || this.#busy) return Promise.resolve(this.#fail(ConnectResult.ERR_ALREADY_CONNECTED, "a connection is open or being made"));
+		this.#busy = true;
+		if (this.config.pollThread) {
+			Promise.resolve().then(() => this.#pollConnect());
+			return Promise.resolve(ConnectResult.SUCCESS);
+		}
+		return new Promise<number>((resolve) => {
+			this.#resolveConnect = resolve;
+			this.#transport!.connect();
+		});
+	}
+
+	#pollConnect(): void {
+		this.#emit({ type: EventType.TRANSPORT_CONNECTING, status: 0 });
+		if (this.#busy && !this.#transport!.open) this.#transport!.connect();
+		this.#rethrow();
+	}
+
+	/** nrf_cloud_disconnect: TRANSPORT_DISCONNECTED (USER_REQUEST) follows. */
+	disconnect(): number {
+		if (this.#fsm.state === State.IDLE) return this.#fail(-Errno.EACCES, "not initialized");
+		if (!this.#busy || !this.#transport!.open) return this.#fail(-Errno.ENOTCONN, "not connected");
+		return this.#transport!.disconnect();
+	}
+
+	/** nrf_cloud_process: handles what arrived on the socket (needed without the poll thread). */
+	process(): void {
+		this.#transport?.process();
+		this.#rethrow();
+	}
+
+	#ready(): number {
+		if (this.#fsm.state !== State.DC_CONNECTED) return this.#fail(-Errno.EACCES, "not ready: wait for the READY event");
+		return 0;
+	}
+
+	/** nrf_cloud_sensor_attach: SENSOR_ATTACHED follows synchronously. */
+	sensorAttach(param: { sensorType: number }): number {
+		if (param === null || typeof param !== "object" || !isNonNegativeInteger(param.sensorType, SENSOR_NAMES.length - 1))
+			return this.#fail(-Errno.EINVAL, "sensorType must be a Sensor value");
+		const ready = this.#ready();
+		if (ready !== 0) return ready;
+		this.#emit({ type: EventType.SENSOR_ATTACHED, status: 0 });
+		this.#rethrow();
+		return 0;
+	}
+
+	#checkSensorData(param: SensorData, text: boolean): number {
+		if (param === null || typeof param !== "object" || !isNonNegativeInteger(param.type, SENSOR_NAMES.length - 1))
+			return this.#fail(-Errno.EINVAL, "type must be a Sensor value");
+		if (text && (typeof param.data !== "string" || param.data.length === 0)) return this.#fail(-Errno.EINVAL, "data must be a non-empty string");
+		if (param.tag !== undefined && !isNonNegativeInteger(param.tag, 0xFFFFFFFF)) return this.#fail(-Errno.EINVAL, "tag must be an unsigned 32-bit integer");
+		return this.#ready();
+	}
+
+	#d2c(): string | undefined {
+		return this.#transport!.endpoints?.d2c;
+	}
+
+	#sendSensor(param: SensorData, qos: 0 | 1): number {
+		const checked = this.#checkSensorData(param, true);
+		if (checked !== 0) return checked;
+		const d2c = this.#d2c();
+		if (d2c === undefined) return this.#fail(-Errno.EACCES, "no d2c topic");
+		const tag = (param.tag ?? 0) & 0xFFFF;
+		const id = this.#transport!.publish(d2c, sensorMessage(SENSOR_NAMES[param.type]!, param.data as string), qos, tag);
+		if (id < 0) return this.#fail(id, "publish failed");
+		if (qos === 1 && tag !== 0) this.#sensorTags.add(id);
+		return 0;
+	}
+
+	/** nrf_cloud_sensor_data_send: QoS 1 on d2c; a non-zero tag is the packet ID and its PUBACK gives SENSOR_DATA_ACK. */
+	sensorDataSend(param: SensorData): number {
+		return this.#sendSensor(param, 1);
+	}
+
+	/** nrf_cloud_sensor_data_stream: QoS 0 on d2c. */
+	sensorDataStream(param: SensorData): number {
+		return this.#sendSensor(param, 0);
+	}
+
+	/** nrf_cloud_shadow_update: {"state":{"reported":{"<SENSOR>":data}}} on the shadow. */
+	shadowUpdate(param: SensorData): number {
+		const checked = this.#checkSensorData(param, false);
+		if (checked !== 0) return checked;
+		let payload: string;
+		try {
+			if (param.data === undefined || typeof param.data === "function") throw new TypeError("not JSON");
+			payload = shadowSensorReport(SENSOR_NAMES[param.type]!, param.data);
+		}
+		catch {
+			return this.#fail(-Errno.EINVAL, "data must be a JSON value");
+		}
+		const id = this.#transport!.publish(this.#transport!.shadow.update, payload, 1, (param.tag ?? 0) & 0xFFFF);
+		return id < 0 ? this.#fail(id, "publish failed") : 0;
+	}
+
+	/** nrf_cloud_send: raw bytes to the shadow (QoS 1) or to d2c (QoS 0 or 1). */
+	send(message: TxData): number {
+		if (message === null || typeof message !== "object") return this.#fail(-Errno.EINVAL, "send needs a message");
+		const data = message.data;
+		if (typeof data !== "string" && !(data instanceof Uint8Array)) return this.#fail(-Errno.EINVAL, "data must be a string or a Uint8Array");
+		let topic: string | undefined;
+		let qos: 0 | 1 = 1;
+		if (message.topicType === TopicType.STATE) topic = this.#transport?.shadow.update;
+		else if (message.topicType === TopicType.MESSAGE) {
+			if (message.qos !== 0 && message.qos !== 1) return this.#fail(-Errno.EINVAL, "qos must be 0 or 1");
+			qos = message.qos;
+			topic = this.#transport?.endpoints?.d2c;
+		}
+		else return this.#fail(-Errno.ENODATA, "topicType must be TopicType.STATE or TopicType.MESSAGE");
+		const ready = this.#ready();
+		if (ready !== 0) return ready;
+		if (topic === undefined) return this.#fail(-Errno.EACCES, "no d2c topic");
+		const id = this.#transport!.publish(topic, data, qos);
+		return id < 0 ? this.#fail(id, "publish failed") : 0;
+	}
+
+	/**
+	 * nrf_cloud_user_associate (input-sequence association, legacyAssociation
+	 * only): answers USER_ASSOCIATION_REQUEST with the buttons the user pressed.
+	 */
+	userAssociate(param: UserAssociationParams): number {
+		if (param === null || typeof param !== "object" || param.type !== UserAssociation.BUTTON || !Array.isArray(param.sequence)
+			|| param.sequence.length === 0 || param.sequence.length > 16
+			|| !param.sequence.every((p) => p === 1 || p === 2 || p === 3 || p === 4))
+			return this.#fail(-Errno.EINVAL, "sequence must be 1 to 16 button inputs from 1 to 4");
+		if (!this.config.legacyAssociation || !this.#fsm.sequencePending || this.#fsm.state !== State.UA_PIN_WAIT)
+			return this.#fail(-Errno.EACCES, "no input sequence was asked for");
+		const id = this.#transport!.publish(this.#transport!.shadow.update, sequenceReport(param.sequence), 1, MessageId.USER_ASSOCIATION_DATA);
+		if (id < 0) return this.#fail(id, "publish failed");
+		this.#fsm.sequencePending = false;
+		return 0;
+	}
+
+	/**
+	 * nrf_cloud_modem_fota_completed: the application re-initialised the modem
+	 * after a modem update instead of rebooting; the result is stored and reported.
+	 */
+	modemFotaCompleted(success: boolean): number {
+		if (typeof success !== "boolean") return this.#fail(-Errno.EINVAL, "success must be a boolean");
+		const job = this.#settings.job;
+		if (job === undefined || job.type !== FotaType.MODEM || job.validate !== FotaValidate.PENDING)
+			return this.#fail(-Errno.EOPNOTSUPP, "no modem update is pending");
+		this.#settings.job = { ...job, validate: success ? FotaValidate.PASS : FotaValidate.FAIL };
+		this.#reportValidation();
+		return 0;
+	}
+
+	#reportValidation(): void {
+		const job = this.#settings.job;
+		const topics = this.#transport?.fotaTopics;
+		const report = job === undefined ? undefined : validationReport(job);
+		if (report === undefined || topics === undefined) return;
+		if (this.#transport!.publish(topics.update, report, 1, MessageId.FOTA_UPDATE) > 0) this.#validationReported = true;
+	}
+
+	#requestJob(): void {
+		const topics = this.#transport?.fotaTopics;
+		if (topics !== undefined && this.config.fota) this.#transport!.publish(topics.request, JOB_REQUEST, 1, MessageId.FOTA_REQUEST);
+	}
+
+	#emit(event: CloudEvent): void {
+		if (event.type === EventType.TRANSPORT_DISCONNECTED) this.#disconnected();
+		try {
+			this.#handler?.(event);
+		}
+		catch (error) {
+			if (!this.#handlerFailed) {
+				this.#handlerFailed = true;
+				this.#handlerError = error;
+			}
+		}
+		if (event.type === EventType.READY && this.#fsm.associatedBySequence) {
+			// The input-sequence association ends with the library cycling the connection.
+			this.#fsm.associatedBySequence = false;
+			this.disconnect();
+		}
+	}
+
+	#disconnected(): void {
+		this.#busy = false;
+		this.#sensorTags.clear();
+		this.#validationReported = false;
+		this.#transport!.clearEndpoints();
+	}
+
+	/** An exception from the event handler surfaces once the library's own work is done. */
+	#rethrow(): void {
+		if (!this.#handlerFailed) return;
+		const error = this.#handlerError;
+		this.#handlerFailed = false;
+		this.#handlerError = undefined;
+		throw error;
+	}
+
+	#port(): FsmPort {
+		return {
+			subscribeShadow: () => this.#transport!.subscribeShadow(),
+			requestShadow: () => this.#transport!.requestShadow(),
+			report: (payload, id) => this.#transport!.report(payload, id),
+			subscribeData: () => this.#transport!.subscribeData(),
+			unsubscribeData: () => this.#transport!.unsubscribeData(),
+			setEndpoints: (endpoints) => {
+				const transport = this.#transport!;
+				transport.setEndpoints(endpoints);
+				if (!this.config.fota) return;
+				this.#reportValidation();
+				if (transport.sessionValid) this.#requestJob();
+			},
+			sessionValid: () => this.#transport!.sessionValid,
+			keepalive: () => this.config.keepalive,
+			emit: (event) => this.#emit(event),
+			log: (line) => this.config.log(line),
+		};
+	}
+
+	#listener(): TransportListener {
+		return {
+			event: (type: TransportEventValue, data: TransportEventData) => {
+				if (type === TransportEvent.CC_TX_DATA_ACK && this.#sensorTags.delete(data.id!)) {
+					const tag = new Uint8Array(2);
+					tag[0] = data.id! & 0xFF;
+					tag[1] = data.id! >> 8;
+					this.#emit({ type: EventType.SENSOR_DATA_ACK, status: 0, data: tag });
+				}
+				if (!this.#fsm.handle(type, data)) this.config.log(`state ${this.#fsm.state} drops transport event ${type}`);
+				this.#rethrow();
+			},
+			connectOutcome: (result, reason) => {
+				const resolve = this.#resolveConnect;
+				this.#resolveConnect = undefined;
+				if (result !== ConnectResult.SUCCESS) {
+					this.#busy = false;
+					this.#fail(result, `connect failed: ${reason ?? "unknown reason"}`);
+					if (this.config.pollThread) this.#emit({ type: EventType.TRANSPORT_CONNECTING, status: result });
+				}
+				resolve?.(result);
+				this.#rethrow();
+			},
+			fotaMessage: (payload, ble) => this.#fotaMessage(payload, ble),
+			fotaAck: (id) => {
+				if (id === MessageId.FOTA_UPDATE && this.#validationReported) {
+					this.#validationReported = false;
+					const job = this.#settings.job;
+					if (job !== undefined) this.#settings.job = { validate: FotaValidate.DONE, type: FotaType.INVALID, id: "" };
+				}
+			},
+			fotaSubscribed: () => this.#requestJob(),
+			oversize: (topic, size) => {
+				this.config.log(`a ${size}-byte message on ${topic} exceeds the ${this.config.payloadBufferLength}-byte payload buffer; disconnecting`);
+				this.disconnect();
+			},
+		};
+	}
+
+	#fotaMessage(payload: Uint8Array, ble: boolean): void {
+		const job = decodeJob(payload, ble);
+		if (job === undefined) {
+			this.config.log("ignoring a FOTA job document that does not parse");
+			return;
+		}
+		if (job.id === this.#activeJob) return;
+		const runner = this.#platform.fota;
+		if (runner === undefined) {
+			this.config.log(`FOTA job ${job.id} (type ${job.type}) received; this device has no FOTA runner`);
+			return;
+		}
+		this.#activeJob = job.id;
+		runner(job);
+	}
+}
+
+export { ConnectResult, DisconnectStatus };

@@ -1,0 +1,432 @@
+/*
+ * The nRF Cloud transport (nrf_cloud_transport.c): one MQTT connection with
+ * the library's topics and reserved packet ids, turned into the state machine's
+ * transport events. It keeps the persistent-session flag, sorts inbound
+ * publishes into control (shadow), data (c2d) and FOTA, and classifies why a
+ * connection could not be made or why it ended.
+ *
+ * Without the poll thread the socket's read and error callbacks are held until
+ * process() is called, as the C library only reads the socket in
+ * nrf_cloud_process().
+ */
+
+import { MqttClient, type Codec } from "../mqtt/client.js";
+import { MqttError, MqttErrorCode } from "../mqtt/errors.js";
+import type { PublishPacket } from "../mqtt/packet.js";
+import type { SocketCallbacks, SocketFactory, StreamSocket } from "../mqtt/socket.js";
+import { ConnectResult, DisconnectStatus, Errno, MessageId } from "./constants.js";
+import type { Endpoints } from "./codec.js";
+import type { ResolvedConfig } from "./config.js";
+import { TransportEvent, type TransportEventData, type TransportEventValue } from "./fsm.js";
+import type { CloudSettings } from "./settings.js";
+import { Channel, classifyTopic, fotaTopics, shadowTopics, type FotaTopics, type ShadowTopics } from "./topics.js";
+
+export interface SocketOptions {
+	host: string;
+	port: number;
+	secTag: number;
+	hostname: string;
+}
+
+export interface TransportListener {
+	event(type: TransportEventValue, data: TransportEventData): void;
+	/** connect(): the TLS connection is up and CONNECT is queued (0), or it failed (a ConnectResult). */
+	connectOutcome(result: number, reason: string | undefined): void;
+	/** A publish on a FOTA topic (jobs/rcv or jobs/ble/rcv). */
+	fotaMessage(payload: Uint8Array, ble: boolean): void;
+	/** PUBACK for a FOTA request or update (8767 to 8770). */
+	fotaAck(packetId: number): void;
+	/** A FOTA SUBACK (8766): time to ask for a job. */
+	fotaSubscribed(): void;
+	/** An inbound payload larger than the payload buffer. */
+	oversize(topic: string, size: number): void;
+}
+
+const RESERVED_IDS = new Set<number>(Object.values(MessageId));
+
+/** Maps the text of a socket failure to the connect result the C library derives from its errno. */
+export function classifyConnectFailure(reason: string): number {
+	if (/cannot resolve|getaddrinfo|ENOTFOUND|EAI_/i.test(reason)) return ConnectResult.ERR_NETWORK;
+	if (/private key/i.test(reason)) return ConnectResult.ERR_PRV_KEY;
+	if (/certificate|security tag/i.test(reason)) return ConnectResult.ERR_CERT;
+	if (/refused|handshake|TLS|alert/i.test(reason)) return ConnectResult.ERR_CERT_MISC;
+	if (/timed? ?out/i.test(reason)) return ConnectResult.ERR_TIMEOUT_NO_DATA;
+	if (/memory/i.test(reason)) return ConnectResult.ERR_NO_MEM;
+	if (/unreachable|network/i.test(reason)) return ConnectResult.ERR_NETWORK;
+	return ConnectResult.ERR_MISC;
+}
+
+/** -errno for an MQTT client exception on a send path. */
+export function sendErrno(error: unknown): number {
+	if (!(error instanceof MqttError)) return -Errno.EIO;
+	switch (error.code) {
+		case MqttErrorCode.NOT_CONNECTED: return -Errno.ENOTCONN;
+		case MqttErrorCode.INFLIGHT_FULL:
+		case MqttErrorCode.PACKET_ID_IN_USE: return -Errno.EAGAIN;
+		case MqttErrorCode.INVALID_TOPIC:
+		case MqttErrorCode.INVALID_UTF8: return -Errno.EINVAL;
+		default: return -Errno.EIO;
+	}
+}
+
+function describe(error: unknown): string {
+	return error instanceof Error ? error.message : String(error);
+}
+
+export class CloudTransport {
+	readonly clientId: string;
+	readonly shadow: ShadowTopics;
+	#endpoints: Endpoints | undefined = undefined;
+	#fota: FotaTopics | undefined = undefined;
+	readonly #config: ResolvedConfig;
+	readonly #settings: CloudSettings;
+	readonly #openSocket: (options: SocketOptions) => SocketFactory;
+	readonly #codec: Codec | undefined;
+	readonly #listener: TransportListener;
+	#client: MqttClient | undefined = undefined;
+	/** The connection attempt the callbacks belong to; older attempts are ignored. */
+	#attempt = 0;
+	#transportUp = false;
+	#connackSeen = false;
+	#userDisconnect = false;
+	#sessionValid = false;
+	#nextId = 1;
+	/** Held socket callbacks (no poll thread): a read is due; the connection ended. */
+	#readPending = false;
+	#errorPending = false;
+	#pendingError: Error | undefined = undefined;
+	#heldCallbacks: SocketCallbacks | undefined = undefined;
+
+	constructor(config: ResolvedConfig, clientId: string, settings: CloudSettings, openSocket: (options: SocketOptions) => SocketFactory, listener: TransportListener, codec?: Codec) {
+		this.#config = config;
+		this.clientId = clientId;
+		this.shadow = shadowTopics(clientId);
+		this.#settings = settings;
+		this.#openSocket = openSocket;
+		this.#listener = listener;
+		this.#codec = codec;
+	}
+
+	get endpoints(): Endpoints | undefined {
+		return this.#endpoints;
+	}
+
+	get fotaTopics(): FotaTopics | undefined {
+		return this.#fota;
+	}
+
+	/** The CONNACK resumed the session the flag recorded. */
+	get sessionValid(): boolean {
+		return this.#sessionValid;
+	}
+
+	get open(): boolean {
+		return this.#client !== undefined;
+	}
+
+	get connected(): boolean {
+		return this.#client?.connected === true;
+	}
+
+	/** Socket events wait for process() (no poll thread). */
+	get pending(): boolean {
+		return this.#readPending || this.#errorPending;
+	}
+
+	/** Opens TLS and queues CONNECT; the outcome arrives through connectOutcome. */
+	connect(): void {
+		const attempt = ++this.#attempt;
+		this.#transportUp = false;
+		this.#connackSeen = false;
+		this.#userDisconnect = false;
+		this.#sessionValid = false;
+		this.#readPending = false;
+		this.#errorPending = false;
+		this.#pendingError = undefined;
+		const persistent = this.#config.persistentSession && this.#settings.persistentSession;
+		const client = new MqttClient({
+			clientId: this.clientId,
+			keepalive: this.#config.keepalive,
+			clean: !persistent,
+			// FOTA documents are not bound by the payload buffer; the library checks the others itself.
+			maxPacketSize: Math.max(this.#config.payloadBufferLength + this.#config.messageBufferLength, 65536),
+			codec: this.#codec,
+			ackFirst: true,
+			onConnect: (sessionPresent) => this.#connack(attempt, sessionPresent, persistent),
+			onMessage: (packet) => this.#message(attempt, packet),
+			onSubscribe: (id) => this.#subscribed(attempt, id),
+			onUnsubscribe: (id) => { if (attempt === this.#attempt && id === MessageId.CC_SUBSCRIBE) this.#listener.event(TransportEvent.CC_DISCONNECTED, {}); },
+			onPublish: (id) => this.#acknowledged(attempt, id),
+			onClose: (error) => this.#closed(attempt, error),
+		});
+		this.#client = client;
+		const factory = this.#openSocket({ host: this.#config.host, port: this.#config.port, secTag: this.#config.secTag, hostname: this.#config.hostname });
+		const wrapped: SocketFactory = (inner) => factory(this.#socketCallbacks(attempt, inner));
+		try {
+			client.connect(wrapped);
+		}
+		catch (error) {
+			if (attempt !== this.#attempt) return;
+			this.#client = undefined;
+			client.close();
+			const reason = describe(error);
+			this.#listener.connectOutcome(classifyConnectFailure(reason), reason);
+		}
+	}
+
+	#socketCallbacks(attempt: number, inner: SocketCallbacks): SocketCallbacks {
+		const current = () => attempt === this.#attempt;
+		return {
+			onWritable: (count) => {
+				if (!current()) return;
+				if (!this.#transportUp) {
+					this.#transportUp = true;
+					this.#listener.connectOutcome(ConnectResult.SUCCESS, undefined);
+					if (!current() || this.#client === undefined) return;
+				}
+				inner.onWritable(count);
+			},
+			onReadable: (count) => {
+				if (!current()) return;
+				if (this.#config.pollThread) inner.onReadable(count);
+				else {
+					this.#readPending = true;
+					this.#heldCallbacks = inner;
+				}
+			},
+			onError: (error) => {
+				if (!current()) return;
+				if (!this.#transportUp) {
+					const reason = error?.message ?? "connection closed during the handshake";
+					this.#client = undefined;
+					this.#attempt++;
+					inner.onError(error);
+					this.#listener.connectOutcome(classifyConnectFailure(reason), reason);
+					return;
+				}
+				if (this.#config.pollThread) inner.onError(error);
+				else {
+					this.#errorPending = true;
+					this.#pendingError = error;
+					this.#heldCallbacks = inner;
+				}
+			},
+		};
+	}
+
+	/** nrf_cloud_process(): reads what the socket holds and reports a closed connection. */
+	process(): void {
+		const inner = this.#heldCallbacks;
+		if (inner === undefined) return;
+		if (this.#readPending) {
+			this.#readPending = false;
+			inner.onReadable(1);
+		}
+		if (this.#errorPending) {
+			this.#errorPending = false;
+			const error = this.#pendingError;
+			this.#pendingError = undefined;
+			inner.onError(error);
+		}
+	}
+
+	/** Sends DISCONNECT; TRANSPORT_DISCONNECTED follows with USER_REQUEST. */
+	disconnect(): number {
+		const client = this.#client;
+		if (client === undefined) return -Errno.ENOTCONN;
+		this.#userDisconnect = true;
+		if (!this.#transportUp) {
+			// Still opening: abandon the attempt; nothing was connected, so no event follows.
+			this.#attempt++;
+			this.#client = undefined;
+			client.close();
+			this.#listener.connectOutcome(ConnectResult.ERR_MISC, "disconnected while connecting");
+			return 0;
+		}
+		client.disconnect();
+		return 0;
+	}
+
+	/** Drops everything at once (uninit). */
+	close(): void {
+		this.#attempt++;
+		const client = this.#client;
+		this.#client = undefined;
+		client?.close();
+	}
+
+	/** Publishes; `packetId` 0 picks the next free id that is not reserved. Returns the id, or -errno. */
+	publish(topic: string, payload: Uint8Array | string, qos: 0 | 1, packetId = 0): number {
+		const client = this.#client;
+		if (client === undefined || !this.#transportUp) return -Errno.ENOTCONN;
+		try {
+			if (qos === 0) return client.publish(topic, payload, { qos: 0 });
+			if (packetId !== 0) {
+				try {
+					return client.publish(topic, payload, { qos: 1, packetId });
+				}
+				catch (error) {
+					// A reserved id still in flight (two reports with id 1): take a free one instead.
+					if (!(error instanceof MqttError) || error.code !== MqttErrorCode.PACKET_ID_IN_USE || !RESERVED_IDS.has(packetId)) throw error;
+				}
+			}
+			for (let tries = 0; tries < 0xFFFF; tries++) {
+				const id = this.#nextId;
+				this.#nextId = id === 0xFFFF ? 1 : id + 1;
+				if (RESERVED_IDS.has(id)) continue;
+				try {
+					return client.publish(topic, payload, { qos: 1, packetId: id });
+				}
+				catch (error) {
+					if (!(error instanceof MqttError) || error.code !== MqttErrorCode.PACKET_ID_IN_USE) throw error;
+				}
+			}
+			return -Errno.EAGAIN;
+		}
+		catch (error) {
+			return sendErrno(error);
+		}
+	}
+
+	/**
+	 * Sends a SUBSCRIBE or UNSUBSCRIBE with the library's id for it. When that id
+	 * is still waiting for its acknowledgement (an UNSUBSCRIBE right after the
+	 * SUBSCRIBE), the client picks another: the C library's MQTT stack would
+	 * reuse the id, which MQTT forbids.
+	 */
+	#control(send: (packetId?: number) => number, packetId: number, what: string): boolean {
+		try {
+			try {
+				send(packetId);
+			}
+			catch (error) {
+				if (!(error instanceof MqttError) || error.code !== MqttErrorCode.PACKET_ID_IN_USE) throw error;
+				send(undefined);
+			}
+			return true;
+		}
+		catch (error) {
+			this.#config.log(`${what} ${packetId} failed: ${describe(error)}`);
+			return false;
+		}
+	}
+
+	#subscribe(topics: string[], packetId: number): boolean {
+		const filters = topics.map((topic) => ({ topic, qos: 1 as const }));
+		return this.#control((id) => this.#client!.subscribe(filters, id), packetId, "subscribe");
+	}
+
+	#unsubscribe(topics: string[], packetId: number): boolean {
+		return this.#control((id) => this.#client!.unsubscribe(topics, id), packetId, "unsubscribe");
+	}
+
+	subscribeShadow(): boolean {
+		if (this.#client === undefined) return false;
+		const s = this.shadow;
+		return this.#subscribe([s.accepted, s.rejected, s.delta], MessageId.CC_SUBSCRIBE);
+	}
+
+	requestShadow(): boolean {
+		return this.publish(this.shadow.get, "", 1, MessageId.CLOUD_STATE_REQUEST) > 0;
+	}
+
+	report(payload: string, packetId: number): boolean {
+		return this.publish(this.shadow.update, payload, 1, packetId) > 0;
+	}
+
+	subscribeData(): boolean {
+		const c2d = this.#endpoints?.c2d;
+		if (this.#client === undefined || c2d === undefined) return false;
+		return this.#subscribe([c2d], MessageId.DC_SUBSCRIBE);
+	}
+
+	/** Stops c2d and FOTA delivery (the device was disassociated). */
+	unsubscribeData(): boolean {
+		const c2d = this.#endpoints?.c2d;
+		if (this.#client === undefined || c2d === undefined) return false;
+		const ok = this.#unsubscribe([c2d], MessageId.DC_SUBSCRIBE);
+		const fota = this.#fota;
+		if (fota !== undefined && this.#config.fota) this.#unsubscribe(this.#fotaFilters(fota), MessageId.FOTA_SUBSCRIBE);
+		return ok;
+	}
+
+	setEndpoints(endpoints: Endpoints): void {
+		this.#endpoints = { ...endpoints };
+		this.#fota = endpoints.prefix.length > 0 ? fotaTopics(endpoints.prefix, this.clientId) : undefined;
+	}
+
+	clearEndpoints(): void {
+		this.#endpoints = undefined;
+		this.#fota = undefined;
+	}
+
+	#fotaFilters(fota: FotaTopics): string[] {
+		return this.#config.fotaBle ? [fota.receive, fota.bleReceive] : [fota.receive];
+	}
+
+	#connack(attempt: number, sessionPresent: boolean, persistent: boolean): void {
+		if (attempt !== this.#attempt) return;
+		this.#connackSeen = true;
+		if (persistent && !sessionPresent) this.#settings.persistentSession = false;
+		this.#sessionValid = sessionPresent && persistent;
+		this.#listener.event(TransportEvent.CONNECTED, { status: 0, session: this.#sessionValid });
+	}
+
+	#message(attempt: number, packet: PublishPacket): void {
+		if (attempt !== this.#attempt) return;
+		const channel = classifyTopic(packet.topic, this.shadow, this.#fota);
+		if (channel === Channel.FOTA || channel === Channel.FOTA_BLE) {
+			this.#listener.fotaMessage(packet.payload, channel === Channel.FOTA_BLE);
+			return;
+		}
+		if (packet.payload.length > this.#config.payloadBufferLength) {
+			this.#listener.oversize(packet.topic, packet.payload.length);
+			return;
+		}
+		const event = channel === Channel.CONTROL ? TransportEvent.CC_RX_DATA : TransportEvent.DC_RX_DATA;
+		this.#listener.event(event, { topic: packet.topic, payload: packet.payload, id: packet.packetId });
+	}
+
+	#subscribed(attempt: number, id: number): void {
+		if (attempt !== this.#attempt) return;
+		if (id === MessageId.CC_SUBSCRIBE) {
+			this.#listener.event(TransportEvent.CC_CONNECTED, { status: 0 });
+		}
+		else if (id === MessageId.DC_SUBSCRIBE) {
+			if (this.#config.persistentSession) this.#settings.persistentSession = true;
+			const fota = this.#fota;
+			if (this.#config.fota && fota !== undefined) this.#subscribe(this.#fotaFilters(fota), MessageId.FOTA_SUBSCRIBE);
+			this.#listener.event(TransportEvent.DC_CONNECTED, { status: 0 });
+		}
+		else if (id === MessageId.FOTA_SUBSCRIBE) {
+			this.#listener.fotaSubscribed();
+		}
+	}
+
+	#acknowledged(attempt: number, id: number): void {
+		if (attempt !== this.#attempt) return;
+		if (id >= MessageId.FOTA_REQUEST && id <= MessageId.FOTA_BLE_UPDATE) this.#listener.fotaAck(id);
+		else this.#listener.event(TransportEvent.CC_TX_DATA_ACK, { id });
+	}
+
+	#closed(attempt: number, error: MqttError | undefined): void {
+		if (attempt !== this.#attempt) return;
+		this.#client = undefined;
+		this.#readPending = false;
+		this.#errorPending = false;
+		this.#heldCallbacks = undefined;
+		if (!this.#transportUp) return;
+		let status: number;
+		if (this.#userDisconnect) status = DisconnectStatus.USER_REQUEST;
+		else if (error?.returnCode !== undefined) {
+			// Zephyr reports the refusing CONNACK, then the disconnect.
+			this.#listener.event(TransportEvent.CONNECTED, { status: error.returnCode });
+			status = DisconnectStatus.CLOSED_BY_REMOTE;
+		}
+		else if (!this.#connackSeen) status = DisconnectStatus.INVALID_REQUEST;
+		else if (error === undefined || error.code === MqttErrorCode.CONNECTION_CLOSED) status = DisconnectStatus.CLOSED_BY_REMOTE;
+		else status = DisconnectStatus.MISC;
+		if (error !== undefined) this.#config.log(`connection ended: ${error.message}`);
+		this.#listener.event(TransportEvent.DISCONNECTED, { status });
+	}
+}

@@ -1,0 +1,377 @@
+/*
+ * The nRF Cloud library under Node against a scripted nRF Cloud: the packet
+ * sequences of the specification (section 1.7) byte for byte, the events and
+ * their order, persistent sessions, JITP, deltas, c2d, disassociation,
+ * oversize payloads, sensor data, and both connection modes.
+ */
+
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { PacketType, type PublishPacket, type SubscribePacket, type UnsubscribePacket } from "../modules/mqtt/packet.js";
+import { nodeSocket } from "../hosts/node/socket.js";
+import { ConnectResult, DisconnectStatus, Errno, EventType, MessageId, Sensor, State, TopicType } from "../modules/nrf-cloud/constants.js";
+import {
+	ASSOCIATED_SHADOW, C2D, CloudPeer, D2C, DEVICE_ID, DeviceUnderTest, PREFIX, UNASSOCIATED_SHADOW, pairedDesired, publishes, text, until,
+} from "./support/nrf-cloud-peer.js";
+
+let peer: CloudPeer;
+before(async () => { peer = await CloudPeer.start(); });
+after(async () => { await peer.stop(); });
+
+const NOT_ASSOCIATED_REPORT = '{"state":{"reported":{"stage":null,"nrfcloud_mqtt_topic_prefix":null,"pairing":{"state":"not_associated","topics":null,"config":null},"connection":{"keepalive":null}}}}';
+const pairedReport = (keepalive: number) => `{"state":{"reported":{"nrfcloud_mqtt_topic_prefix":"${PREFIX}","pairingStatus":null,"pairing":{"state":"paired","config":null,"topics":{"d2c":"${D2C}","c2d":"${C2D}"}},"connection":{"keepalive":${keepalive}}}}}`;
+
+function reset(): void {
+	peer.policy = { connack: { returnCode: 0, sessionPresent: false }, shadow: ASSOCIATED_SHADOW, ackPublishes: true };
+}
+
+async function connectReady(device: DeviceUnderTest): Promise<number> {
+	const index = peer.broker.connections.length;
+	assert.equal(await device.library.connect(), ConnectResult.SUCCESS);
+	await peer.connection(index);
+	await device.waitFor(EventType.READY);
+	return index;
+}
+
+test("an associated device: the v1.6 connect sequence, byte for byte, and CONNECTED, USER_ASSOCIATED, READY", async () => {
+	reset();
+	const device = new DeviceUnderTest(peer, { keepalive: 1200 });
+	assert.equal(device.init(), 0);
+	const index = await connectReady(device);
+	const connection = await peer.connection(index);
+	await until(() => publishes(connection).some((p) => p.packetId === MessageId.FOTA_REQUEST), 5000, "job request");
+	const sent = connection.received;
+	assert.equal(sent[0]!.type, PacketType.CONNECT);
+	const connect = sent[0] as Extract<typeof sent[0], { type: 1 }>;
+	assert.equal(connect.clientId, DEVICE_ID);
+	assert.equal(connect.clean, true);
+	assert.equal(connect.keepalive, 1200);
+	assert.equal(connect.username, undefined);
+	assert.equal(connect.will, undefined);
+	const subscribe = sent[1] as SubscribePacket;
+	assert.equal(subscribe.type, PacketType.SUBSCRIBE);
+	assert.equal(subscribe.packetId, 1234);
+	assert.deepEqual(subscribe.subscriptions, [
+		{ topic: `${DEVICE_ID}/shadow/get/accepted`, qos: 1 },
+		{ topic: `$aws/things/${DEVICE_ID}/shadow/get/rejected`, qos: 1 },
+		{ topic: `$aws/things/${DEVICE_ID}/shadow/update/delta`, qos: 1 },
+	]);
+	const get = sent[2] as PublishPacket;
+	assert.deepEqual([get.type, get.topic, get.payload.length, get.qos, get.packetId], [PacketType.PUBLISH, `$aws/things/${DEVICE_ID}/shadow/get`, 0, 1, 5678]);
+	// The PUBACK for the accepted document, then the paired report (V7).
+	assert.deepEqual(sent[3], { type: PacketType.PUBACK, packetId: 100 });
+	const report = sent[4] as PublishPacket;
+	assert.deepEqual([report.topic, report.qos, report.packetId], [`$aws/things/${DEVICE_ID}/shadow/update`, 1, 7890]);
+	assert.equal(text(report.payload), pairedReport(1200));
+	const c2d = sent[5] as SubscribePacket;
+	assert.deepEqual([c2d.type, c2d.packetId, c2d.subscriptions], [PacketType.SUBSCRIBE, 8765, [{ topic: C2D, qos: 1 }]]);
+	const jobs = sent[6] as SubscribePacket;
+	assert.deepEqual([jobs.type, jobs.packetId, jobs.subscriptions], [PacketType.SUBSCRIBE, 8766, [{ topic: `${PREFIX}${DEVICE_ID}/jobs/rcv`, qos: 1 }]]);
+	const request = sent[7] as PublishPacket;
+	assert.deepEqual([request.topic, text(request.payload), request.qos, request.packetId], [`${PREFIX}${DEVICE_ID}/jobs/req`, '[""]', 1, 8767]);
+	assert.deepEqual(device.types(), [EventType.TRANSPORT_CONNECTING, EventType.TRANSPORT_CONNECTED, EventType.USER_ASSOCIATED, EventType.READY]);
+	assert.equal(device.events[1]!.status, 0);
+	assert.equal(device.library.state, State.DC_CONNECTED);
+	assert.deepEqual(device.library.endpoints, { prefix: PREFIX, d2c: D2C, c2d: C2D });
+	// c2d SUBACK recorded the persistent session.
+	assert.equal(new DataView(device.settings.read("p_sesh")!).getInt32(0, true), 1);
+	assert.equal(device.library.disconnect(), 0);
+	const down = await device.waitFor(EventType.TRANSPORT_DISCONNECTED);
+	assert.equal(down.status, DisconnectStatus.USER_REQUEST);
+	assert.equal(device.library.state, State.INITIALIZED);
+	await until(() => connection.received.at(-1)!.type === PacketType.DISCONNECT, 5000, "DISCONNECT");
+});
+
+test("an unassociated device: the not-associated report, association by delta, then the reconnect the documentation asks for", async () => {
+	reset();
+	peer.policy.shadow = UNASSOCIATED_SHADOW;
+	const device = new DeviceUnderTest(peer, { keepalive: 60 });
+	assert.equal(device.init(), 0);
+	const index = peer.broker.connections.length;
+	await device.library.connect();
+	const connection = await peer.connection(index);
+	await device.waitFor(EventType.USER_ASSOCIATION_REQUEST);
+	await until(() => publishes(connection).some((p) => p.packetId === 1), 5000, "report");
+	const report = publishes(connection).find((p) => p.packetId === 1)!;
+	assert.equal(report.topic, `$aws/things/${DEVICE_ID}/shadow/update`);
+	assert.equal(text(report.payload), NOT_ASSOCIATED_REPORT);
+	assert.equal(device.library.state, State.UA_PIN_WAIT);
+	assert.equal(device.library.sensorDataSend({ type: Sensor.FLIP, data: "NORMAL" }), -Errno.EACCES);
+	// The user adds the device: AWS sends a delta whose state is the desired change (section 4.5).
+	peer.publish(connection, `$aws/things/${DEVICE_ID}/shadow/update/delta`, JSON.stringify({ version: 12, timestamp: 1614000000, state: pairedDesired(), metadata: {} }));
+	await device.waitFor(EventType.READY);
+	await until(() => publishes(connection).some((p) => p.packetId === 7890), 5000, "report");
+	assert.equal(text(publishes(connection).find((p) => p.packetId === 7890)!.payload), pairedReport(60));
+	assert.deepEqual(device.types(), [EventType.TRANSPORT_CONNECTING, EventType.TRANSPORT_CONNECTED, EventType.USER_ASSOCIATION_REQUEST, EventType.USER_ASSOCIATED, EventType.READY]);
+	assert.equal(device.library.disconnect(), 0);
+	await device.waitFor(EventType.TRANSPORT_DISCONNECTED);
+	peer.policy.shadow = ASSOCIATED_SHADOW;
+	peer.policy.connack = { returnCode: 0, sessionPresent: false };
+	assert.equal(await device.library.connect(), 0);
+	await device.waitFor(EventType.READY, 2);
+	assert.deepEqual(device.types().slice(6), [EventType.TRANSPORT_CONNECTING, EventType.TRANSPORT_CONNECTED, EventType.USER_ASSOCIATED, EventType.READY]);
+	// p_sesh was set by the first c2d SUBACK, so the second CONNECT asked to resume.
+	const second = await peer.connection(index + 1);
+	assert.equal((second.received[0] as { clean: boolean }).clean, false);
+	device.library.disconnect();
+	await device.waitFor(EventType.TRANSPORT_DISCONNECTED, 2);
+});
+
+test("a resumed persistent session skips both subscriptions and asks for jobs as soon as the endpoints are known", async () => {
+	reset();
+	const device = new DeviceUnderTest(peer);
+	const flag = new Uint8Array([1, 0, 0, 0]);
+	device.settings.write("p_sesh", flag);
+	device.init();
+	peer.policy.connack = { returnCode: 0, sessionPresent: true };
+	const index = await connectReady(device);
+	const connection = await peer.connection(index);
+	await until(() => connection.received.length >= 5, 5000, "packets");
+	const kinds = connection.received.map((p) => p.type === PacketType.PUBLISH ? `PUBLISH ${(p as PublishPacket).packetId}` : String(p.type));
+	assert.deepEqual(kinds.slice(0, 5), [String(PacketType.CONNECT), "PUBLISH 5678", String(PacketType.PUBACK), "PUBLISH 8767", "PUBLISH 7890"]);
+	assert.equal(connection.received.some((p) => p.type === PacketType.SUBSCRIBE), false);
+	assert.equal(device.events.find((e) => e.type === EventType.TRANSPORT_CONNECTED)!.status, 1);
+	device.library.disconnect();
+	await device.waitFor(EventType.TRANSPORT_DISCONNECTED);
+	// The broker lost the session: the flag is cleared and everything is subscribed again.
+	peer.policy.connack = { returnCode: 0, sessionPresent: false };
+	await device.library.connect();
+	await device.waitFor(EventType.READY, 2);
+	const again = await peer.connection(index + 1);
+	assert.equal(again.received.filter((p) => p.type === PacketType.SUBSCRIBE).length >= 2, true);
+	assert.equal(device.events.filter((e) => e.type === EventType.TRANSPORT_CONNECTED)[1]!.status, 0);
+	device.library.disconnect();
+	await device.waitFor(EventType.TRANSPORT_DISCONNECTED, 2);
+});
+
+test("JITP: the first connection closed without CONNACK is TRANSPORT_DISCONNECTED with INVALID_REQUEST (V28), and a retry connects", async () => {
+	reset();
+	peer.policy.connack = "jitp";
+	const device = new DeviceUnderTest(peer);
+	device.init();
+	assert.equal(await device.library.connect(), 0);
+	const down = await device.waitFor(EventType.TRANSPORT_DISCONNECTED);
+	assert.equal(down.status, DisconnectStatus.INVALID_REQUEST);
+	assert.deepEqual(device.types(), [EventType.TRANSPORT_CONNECTING, EventType.TRANSPORT_DISCONNECTED]);
+	assert.equal(device.library.state, State.INITIALIZED);
+	reset();
+	await device.library.connect();
+	await device.waitFor(EventType.READY);
+	device.library.disconnect();
+	await device.waitFor(EventType.TRANSPORT_DISCONNECTED, 2);
+});
+
+test("a refused CONNACK gives ERROR with the return code, then TRANSPORT_DISCONNECTED", async () => {
+	reset();
+	peer.policy.connack = { returnCode: 5, sessionPresent: false };
+	const device = new DeviceUnderTest(peer);
+	device.init();
+	await device.library.connect();
+	await device.waitFor(EventType.TRANSPORT_DISCONNECTED);
+	assert.deepEqual(device.events.map((e) => [e.type, e.status]), [[EventType.TRANSPORT_CONNECTING, 0], [EventType.ERROR, 5], [EventType.TRANSPORT_DISCONNECTED, DisconnectStatus.CLOSED_BY_REMOTE]]);
+});
+
+test("nothing listening: TRANSPORT_CONNECTING reports the failure in poll mode; connect resolves with it otherwise", async () => {
+	const closedPort = await (async () => {
+		const other = await CloudPeer.start();
+		const port = other.port;
+		await other.stop();
+		return port;
+	})();
+	const poll = new DeviceUnderTest(peer, {}, { socket: () => nodeSocket({ host: "127.0.0.1", port: closedPort }) });
+	poll.init();
+	assert.equal(await poll.library.connect(), 0);
+	const failed = await poll.waitFor(EventType.TRANSPORT_CONNECTING, 2);
+	assert.ok(failed.status < 0, `status ${failed.status}`);
+	assert.equal(poll.library.state, State.INITIALIZED);
+	const manual = new DeviceUnderTest(peer, { pollThread: false }, { socket: () => nodeSocket({ host: "127.0.0.1", port: closedPort }) });
+	manual.init();
+	const result = await manual.library.connect();
+	assert.ok(result < 0 && result >= ConnectResult.ERR_ALREADY_CONNECTED, `result ${result}`);
+	assert.match(manual.library.lastError ?? "", /connect failed/);
+	assert.deepEqual(manual.types(), []);
+});
+
+test("without the poll thread nothing is read until process(), as with nrf_cloud_process()", async () => {
+	reset();
+	const device = new DeviceUnderTest(peer, { pollThread: false });
+	device.init();
+	const index = peer.broker.connections.length;
+	assert.equal(await device.library.connect(), 0);
+	await peer.connection(index);
+	await until(() => device.library.pending, 5000, "pending input");
+	assert.deepEqual(device.types(), []);
+	assert.equal(device.library.state, State.INITIALIZED);
+	await until(() => {
+		device.library.process();
+		return device.types().includes(EventType.READY);
+	}, 5000, "READY through process()");
+	assert.deepEqual(device.types(), [EventType.TRANSPORT_CONNECTED, EventType.USER_ASSOCIATED, EventType.READY]);
+	assert.equal(await device.library.connect(), ConnectResult.ERR_ALREADY_CONNECTED);
+	device.library.disconnect();
+	await until(() => { device.library.process(); return device.types().includes(EventType.TRANSPORT_DISCONNECTED); }, 5000, "disconnect");
+});
+
+test("a config delta is echoed (V8) and given to the application as RX_DATA with the whole delta", async () => {
+	reset();
+	const device = new DeviceUnderTest(peer);
+	device.init();
+	const index = await connectReady(device);
+	const connection = await peer.connection(index);
+	const delta = JSON.stringify({ version: 3, timestamp: 1614000000, state: { config: { GPS: { enable: true } } }, metadata: { config: { GPS: { enable: { timestamp: 1614000000 } } } } });
+	peer.publish(connection, `$aws/things/${DEVICE_ID}/shadow/update/delta`, delta);
+	const rx = await device.waitFor(EventType.RX_DATA);
+	assert.equal(text(rx.data!), delta);
+	assert.equal(rx.topic, `$aws/things/${DEVICE_ID}/shadow/update/delta`);
+	await until(() => publishes(connection).some((p) => p.packetId === 1), 5000, "echo");
+	const echo = publishes(connection).find((p) => p.packetId === 1)!;
+	assert.equal(echo.topic, `$aws/things/${DEVICE_ID}/shadow/update`);
+	assert.equal(text(echo.payload), '{"state":{"reported":{"config":{"GPS":{"enable":true}}},"desired":{"config":null}}}');
+	// A delta with nothing the library knows is dropped without an event.
+	peer.publish(connection, `$aws/things/${DEVICE_ID}/shadow/update/delta`, '{"state":{"something":1}}');
+	peer.publish(connection, C2D, '{"appId":"LED","messageType":"CFG_SET","data":{"color":"00ff00"}}');
+	const c2d = await device.waitFor(EventType.RX_DATA, 2);
+	assert.equal(c2d.topic, C2D);
+	assert.equal(text(c2d.data!), '{"appId":"LED","messageType":"CFG_SET","data":{"color":"00ff00"}}');
+	// V24: the cloud's disconnect request is plain data in v1.6.
+	peer.publish(connection, C2D, '{"appId":"DEVICE","messageType":"DISCON"}');
+	assert.equal(text((await device.waitFor(EventType.RX_DATA, 3)).data!), '{"appId":"DEVICE","messageType":"DISCON"}');
+	device.library.disconnect();
+	await device.waitFor(EventType.TRANSPORT_DISCONNECTED);
+});
+
+test("disassociation while connected: c2d and FOTA unsubscribed, the report, USER_ASSOCIATION_REQUEST, sending refused", async () => {
+	reset();
+	const device = new DeviceUnderTest(peer);
+	device.init();
+	const index = await connectReady(device);
+	const connection = await peer.connection(index);
+	await until(() => publishes(connection).some((p) => p.packetId === MessageId.FOTA_REQUEST), 5000, "FOTA SUBACK");
+	peer.publish(connection, `$aws/things/${DEVICE_ID}/shadow/update/delta`, '{"version":9,"timestamp":1,"state":{"pairing":{"state":"not_associated"}}}');
+	await device.waitFor(EventType.USER_ASSOCIATION_REQUEST);
+	await until(() => connection.received.filter((p) => p.type === PacketType.UNSUBSCRIBE).length === 2, 5000, "unsubscribes");
+	await until(() => publishes(connection).some((p) => text(p.payload) === NOT_ASSOCIATED_REPORT), 5000, "report");
+	const unsubscribes = connection.received.filter((p): p is UnsubscribePacket => p.type === PacketType.UNSUBSCRIBE);
+	assert.deepEqual(unsubscribes.map((u) => [u.packetId, u.topics]), [[8765, [C2D]], [8766, [`${PREFIX}${DEVICE_ID}/jobs/rcv`]]]);
+	const unsubscribeAt = connection.received.findIndex((p) => p.type === PacketType.UNSUBSCRIBE);
+	assert.ok(connection.received.findIndex((p) => p.type === PacketType.PUBLISH && text(p.payload) === NOT_ASSOCIATED_REPORT) > unsubscribeAt);
+	assert.equal(device.library.state, State.UA_PIN_WAIT);
+	assert.equal(device.library.sensorDataStream({ type: Sensor.GPS, data: "$GPGGA" }), -Errno.EACCES);
+	assert.equal(device.library.send({ data: "x", topicType: TopicType.MESSAGE, qos: 0 }), -Errno.EACCES);
+	device.library.disconnect();
+	await device.waitFor(EventType.TRANSPORT_DISCONNECTED);
+});
+
+test("an inbound payload larger than the payload buffer ends the connection; the library connects again afterwards", async () => {
+	reset();
+	const device = new DeviceUnderTest(peer, { payloadBufferLength: 2048 });
+	device.init();
+	const index = await connectReady(device);
+	const connection = await peer.connection(index);
+	peer.publish(connection, C2D, "x".repeat(2048));
+	await device.waitFor(EventType.RX_DATA);
+	peer.publish(connection, C2D, "x".repeat(2049));
+	const down = await device.waitFor(EventType.TRANSPORT_DISCONNECTED);
+	// v1.6 calls nrf_cloud_disconnect() itself, so the status is USER_REQUEST.
+	assert.equal(down.status, DisconnectStatus.USER_REQUEST);
+	assert.equal(device.events.filter((e) => e.type === EventType.RX_DATA).length, 1);
+	await device.library.connect();
+	await device.waitFor(EventType.READY, 2);
+	device.library.disconnect();
+	await device.waitFor(EventType.TRANSPORT_DISCONNECTED, 2);
+});
+
+test("sensor data: send (QoS 1) and stream (QoS 0) byte-exact on d2c (V9, V10), tags as packet ids with SENSOR_DATA_ACK, attach after READY", async () => {
+	reset();
+	const device = new DeviceUnderTest(peer);
+	device.init();
+	assert.equal(device.library.sensorAttach({ sensorType: Sensor.GPS }), -Errno.EACCES);
+	const index = await connectReady(device);
+	const connection = await peer.connection(index);
+	assert.equal(device.library.sensorAttach({ sensorType: Sensor.GPS }), 0);
+	assert.equal(device.events.at(-1)!.type, EventType.SENSOR_ATTACHED);
+	const gga = "$GPGGA,141856.00,6326.27336,N,01028.08721,E,1,09,0.81,34.7,M,39.8,M,,*64";
+	assert.equal(device.library.sensorDataSend({ type: Sensor.FLIP, data: "NORMAL" }), 0);
+	assert.equal(device.library.sensorDataStream({ type: Sensor.GPS, data: gga }), 0);
+	assert.equal(device.library.sensorDataSend({ type: Sensor.TEMP, data: "24.3", tag: 0x10000 + 4242 }), 0);
+	const ack = await device.waitFor(EventType.SENSOR_DATA_ACK);
+	assert.deepEqual([...ack.data!], [4242 & 0xFF, 4242 >> 8]);
+	await until(() => publishes(connection).filter((p) => p.topic === D2C).length === 3, 5000, "d2c");
+	const d2c = publishes(connection).filter((p) => p.topic === D2C);
+	assert.deepEqual(d2c.map((p) => [text(p.payload), p.qos]), [
+		['{"appId":"FLIP","data":"NORMAL","messageType":"DATA"}', 1],
+		[`{"appId":"GPS","data":"${gga}","messageType":"DATA"}`, 0],
+		['{"appId":"TEMP","data":"24.3","messageType":"DATA"}', 1],
+	]);
+	assert.equal(d2c[2]!.packetId, 4242);
+	assert.ok(d2c[0]!.packetId > 0 && !Object.values(MessageId).includes(d2c[0]!.packetId as never));
+	// shadow_update and raw sends.
+	assert.equal(device.library.shadowUpdate({ type: Sensor.DEVICE_INFO, data: { deviceInfo: { imei: "352656100441776" } } }), 0);
+	const serviceInfo = '{"state":{"reported":{"device":{"serviceInfo":{"ui":["GPS","HUMID","RSRP","BUTTON","TEMP"],"fota_v2":["APP","MODEM","BOOT"]}}}}}';
+	assert.equal(device.library.send({ data: serviceInfo, topicType: TopicType.STATE }), 0);
+	const spaced = '{"state":{"reported":{"device": {"serviceInfo":{"ui":["GPS"]}}}}}';
+	assert.equal(device.library.send({ data: new TextEncoder().encode(spaced), topicType: TopicType.MESSAGE, qos: 1 }), 0);
+	assert.equal(device.library.send({ data: "x", topicType: 3 }), -Errno.ENODATA);
+	assert.equal(device.library.send({ data: "x", topicType: TopicType.MESSAGE, qos: 2 }), -Errno.EINVAL);
+	await until(() => publishes(connection).length >= 8, 5000, "updates");
+	const update = publishes(connection).filter((p) => p.topic === `$aws/things/${DEVICE_ID}/shadow/update`).map((p) => text(p.payload));
+	assert.ok(update.includes('{"state":{"reported":{"DEVICE":{"deviceInfo":{"imei":"352656100441776"}}}}}'));
+	assert.ok(update.includes(serviceInfo));
+	assert.equal(text(publishes(connection).at(-1)!.payload), spaced);
+	device.library.disconnect();
+	await device.waitFor(EventType.TRANSPORT_DISCONNECTED);
+	assert.equal(device.library.sensorDataSend({ type: Sensor.FLIP, data: "NORMAL" }), -Errno.EACCES);
+});
+
+test("input-sequence association (opt-in): pattern_wait, nrf_cloud_user_associate packing (V21), paired, READY, then the library cycles the connection", async () => {
+	reset();
+	peer.policy.shadow = UNASSOCIATED_SHADOW;
+	const device = new DeviceUnderTest(peer, { legacyAssociation: true });
+	device.init();
+	const index = peer.broker.connections.length;
+	await device.library.connect();
+	const connection = await peer.connection(index);
+	await device.waitFor(EventType.USER_ASSOCIATION_REQUEST);
+	assert.equal(device.library.userAssociate({ type: 0, sequence: [1, 2] }), -Errno.EACCES);
+	peer.publish(connection, `$aws/things/${DEVICE_ID}/shadow/update/delta`, '{"state":{"pairing":{"state":"pattern_wait","topics":null,"config":{"iteration":1,"method":"buttons","length":6}}}}');
+	const request = await device.waitFor(EventType.USER_ASSOCIATION_REQUEST, 2);
+	assert.equal(request.sequenceLength, 6);
+	assert.equal(device.library.userAssociate({ type: 0, sequence: [1, 2, 5] }), -Errno.EINVAL);
+	assert.equal(device.library.userAssociate({ type: 0, sequence: [1, 2, 3, 4, 1, 2] }), 0);
+	await until(() => publishes(connection).some((p) => p.packetId === 9547), 5000, "sequence report");
+	assert.equal(text(publishes(connection).find((p) => p.packetId === 9547)!.payload),
+		'{"state":{"reported":{"pairing":{"state":"pattern_wait","config":{"iteration":1,"method":"buttons","length":3}},"pairingStatus":{"method":"buttons","pattern":[18,52,18]}}}}');
+	peer.publish(connection, `$aws/things/${DEVICE_ID}/shadow/update/delta`, JSON.stringify({ state: pairedDesired() }));
+	await device.waitFor(EventType.TRANSPORT_DISCONNECTED);
+	assert.deepEqual(device.types().slice(-4), [EventType.USER_ASSOCIATION_REQUEST, EventType.USER_ASSOCIATED, EventType.READY, EventType.TRANSPORT_DISCONNECTED]);
+	// A timeout ends in ERROR.
+	peer.policy.shadow = { desired: { pairing: { state: "timeout" } } };
+	await device.library.connect();
+	await device.waitFor(EventType.ERROR);
+	assert.equal(device.library.state, State.ERROR);
+	assert.equal(device.library.disconnect(), 0);
+	await device.waitFor(EventType.TRANSPORT_DISCONNECTED, 2);
+});
+
+test("a stored FOTA result is reported when the endpoints are known and cleared on its PUBACK; modem_fota_completed", async () => {
+	reset();
+	const device = new DeviceUnderTest(peer);
+	const { encodeStoredJob, decodeStoredJob } = await import("../modules/nrf-cloud/codec.js");
+	device.settings.write("fota/job", encodeStoredJob({ validate: 2, type: 0, id: "abcd1234" }));
+	device.init();
+	const index = await connectReady(device);
+	const connection = await peer.connection(index);
+	await until(() => publishes(connection).some((p) => p.packetId === 7890), 5000, "paired report");
+	const update = publishes(connection).find((p) => p.packetId === 8768)!;
+	assert.equal(update.topic, `${PREFIX}${DEVICE_ID}/jobs/update`);
+	assert.equal(text(update.payload), '["abcd1234",3,""]');
+	// Step 8b comes before the paired report.
+	assert.ok(publishes(connection).indexOf(update) < publishes(connection).findIndex((p) => p.packetId === 7890));
+	await until(() => decodeStoredJob(device.settings.read("fota/job"))?.validate === 5, 5000, "cleared job");
+	assert.equal(device.library.modemFotaCompleted(true), -Errno.EOPNOTSUPP);
+	device.settings.write("fota/job", encodeStoredJob({ validate: 1, type: 1, id: "modem-job" }));
+	assert.equal(device.library.modemFotaCompleted(false), 0);
+	await until(() => publishes(connection).some((p) => text(p.payload) === '["modem-job",2,""]'), 5000, "modem result");
+	device.library.disconnect();
+	await device.waitFor(EventType.TRANSPORT_DISCONNECTED);
+});

@@ -1,0 +1,179 @@
+/*
+ * A scripted nRF Cloud for unit tests of the library under Node: an MQTT peer
+ * that answers like AWS IoT and nRF Cloud do (CONNACK, SUBACK, PUBACK, the
+ * trimmed shadow on a GET) as far as its policy says, records every packet the
+ * device sends, and lets a test publish deltas, c2d messages and jobs.
+ */
+
+import { PacketType, type Packet, type PublishPacket } from "../../modules/mqtt/packet.js";
+import { MemorySettings } from "../../modules/nrf-cloud/settings.js";
+import { NrfCloud, type CloudEvent, type Platform } from "../../modules/nrf-cloud/library.js";
+import type { NrfCloudConfig } from "../../modules/nrf-cloud/config.js";
+import { nodeSocket } from "../../hosts/node/socket.js";
+import { ScriptedBroker, type PeerConnection } from "./scripted-broker.js";
+
+export const IMEI = "352656100441776";
+export const DEVICE_ID = `nrf-${IMEI}`;
+export const TENANT = "63ae73c3-9918-4b03-a1a8-132174824392";
+export const PREFIX = `prod/${TENANT}/`;
+export const D2C = `${PREFIX}m/d/${DEVICE_ID}/d2c`;
+export const C2D = `${PREFIX}m/d/${DEVICE_ID}/c2d`;
+
+export function pairedDesired(id = DEVICE_ID): object {
+	return { pairing: { state: "paired", topics: { d2c: `${PREFIX}m/d/${id}/d2c`, c2d: `${PREFIX}m/d/${id}/c2d` } }, nrfcloud_mqtt_topic_prefix: PREFIX };
+}
+
+export const ASSOCIATED_SHADOW = { desired: pairedDesired(), reported: { connection: { status: "connected" } } };
+export const UNASSOCIATED_SHADOW = { desired: { pairing: { state: "not_associated" } } };
+
+export interface PeerPolicy {
+	/** "jitp": read CONNECT and close without CONNACK. */
+	connack: { returnCode: number; sessionPresent: boolean } | "jitp";
+	/** The trimmed document sent on <id>/shadow/get/accepted after a GET; a string is sent as is. */
+	shadow: unknown;
+	ackPublishes: boolean;
+}
+
+export class CloudPeer {
+	readonly broker: ScriptedBroker;
+	policy: PeerPolicy = { connack: { returnCode: 0, sessionPresent: false }, shadow: ASSOCIATED_SHADOW, ackPublishes: true };
+	#nextId = 100;
+
+	private constructor(broker: ScriptedBroker) {
+		this.broker = broker;
+	}
+
+	static async start(): Promise<CloudPeer> {
+		const broker = await ScriptedBroker.start();
+		const peer = new CloudPeer(broker);
+		broker.onConnection = (connection) => { void peer.#serve(connection); };
+		return peer;
+	}
+
+	get port(): number {
+		return this.broker.port;
+	}
+
+	/** The n-th connection; every connection is served by the policy. */
+	connection(n: number): Promise<PeerConnection> {
+		return this.broker.connection(n);
+	}
+
+	async #serve(connection: PeerConnection): Promise<void> {
+		for (let i = 0; ; i++) {
+			let packet: Packet;
+			try {
+				packet = await connection.packet(i, 600000);
+			}
+			catch {
+				return;
+			}
+			this.#answer(connection, packet);
+		}
+	}
+
+	#answer(connection: PeerConnection, packet: Packet): void {
+		switch (packet.type) {
+			case PacketType.CONNECT: {
+				const connack = this.policy.connack;
+				if (connack === "jitp") connection.close();
+				else connection.send({ type: PacketType.CONNACK, returnCode: connack.returnCode, sessionPresent: connack.sessionPresent });
+				return;
+			}
+			case PacketType.SUBSCRIBE:
+				connection.send({ type: PacketType.SUBACK, packetId: packet.packetId, returnCodes: packet.subscriptions.map(() => 1) });
+				return;
+			case PacketType.UNSUBSCRIBE:
+				connection.send({ type: PacketType.UNSUBACK, packetId: packet.packetId });
+				return;
+			case PacketType.PUBLISH:
+				if (packet.qos === 1 && this.policy.ackPublishes) connection.send({ type: PacketType.PUBACK, packetId: packet.packetId });
+				if (packet.topic === `$aws/things/${topicDevice(packet.topic)}/shadow/get` && this.policy.shadow !== undefined) {
+					const shadow = this.policy.shadow;
+					this.publish(connection, `${topicDevice(packet.topic)}/shadow/get/accepted`, typeof shadow === "string" ? shadow : JSON.stringify(shadow));
+				}
+				return;
+			case PacketType.PINGREQ:
+				connection.send({ type: PacketType.PINGRESP });
+				return;
+			default:
+		}
+	}
+
+	/** Publishes to the device (QoS 1 by default). */
+	publish(connection: PeerConnection, topic: string, payload: string | Uint8Array, qos: 0 | 1 = 1): void {
+		const id = qos === 1 ? this.#nextId++ : 0;
+		connection.send({ type: PacketType.PUBLISH, topic, payload: typeof payload === "string" ? Buffer.from(payload) : payload, qos, retain: false, dup: false, packetId: id });
+	}
+
+	async stop(): Promise<void> {
+		await this.broker.stop();
+	}
+}
+
+function topicDevice(topic: string): string {
+	const match = /^\$aws\/things\/([^/]+)\//.exec(topic);
+	return match ? match[1]! : "";
+}
+
+/** The device's publishes on a connection, in order. */
+export function publishes(connection: PeerConnection): PublishPacket[] {
+	return connection.received.filter((p): p is PublishPacket => p.type === PacketType.PUBLISH);
+}
+
+export function text(bytes: Uint8Array): string {
+	return Buffer.from(bytes).toString("utf8");
+}
+
+/** A library instance talking to the peer over plain TCP, with its events recorded. */
+export class DeviceUnderTest {
+	readonly library: NrfCloud;
+	readonly events: CloudEvent[] = [];
+	readonly settings: MemorySettings;
+	#waiters: Array<() => void> = [];
+	onEvent: ((event: CloudEvent) => void) | undefined = undefined;
+
+	constructor(peer: CloudPeer, config: NrfCloudConfig = {}, platform: Partial<Platform> = {}) {
+		this.settings = (platform.settings as MemorySettings | undefined) ?? new MemorySettings();
+		this.library = new NrfCloud({
+			socket: () => nodeSocket({ host: "127.0.0.1", port: peer.port }),
+			settings: this.settings,
+			modem: { imei: () => IMEI, modemUuid: () => "5a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9" },
+			...platform,
+		}, { pollThread: true, ...config });
+	}
+
+	init(clientId?: string): number {
+		return this.library.init({ clientId, eventHandler: (event) => {
+			this.events.push(event);
+			this.onEvent?.(event);
+			const waiters = this.#waiters;
+			this.#waiters = [];
+			for (const w of waiters) w();
+		} });
+	}
+
+	/** Event type numbers so far. */
+	types(): number[] {
+		return this.events.map((e) => e.type);
+	}
+
+	/** Waits until an event of `type` has been seen `count` times. */
+	async waitFor(type: number, count = 1, ms = 5000): Promise<CloudEvent> {
+		const deadline = Date.now() + ms;
+		for (;;) {
+			const seen = this.events.filter((e) => e.type === type);
+			if (seen.length >= count) return seen[count - 1]!;
+			if (Date.now() > deadline) throw new Error(`timed out waiting for event ${type} (#${count}); have ${JSON.stringify(this.types())}`);
+			await new Promise<void>((resolve) => { this.#waiters.push(resolve); setTimeout(resolve, 20); });
+		}
+	}
+}
+
+export async function until(condition: () => boolean, ms = 5000, what = "condition"): Promise<void> {
+	const deadline = Date.now() + ms;
+	while (!condition()) {
+		if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+		await new Promise((resolve) => setTimeout(resolve, 10));
+	}
+}
