@@ -1,0 +1,135 @@
+/*
+ * The generic Cloud API with the NRF_CLOUD backend: binding, the documented
+ * init errors, connect results, event translation and the send rules, over the
+ * scripted nRF Cloud (V14 and V15 on the wire).
+ */
+
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import {
+	CloudConnectResult, CloudDisconnectReason, CloudEndpointType, CloudEventType, CloudQos, SYS_FOREVER_MS,
+	cloudConnect, cloudDisconnect, cloudEpSubscriptionsAdd, cloudEpSubscriptionsRemove, cloudGetBinding, cloudInit, cloudInput,
+	cloudKeepaliveTimeLeft, cloudPing, cloudSend, cloudUninit, cloudUserDataSet, type CloudBackend, type CloudEvent,
+} from "../modules/cloud/cloud.js";
+import { NRF_CLOUD_BACKEND, defineNrfCloudBackend, translateEvent } from "../modules/cloud/nrf-cloud-backend.js";
+import { Errno, EventType } from "../modules/nrf-cloud/constants.js";
+import { NrfCloud } from "../modules/nrf-cloud/library.js";
+import { MemorySettings } from "../modules/nrf-cloud/settings.js";
+import { nodeSocket } from "../hosts/node/socket.js";
+import { C2D, CloudPeer, D2C, DEVICE_ID, UNASSOCIATED_SHADOW, pairedDesired, publishes, text, until } from "./support/nrf-cloud-peer.js";
+
+let peer: CloudPeer;
+before(async () => { peer = await CloudPeer.start(); });
+after(async () => { await peer.stop(); });
+
+function backendFor(config: ConstructorParameters<typeof NrfCloud>[1] = {}): CloudBackend {
+	const library = new NrfCloud({
+		socket: () => nodeSocket({ host: "127.0.0.1", port: peer.port }),
+		settings: new MemorySettings(),
+		modem: { imei: () => "352656100441776", modemUuid: () => "00000000000000000000000000000000" },
+	}, { pollThread: true, ...config });
+	defineNrfCloudBackend(library);
+	return cloudGetBinding(NRF_CLOUD_BACKEND)!;
+}
+
+class Events {
+	readonly list: Array<{ event: CloudEvent; userData: unknown }> = [];
+	readonly handler = (_backend: CloudBackend, event: CloudEvent, userData: unknown) => { this.list.push({ event, userData }); };
+	types(): number[] { return this.list.map((e) => e.event.type); }
+	async waitFor(type: number, count = 1): Promise<CloudEvent> {
+		await until(() => this.list.filter((e) => e.event.type === type).length >= count, 5000, `cloud event ${type}`);
+		return this.list.filter((e) => e.event.type === type)[count - 1]!.event;
+	}
+}
+
+test("cloud_get_binding and the documented init errors (-EACCES, -EINVAL, -ENOMEM)", () => {
+	assert.equal(cloudGetBinding("AWS_IOT"), undefined);
+	assert.equal(cloudInit(undefined, () => undefined), -Errno.ENOTSUP);
+	const backend = backendFor({ clientIdSource: "runtime" });
+	assert.equal(backend.config.name, "NRF_CLOUD");
+	assert.equal(cloudInit(backend, null as never), -Errno.EINVAL);
+	assert.equal(cloudInit(backend, () => undefined), -Errno.EINVAL, "the run-time client ID is missing");
+	backend.config.id = "x".repeat(65);
+	assert.equal(cloudInit(backend, () => undefined), -Errno.ENOMEM);
+	backend.config.id = "my-device";
+	assert.equal(cloudInit(backend, () => undefined), 0);
+	assert.equal(cloudInit(backend, () => undefined), -Errno.EACCES);
+	assert.equal(cloudUninit(backend), 0);
+	assert.equal(cloudKeepaliveTimeLeft(backend), SYS_FOREVER_MS);
+	assert.equal(cloudEpSubscriptionsAdd(backend, [{ type: CloudEndpointType.MSG }]), -Errno.ENOTSUP);
+	assert.equal(cloudEpSubscriptionsRemove(backend, []), -Errno.ENOTSUP);
+	assert.equal(cloudUserDataSet(backend, null), -Errno.EINVAL);
+});
+
+test("connect results: not initialized, invalid backend, already connected", async () => {
+	const backend = backendFor();
+	assert.equal(await cloudConnect(backend), CloudConnectResult.ERR_NOT_INITD);
+	assert.equal(await cloudConnect(undefined), CloudConnectResult.ERR_INVALID_PARAM);
+	peer.policy = { connack: { returnCode: 0, sessionPresent: false }, shadow: { desired: pairedDesired() }, ackPublishes: true };
+	const events = new Events();
+	assert.equal(cloudInit(backend, events.handler), 0);
+	assert.equal(await cloudConnect(backend), CloudConnectResult.SUCCESS);
+	assert.equal(await cloudConnect(backend), CloudConnectResult.ERR_ALREADY_CONNECTED);
+	await events.waitFor(CloudEventType.READY);
+	assert.equal(cloudDisconnect(backend), 0);
+	const down = await events.waitFor(CloudEventType.DISCONNECTED);
+	assert.equal(down.err, CloudDisconnectReason.USER_REQUEST);
+});
+
+test("events of an unassociated device, translated; sends to MSG and STATE (V14, V15); received data as DATA_RECEIVED", async () => {
+	peer.policy = { connack: { returnCode: 0, sessionPresent: false }, shadow: UNASSOCIATED_SHADOW, ackPublishes: true };
+	const backend = backendFor();
+	const events = new Events();
+	assert.equal(cloudUserDataSet(backend, { app: 1 }), 0);
+	assert.equal(cloudInit(backend, events.handler), 0);
+	const index = peer.broker.connections.length;
+	await cloudConnect(backend);
+	await events.waitFor(CloudEventType.PAIR_REQUEST);
+	const connection = await peer.connection(index);
+	peer.publish(connection, `$aws/things/${DEVICE_ID}/shadow/update/delta`, JSON.stringify({ state: pairedDesired() }));
+	await events.waitFor(CloudEventType.READY);
+	assert.deepEqual(events.types(), [CloudEventType.CONNECTING, CloudEventType.CONNECTED, CloudEventType.PAIR_REQUEST, CloudEventType.PAIR_DONE, CloudEventType.READY]);
+	assert.equal(events.list[0]!.event.err, 0);
+	assert.equal(events.list[1]!.event.persistentSession, false);
+	assert.deepEqual(events.list[0]!.userData, { app: 1 });
+	// V14: cloud_client's message goes to d2c for NRF_CLOUD.
+	const hello = '{"state":{"reported":{"message":"Hello Internet of Things!"}}}';
+	assert.equal(cloudSend(backend, { buf: hello, qos: CloudQos.AT_MOST_ONCE, endpoint: { type: CloudEndpointType.MSG } }), 0);
+	// V15: a device-simulator style initial shadow update goes to the shadow.
+	const initial = '{"state":{"reported":{"device":{"serviceInfo":{"fota_v2":["APP","MODEM"],"ui":["GPS","FLIP","TEMP","HUMID","AIR_PRESS","BUTTON","LIGHT"]}},"connection":{"status":"connected","keepalive":30}}}}';
+	assert.equal(cloudSend(backend, { buf: initial, qos: CloudQos.AT_MOST_ONCE, endpoint: { type: CloudEndpointType.STATE } }), 0);
+	assert.equal(cloudSend(backend, { buf: "x", qos: CloudQos.EXACTLY_ONCE, endpoint: { type: CloudEndpointType.MSG } }), -Errno.EINVAL);
+	assert.equal(cloudSend(backend, { buf: "x", qos: 0, endpoint: { type: CloudEndpointType.MSG, str: "custom/topic" } }), -Errno.ENOTSUP);
+	assert.equal(cloudSend(backend, { buf: "x", qos: 0, endpoint: { type: CloudEndpointType.PAIR } }), 0);
+	assert.equal(cloudSend(backend, null as never), -Errno.EINVAL);
+	await until(() => publishes(connection).some((p) => p.topic === D2C) && publishes(connection).some((p) => text(p.payload) === initial), 5000, "sends");
+	const d2c = publishes(connection).find((p) => p.topic === D2C)!;
+	assert.deepEqual([text(d2c.payload), d2c.qos], [hello, 0]);
+	const state = publishes(connection).find((p) => text(p.payload) === initial)!;
+	assert.deepEqual([state.topic, state.qos], [`$aws/things/${DEVICE_ID}/shadow/update`, 1]);
+	peer.publish(connection, C2D, "hello device");
+	const received = await events.waitFor(CloudEventType.DATA_RECEIVED);
+	assert.equal(text(received.msg!.buf), "hello device");
+	assert.deepEqual(received.msg!.endpoint, { type: CloudEndpointType.MSG, str: C2D });
+	assert.equal(cloudPing(backend), 0);
+	assert.equal(cloudInput(backend), 0);
+	cloudDisconnect(backend);
+	await events.waitFor(CloudEventType.DISCONNECTED);
+});
+
+test("translation table: every library event and its Cloud API counterpart", () => {
+	assert.equal(translateEvent({ type: EventType.SENSOR_ATTACHED, status: 0 }), undefined);
+	assert.deepEqual(translateEvent({ type: EventType.TRANSPORT_CONNECTING, status: -8 }), { type: CloudEventType.CONNECTING, err: -8 });
+	assert.deepEqual(translateEvent({ type: EventType.TRANSPORT_CONNECTED, status: 1 }), { type: CloudEventType.CONNECTED, persistentSession: true });
+	assert.deepEqual(translateEvent({ type: EventType.TRANSPORT_DISCONNECTED, status: 2 }), { type: CloudEventType.DISCONNECTED, err: CloudDisconnectReason.INVALID_REQUEST });
+	assert.deepEqual(translateEvent({ type: EventType.ERROR, status: 5 }), { type: CloudEventType.ERROR, err: 5 });
+	assert.equal(translateEvent({ type: EventType.USER_ASSOCIATION_REQUEST, status: 0 })!.type, CloudEventType.PAIR_REQUEST);
+	assert.equal(translateEvent({ type: EventType.USER_ASSOCIATED, status: 0 })!.type, CloudEventType.PAIR_DONE);
+	assert.equal(translateEvent({ type: EventType.READY, status: 0 })!.type, CloudEventType.READY);
+	assert.equal(translateEvent({ type: EventType.SENSOR_DATA_ACK, status: 0, data: new Uint8Array([1, 2]) })!.type, CloudEventType.DATA_SENT);
+	const fota = translateEvent({ type: EventType.FOTA_DONE, status: 0, data: new Uint8Array([1, 0, 0, 0]) })!;
+	assert.deepEqual([fota.type, [...fota.msg!.buf]], [CloudEventType.FOTA_DONE, [1, 0, 0, 0]]);
+	const rx = translateEvent({ type: EventType.RX_DATA, status: 0, data: new Uint8Array([104, 105]), topic: "$aws/things/x/shadow/update/delta" })!;
+	assert.deepEqual(rx.msg!.endpoint, { type: CloudEndpointType.MSG, str: "$aws/things/x/shadow/update/delta" });
+	assert.equal(rx.msg!.len, 2);
+});
