@@ -102,7 +102,7 @@ export class NrfCloud {
 		if (platform === null || typeof platform !== "object" || typeof platform.socket !== "function") throw new TypeError("platform must provide socket()");
 		this.#platform = platform;
 		this.config = resolveConfig(config);
-		this.#settings = new CloudSettings(platform.settings ?? new MemorySettings());
+		this.#settings = new CloudSettings(platform.settings ?? new MemorySettings(), this.config.log);
 		this.#fsm = new StateMachine(this.#port(), this.config.legacyAssociation);
 	}
 

@@ -11,12 +11,37 @@ import { tcpSocket } from "../socket/tcp.js";
 import { KeyValueStore } from "../storage/key-value.js";
 import { Errno, SETTINGS_DOMAIN, State } from "./constants.js";
 import type { NrfCloudConfig } from "./config.js";
+import type { SettingsStore } from "./settings.js";
 import { NrfCloud, type InitParams, type SensorData, type TxData, type UserAssociationParams } from "./library.js";
 
 export * from "./constants.js";
 export { ClientIdSource, type NrfCloudConfig } from "./config.js";
 export type { CloudEvent, InitParams, SensorData, TxData, UserAssociationParams } from "./library.js";
 export { NrfCloud } from "./library.js";
+
+/**
+ * Settings names such as "fota/job" are paths below the "nrf_cloud" domain; the
+ * key-value store keeps one level of keys, so the path separator becomes ".".
+ */
+function storageKey(key: string): string {
+	return key.replace(/\//g, ".");
+}
+
+class DomainSettings implements SettingsStore {
+	readonly #store = new KeyValueStore({ path: SETTINGS_DOMAIN });
+
+	read(key: string): ArrayBuffer | undefined {
+		return this.#store.read(storageKey(key));
+	}
+
+	write(key: string, value: Uint8Array): void {
+		this.#store.write(storageKey(key), value);
+	}
+
+	delete(key: string): boolean {
+		return this.#store.delete(storageKey(key));
+	}
+}
 
 let library: NrfCloud | undefined;
 let pendingConfig: NrfCloudConfig | undefined;
@@ -25,7 +50,7 @@ function instance(): NrfCloud {
 	if (library === undefined) {
 		library = new NrfCloud({
 			socket: (options) => tcpSocket({ host: options.host, port: options.port, secTag: options.secTag, hostname: options.hostname }),
-			settings: new KeyValueStore({ path: SETTINGS_DOMAIN }),
+			settings: new DomainSettings(),
 			modem: { imei, modemUuid },
 			codec: nativeCodec,
 		}, pendingConfig);

@@ -32,16 +32,44 @@ export class MemorySettings implements SettingsStore {
 	}
 }
 
+/**
+ * The library's view of its settings. A storage failure never reaches the
+ * network code that triggered it: reads give "nothing stored", writes are
+ * reported through `log` and otherwise dropped, as a device keeps running
+ * with a settings partition it cannot write.
+ */
 export class CloudSettings {
 	readonly #store: SettingsStore;
+	readonly #log: (line: string) => void;
 
-	constructor(store: SettingsStore) {
+	constructor(store: SettingsStore, log: (line: string) => void) {
 		this.#store = store;
+		this.#log = log;
+	}
+
+	#read(key: string): ArrayBuffer | undefined {
+		try {
+			return this.#store.read(key);
+		}
+		catch (error) {
+			this.#log(`settings: reading ${key} failed: ${error instanceof Error ? error.message : String(error)}`);
+			return undefined;
+		}
+	}
+
+	#write(key: string, value: Uint8Array | undefined): void {
+		try {
+			if (value === undefined) this.#store.delete(key);
+			else this.#store.write(key, value);
+		}
+		catch (error) {
+			this.#log(`settings: writing ${key} failed: ${error instanceof Error ? error.message : String(error)}`);
+		}
 	}
 
 	/** p_sesh: the broker keeps a session for this client (subscriptions survive a reconnect). */
 	get persistentSession(): boolean {
-		const bytes = this.#store.read(SESSION_KEY);
+		const bytes = this.#read(SESSION_KEY);
 		if (bytes === undefined || bytes.byteLength !== 4) return false;
 		return new DataView(bytes).getInt32(0, true) === 1;
 	}
@@ -49,16 +77,15 @@ export class CloudSettings {
 	set persistentSession(value: boolean) {
 		const bytes = new Uint8Array(4);
 		new DataView(bytes.buffer).setInt32(0, value ? 1 : 0, true);
-		this.#store.write(SESSION_KEY, bytes);
+		this.#write(SESSION_KEY, bytes);
 	}
 
 	/** The stored FOTA job; undefined when none is stored or the record is unreadable. */
 	get job(): StoredJob | undefined {
-		return decodeStoredJob(this.#store.read(FOTA_JOB_KEY));
+		return decodeStoredJob(this.#read(FOTA_JOB_KEY));
 	}
 
 	set job(job: StoredJob | undefined) {
-		if (job === undefined) this.#store.delete(FOTA_JOB_KEY);
-		else this.#store.write(FOTA_JOB_KEY, encodeStoredJob(job));
+		this.#write(FOTA_JOB_KEY, job === undefined ? undefined : encodeStoredJob(job));
 	}
 }

@@ -1,0 +1,150 @@
+/*
+ * The library in XS on the simulator host, inside the example firmware run by
+ * `npm run device`, against the local nRF Cloud over mutual TLS with
+ * credentials from the emulated modem's security tag. It walks both message
+ * sequence charts of nrf_cloud.rst (an unassociated device, including the
+ * JITP rejection before them; an associated device), sends GPS and FLIP data
+ * with send and stream, and the cloud must store those messages byte for byte.
+ * Two devices run at once in the second part.
+ */
+
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { startCloud, type RunningCloud } from "../tools/cloud-sim/main.js";
+import { deviceCommand } from "../tools/device/main.js";
+import { provision } from "../tools/provision/main.js";
+import { restClient } from "./support/cloud.js";
+import { ensureSim } from "./support/sim.js";
+
+let dir: string;
+let running: RunningCloud;
+const rest = restClient(() => running.endpoints);
+
+interface Device {
+	id: string;
+	modem: string;
+	pin: string;
+}
+
+const devices: Record<string, Device> = {};
+
+class RunningDevice {
+	output = "";
+	readonly exited: Promise<number | null>;
+	readonly #cleanup: () => void;
+
+	constructor(device: Device, rounds: number) {
+		const command = deviceCommand({ modem: device.modem, endpoint: `${running.endpoints.mqttHost}:${running.endpoints.mqttPort}`, rounds, timeout: 60 });
+		this.#cleanup = command.cleanup;
+		const child = spawn(command.command, command.args, { stdio: ["ignore", "pipe", "pipe"] });
+		child.stdout.on("data", (d: Buffer) => { this.output += d.toString(); });
+		child.stderr.on("data", (d: Buffer) => { this.output += d.toString(); });
+		this.exited = new Promise((resolve) => child.on("close", (status) => { this.#cleanup(); resolve(status); }));
+	}
+
+	/** The library events the app printed, as "NAME status". */
+	events(): string[] {
+		return [...this.output.matchAll(/^nrf_cloud: ([A-Z_]+) \((\d+)\) status (-?\d+)/gm)].map((m) => `${m[1]} ${m[3]}`);
+	}
+
+	async waitForLine(pattern: RegExp, ms = 30000): Promise<void> {
+		const deadline = Date.now() + ms;
+		while (!pattern.test(this.output)) {
+			if (Date.now() > deadline) throw new Error(`timed out waiting for ${pattern}; output:\n${this.output}`);
+			await new Promise((resolve) => setTimeout(resolve, 50));
+		}
+	}
+}
+
+function makeDevice(name: string, imei: string): Device {
+	const modem = join(dir, name);
+	mkdirSync(modem, { recursive: true });
+	writeFileSync(join(modem, "imei"), `${imei}\n`);
+	const id = `nrf-${imei}`;
+	const { pin } = provision({ cloudState: join(dir, "cloud"), modem, deviceId: id });
+	return { id, modem, pin };
+}
+
+before(async () => {
+	ensureSim("release");
+	dir = mkdtempSync(join(tmpdir(), "nrf-cloud-device-"));
+	running = await startCloud({ state: join(dir, "cloud") });
+	devices.a = makeDevice("modem-a", "352656100441776");
+	devices.b = makeDevice("modem-b", "352656101397613");
+});
+
+after(async () => {
+	await running?.stop();
+	rmSync(dir, { recursive: true, force: true });
+});
+
+/** The four messages of the app's first round, as the C library encodes them. */
+const FIRST_ROUND = [
+	'{"appId":"GPS","data":"$GPGGA,141856.00,6326.27336,N,01028.08721,E,1,09,0.81,34.7,M,39.8,M,,*64","messageType":"DATA"}',
+	'{"appId":"GPS","data":"$GPGGA,141906.00,6326.28112,N,01028.10450,E,1,09,0.81,34.7,M,39.8,M,,*67","messageType":"DATA"}',
+	'{"appId":"FLIP","data":"NORMAL","messageType":"DATA"}',
+	'{"appId":"FLIP","data":"UPSIDE_DOWN","messageType":"DATA"}',
+];
+
+function storedPayloads(id: string): string[] {
+	return running.cloud.store.messages({ deviceId: id, direction: "d2c", limit: 100 }).map((m) => m.payload);
+}
+
+async function associate(device: RunningDevice, id: string, pin: string): Promise<void> {
+	await device.waitForLine(/USER_ASSOCIATION_REQUEST/);
+	const response = await rest("PUT", `/v1/association/${id}`, pin);
+	assert.equal(response.status, 202);
+}
+
+test("an unassociated device: JITP rejection, then the first chart of nrf_cloud.rst, then GPS and FLIP data stored byte for byte", async () => {
+	const { id, pin } = devices.a!;
+	const device = new RunningDevice(devices.a!, 1);
+	await associate(device, id, pin);
+	assert.equal(await device.exited, 0, device.output);
+	assert.deepEqual(device.events(), [
+		// The first connection of a new certificate is refused by JITP (V28); the app connects again.
+		"TRANSPORT_CONNECTING 0", "TRANSPORT_DISCONNECTED 2",
+		// nrf_cloud.rst, first chart.
+		"TRANSPORT_CONNECTING 0", "TRANSPORT_CONNECTED 0", "USER_ASSOCIATION_REQUEST 0", "USER_ASSOCIATED 0", "TRANSPORT_DISCONNECTED 0",
+		"TRANSPORT_CONNECTING 0", "TRANSPORT_CONNECTED 0", "USER_ASSOCIATED 0", "READY 0",
+		"SENSOR_ATTACHED 0", "SENSOR_ATTACHED 0", "SENSOR_DATA_ACK 0", "SENSOR_DATA_ACK 0", "TRANSPORT_DISCONNECTED 0",
+	]);
+	assert.deepEqual(storedPayloads(id).sort(), [...FIRST_ROUND].sort());
+	const shadow = (await rest("GET", `/v1/devices/${id}`)).json;
+	assert.deepEqual(shadow.state.reported.device, { serviceInfo: { ui: ["GPS", "FLIP"] } });
+	assert.equal(shadow.state.reported.pairing.state, "paired");
+	assert.equal(shadow.state.reported.connection.keepalive, 1200);
+});
+
+test("two devices at once: the associated one follows the second chart, the new one the first", async () => {
+	const a = new RunningDevice(devices.a!, 1);
+	const b = new RunningDevice(devices.b!, 1);
+	await associate(b, devices.b!.id, devices.b!.pin);
+	const [statusA, statusB] = await Promise.all([a.exited, b.exited]);
+	assert.equal(statusA, 0, a.output);
+	assert.equal(statusB, 0, b.output);
+	// nrf_cloud.rst, second chart. The first run recorded p_sesh on a clean session, which the
+	// broker dropped at its end: this CONNECT asks to resume, gets no session and subscribes again.
+	assert.deepEqual(a.events().slice(0, 4), ["TRANSPORT_CONNECTING 0", "TRANSPORT_CONNECTED 0", "USER_ASSOCIATED 0", "READY 0"]);
+	assert.deepEqual(b.events().slice(0, 11), [
+		"TRANSPORT_CONNECTING 0", "TRANSPORT_DISCONNECTED 2",
+		"TRANSPORT_CONNECTING 0", "TRANSPORT_CONNECTED 0", "USER_ASSOCIATION_REQUEST 0", "USER_ASSOCIATED 0", "TRANSPORT_DISCONNECTED 0",
+		"TRANSPORT_CONNECTING 0", "TRANSPORT_CONNECTED 0", "USER_ASSOCIATED 0", "READY 0",
+	]);
+	assert.deepEqual(storedPayloads(devices.a!.id).sort(), [...FIRST_ROUND, ...FIRST_ROUND].sort());
+	assert.deepEqual(storedPayloads(devices.b!.id).sort(), [...FIRST_ROUND].sort());
+});
+
+test("the next connection resumes the persistent session: TRANSPORT_CONNECTED with status 1, then USER_ASSOCIATED and READY", async () => {
+	const a = new RunningDevice(devices.a!, 1);
+	assert.equal(await a.exited, 0, a.output);
+	assert.deepEqual(a.events(), [
+		"TRANSPORT_CONNECTING 0", "TRANSPORT_CONNECTED 1", "USER_ASSOCIATED 0", "READY 0",
+		"SENSOR_ATTACHED 0", "SENSOR_ATTACHED 0", "SENSOR_DATA_ACK 0", "SENSOR_DATA_ACK 0", "TRANSPORT_DISCONNECTED 0",
+	]);
+	assert.equal(storedPayloads(devices.a!.id).length, 12);
+});

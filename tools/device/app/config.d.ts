@@ -1,0 +1,17 @@
+/* The build-time settings of the app: mcconfig makes "mc/config" from the manifest's "config" section. */
+declare module "mc/config" {
+	const config: {
+		host: string;
+		port: number;
+		hostname: string;
+		secTag: number;
+		keepalive: number;
+		clientIdSource: "imei" | "internal-uuid" | "compile-time" | "runtime";
+		clientId: string;
+		retryMs: number;
+		retryMaxMs: number;
+		sendIntervalMs: number;
+		rounds: number;
+	};
+	export default config;
+}

@@ -1,0 +1,153 @@
+/*
+ * Example firmware for an nRF9160 DK or Thingy:91: connects to nRF Cloud with
+ * the nrf_cloud library's public API only, the way nrf_cloud.rst asks an
+ * application to: it reconnects after the JITP rejection and after a fresh
+ * association, retries failed connections with exponential backoff, and once
+ * READY reports its UI cards and sends GPS (NMEA) and FLIP data, each with
+ * send (QoS 1) and stream (QoS 0). Every library event is printed with its
+ * name and number. With config.rounds > 0 it stops after that many rounds.
+ */
+
+import config from "mc/config";
+import {
+	DisconnectStatus, EventType, Sensor, TopicType, configure, connect, disconnect, eventName, init, send, sensorAttach,
+	sensorDataSend, sensorDataStream, type CloudEvent,
+} from "nrf-cloud/nrf-cloud";
+
+const SERVICE_INFO = '{"state":{"reported":{"device":{"serviceInfo":{"ui":["GPS","FLIP"]}}}}}';
+
+/** A drive around Trondheim, as GGA fixes: time, latitude, longitude. */
+const TRACK: ReadonlyArray<[string, string, string]> = [
+	["141856.00", "6326.27336,N", "01028.08721,E"],
+	["141906.00", "6326.28112,N", "01028.10450,E"],
+	["141916.00", "6326.29001,N", "01028.12987,E"],
+	["141926.00", "6326.30215,N", "01028.15102,E"],
+];
+
+function nmeaChecksum(body: string): string {
+	let sum = 0;
+	for (let i = 0; i < body.length; i++) sum ^= body.charCodeAt(i);
+	return (sum < 16 ? "0" : "") + sum.toString(16).toUpperCase();
+}
+
+function gga(index: number): string {
+	const [time, latitude, longitude] = TRACK[index % TRACK.length]!;
+	const body = `GPGGA,${time},${latitude},${longitude},1,09,0.81,34.7,M,39.8,M,,`;
+	return `$${body}*${nmeaChecksum(body)}`;
+}
+
+let associationRequested = false;
+let reconnectSoon = false;
+let failures = 0;
+let round = 0;
+let stopping = false;
+let sendTimer: ReturnType<typeof setTimeout> | undefined;
+let lastTag = 0;
+
+function print(line: string): void {
+	console.log(line);
+}
+
+function scheduleConnect(delay: number): void {
+	print(`app: connecting in ${delay} ms`);
+	setTimeout(() => {
+		connect().then((result) => {
+			if (result < 0) {
+				print(`app: connect returned ${result}`);
+				retry();
+			}
+		});
+	}, delay);
+}
+
+/** Exponential backoff for failed connections, reset by READY. */
+function retry(): void {
+	const delay = Math.min(config.retryMs * 2 ** failures, config.retryMaxMs);
+	failures++;
+	scheduleConnect(delay);
+}
+
+function check(what: string, result: number): void {
+	if (result !== 0) print(`app: ${what} returned ${result}`);
+}
+
+function sendRound(): void {
+	sendTimer = undefined;
+	round++;
+	const tag = 10000 + round * 2;
+	check("GPS send", sensorDataSend({ type: Sensor.GPS, data: gga(round * 2 - 2), tag: tag - 1 }));
+	check("GPS stream", sensorDataStream({ type: Sensor.GPS, data: gga(round * 2 - 1) }));
+	check("FLIP send", sensorDataSend({ type: Sensor.FLIP, data: round % 2 === 1 ? "NORMAL" : "UPSIDE_DOWN", tag }));
+	check("FLIP stream", sensorDataStream({ type: Sensor.FLIP, data: round % 2 === 1 ? "UPSIDE_DOWN" : "NORMAL" }));
+	print(`app: round ${round} sent`);
+	lastTag = tag;
+	if (config.rounds === 0 || round < config.rounds) sendTimer = setTimeout(sendRound, config.sendIntervalMs);
+}
+
+function onEvent(event: CloudEvent): void {
+	const details = event.type === EventType.RX_DATA ? ` topic ${event.topic} bytes ${event.data?.length ?? 0}` : "";
+	print(`nrf_cloud: ${eventName(event.type)} (${event.type}) status ${event.status}${details}`);
+	switch (event.type) {
+		case EventType.TRANSPORT_CONNECTING:
+			if (event.status < 0) retry();
+			break;
+		case EventType.USER_ASSOCIATION_REQUEST:
+			associationRequested = true;
+			print("app: add this device to an nRF Cloud account");
+			break;
+		case EventType.USER_ASSOCIATED:
+			if (associationRequested) {
+				// The cloud applies the new permissions only to a new connection.
+				associationRequested = false;
+				reconnectSoon = true;
+				check("disconnect", disconnect());
+			}
+			break;
+		case EventType.READY:
+			failures = 0;
+			check("service info", send({ data: SERVICE_INFO, topicType: TopicType.STATE }));
+			check("GPS attach", sensorAttach({ sensorType: Sensor.GPS }));
+			check("FLIP attach", sensorAttach({ sensorType: Sensor.FLIP }));
+			sendTimer = setTimeout(sendRound, 0);
+			break;
+		case EventType.SENSOR_DATA_ACK: {
+			const data = event.data!;
+			const tag = data[0]! | (data[1]! << 8);
+			if (config.rounds > 0 && round >= config.rounds && tag === lastTag) {
+				stopping = true;
+				check("disconnect", disconnect());
+			}
+			break;
+		}
+		case EventType.TRANSPORT_DISCONNECTED:
+			if (sendTimer !== undefined) clearTimeout(sendTimer);
+			sendTimer = undefined;
+			if (stopping) {
+				print("app: done");
+				break;
+			}
+			if (reconnectSoon || event.status === DisconnectStatus.INVALID_REQUEST) {
+				// After a fresh association, and after the JITP rejection of a first connection.
+				reconnectSoon = false;
+				scheduleConnect(config.retryMs);
+			}
+			else retry();
+			break;
+		default:
+	}
+}
+
+configure({
+	host: config.host,
+	port: config.port,
+	hostname: config.hostname.length > 0 ? config.hostname : undefined,
+	secTag: config.secTag,
+	keepalive: config.keepalive,
+	clientIdSource: config.clientIdSource,
+	clientId: config.clientId.length > 0 ? config.clientId : undefined,
+	pollThread: true,
+	log: (line) => print(`nrf_cloud: ${line}`),
+});
+const initialized = init({ eventHandler: onEvent, clientId: config.clientId.length > 0 ? config.clientId : undefined });
+if (initialized !== 0) throw new Error(`nrf_cloud init failed: ${initialized}`);
+scheduleConnect(0);
