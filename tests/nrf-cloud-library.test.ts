@@ -375,3 +375,39 @@ test("a stored FOTA result is reported when the endpoints are known and cleared 
 	device.library.disconnect();
 	await device.waitFor(EventType.TRANSPORT_DISCONNECTED);
 });
+
+async function flightsToReady(pipeline: boolean, shadow: unknown): Promise<{ flights: number; sent: string[]; events: number[] }> {
+	reset();
+	peer.policy.batch = true;
+	peer.policy.shadow = shadow;
+	peer.flights = 0;
+	const device = new DeviceUnderTest(peer, { pipeline });
+	device.init();
+	const index = peer.broker.connections.length;
+	await device.library.connect();
+	const connection = await peer.connection(index);
+	await device.waitFor(shadow === UNASSOCIATED_SHADOW ? EventType.USER_ASSOCIATION_REQUEST : EventType.READY);
+	const flights = peer.flights;
+	await until(() => connection.received.length >= (shadow === UNASSOCIATED_SHADOW ? 5 : 8), 5000, "all requests");
+	await new Promise((resolve) => setTimeout(resolve, 150));
+	// The PUBACK answers the peer's own packet id, which differs from run to run.
+	const sent = connection.received.map((p) => p.type === PacketType.PUBACK ? "PUBACK" : JSON.stringify(p, (_k, v: unknown) => v instanceof Uint8Array ? Buffer.from(v).toString("hex") : v));
+	device.library.disconnect();
+	await device.waitFor(EventType.TRANSPORT_DISCONNECTED);
+	return { flights, sent, events: device.types() };
+}
+
+test("pipelining: READY after 2 flights of answers instead of 5, with the same packets in the same order, whatever order the answers come in", async () => {
+	const lockstep = await flightsToReady(false, ASSOCIATED_SHADOW);
+	const pipelined = await flightsToReady(true, ASSOCIATED_SHADOW);
+	assert.equal(lockstep.flights, 5);
+	assert.equal(pipelined.flights, 2);
+	assert.deepEqual(pipelined.sent, lockstep.sent);
+	assert.deepEqual(pipelined.events, lockstep.events);
+	assert.deepEqual(pipelined.events, [EventType.TRANSPORT_CONNECTING, EventType.TRANSPORT_CONNECTED, EventType.USER_ASSOCIATED, EventType.READY, EventType.TRANSPORT_DISCONNECTED]);
+	const unassociatedLockstep = await flightsToReady(false, UNASSOCIATED_SHADOW);
+	const unassociated = await flightsToReady(true, UNASSOCIATED_SHADOW);
+	assert.deepEqual([unassociatedLockstep.flights, unassociated.flights], [3, 1]);
+	assert.deepEqual(unassociated.sent, unassociatedLockstep.sent);
+	peer.policy.batch = false;
+});

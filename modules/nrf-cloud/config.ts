@@ -44,6 +44,13 @@ export interface NrfCloudConfig {
 	fota?: boolean;
 	/** CONFIG_NRF_CLOUD_FOTA_BLE_DEVICES. */
 	fotaBle?: boolean;
+	/**
+	 * Send requests that do not depend on each other's answers together instead
+	 * of one per round trip (shadow SUBSCRIBE and GET with CONNECT; c2d and FOTA
+	 * SUBSCRIBE and the job request with the paired report). The packets and
+	 * their order are the C library's; false waits for each answer as it does.
+	 */
+	pipeline?: boolean;
 	/** Accept the input-sequence (button) association of nrf_cloud_user_associate. */
 	legacyAssociation?: boolean;
 	/** Diagnostic lines (the C library's LOG_*). */
@@ -65,6 +72,7 @@ export interface ResolvedConfig {
 	payloadBufferLength: number;
 	fota: boolean;
 	fotaBle: boolean;
+	pipeline: boolean;
 	legacyAssociation: boolean;
 	log: (line: string) => void;
 }
@@ -117,6 +125,7 @@ export function resolveConfig(config: NrfCloudConfig | undefined): ResolvedConfi
 		payloadBufferLength: integer(c.payloadBufferLength, "payloadBufferLength", 2048, 64, 1 << 20),
 		fota: flag(c.fota, "fota", true),
 		fotaBle: flag(c.fotaBle, "fotaBle", false),
+		pipeline: flag(c.pipeline, "pipeline", true),
 		legacyAssociation: flag(c.legacyAssociation, "legacyAssociation", false),
 		log: c.log ?? ignore,
 	};

@@ -107,10 +107,9 @@ function ackInRequested(fsm: StateMachine, data: TransportEventData): void {
 }
 
 function ccTxAck(fsm: StateMachine, data: TransportEventData): void {
-	if (data.id === MessageId.CLOUD_STATE_REQUEST) {
-		fsm.state = S.CLOUD_STATE_REQUESTED;
-		return;
-	}
+	// v1.6 moves back to CLOUD_STATE_REQUESTED on the GET's PUBACK here. When the
+	// shadow overtakes that PUBACK, the paired report's PUBACK then finds the wrong
+	// state and the connection never gets READY, so a late GET ack changes nothing.
 	if (data.id !== MessageId.PAIRING_STATUS_REPORT) return;
 	if (fsm.port.sessionValid()) {
 		dcConnection(fsm, { status: 0 });

@@ -19,7 +19,7 @@ import {
 	SENSOR_NAMES, State, TopicType, UserAssociation, type StateValue,
 } from "./constants.js";
 import {
-	JOB_REQUEST, decodeJob, sensorMessage, sequenceReport, shadowSensorReport, validationReport, type Endpoints, type FotaJob,
+	decodeJob, sensorMessage, sequenceReport, shadowSensorReport, validationReport, type Endpoints, type FotaJob,
 } from "./codec.js";
 import { ClientIdSource, resolveConfig, type NrfCloudConfig, type ResolvedConfig } from "./config.js";
 import { StateMachine, TransportEvent, type CloudEvent, type FsmPort, type TransportEventData, type TransportEventValue } from "./fsm.js";
@@ -349,8 +349,7 @@ export class NrfCloud {
 	}
 
 	#requestJob(): void {
-		const topics = this.#transport?.fotaTopics;
-		if (topics !== undefined && this.config.fota) this.#transport!.publish(topics.request, JOB_REQUEST, 1, MessageId.FOTA_REQUEST);
+		if (this.config.fota) this.#transport?.requestJob();
 	}
 
 	#emit(event: CloudEvent): void {
@@ -391,7 +390,11 @@ export class NrfCloud {
 		return {
 			subscribeShadow: () => this.#transport!.subscribeShadow(),
 			requestShadow: () => this.#transport!.requestShadow(),
-			report: (payload, id) => this.#transport!.report(payload, id),
+			report: (payload, id) => {
+				const sent = this.#transport!.report(payload, id);
+				if (sent && id === MessageId.PAIRING_STATUS_REPORT) this.#transport!.sendDataAhead();
+				return sent;
+			},
 			subscribeData: () => this.#transport!.subscribeData(),
 			unsubscribeData: () => this.#transport!.unsubscribeData(),
 			setEndpoints: (endpoints) => {

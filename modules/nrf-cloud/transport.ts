@@ -5,6 +5,10 @@
  * publishes into control (shadow), data (c2d) and FOTA, and classifies why a
  * connection could not be made or why it ended.
  *
+ * With pipelining, requests whose answers nothing else waits for go out
+ * together (see NrfCloudConfig.pipeline); answers that overtake the state
+ * machine are held until it asks, so it sees the C library's event order.
+ *
  * Without the poll thread the socket's read and error callbacks are held until
  * process() is called, as the C library only reads the socket in
  * nrf_cloud_process().
@@ -15,7 +19,7 @@ import { MqttError, MqttErrorCode } from "../mqtt/errors.js";
 import type { PublishPacket } from "../mqtt/packet.js";
 import type { SocketCallbacks, SocketFactory, StreamSocket } from "../mqtt/socket.js";
 import { ConnectResult, DisconnectStatus, Errno, MessageId } from "./constants.js";
-import type { Endpoints } from "./codec.js";
+import { JOB_REQUEST, type Endpoints } from "./codec.js";
 import type { ResolvedConfig } from "./config.js";
 import { TransportEvent, type TransportEventData, type TransportEventValue } from "./fsm.js";
 import type { CloudSettings } from "./settings.js";
@@ -96,6 +100,13 @@ export class CloudTransport {
 	#errorPending = false;
 	#pendingError: Error | undefined = undefined;
 	#heldCallbacks: SocketCallbacks | undefined = undefined;
+	/** Requests sent ahead of the state machine (packet ids); it finds them done when it gets there. */
+	readonly #early = new Set<number>();
+	/** The shadow SUBACK is still due: control data waits for it. */
+	#shadowAckDue = false;
+	readonly #heldControl: TransportEventData[] = [];
+	/** The c2d SUBACK came before the state machine asked for the subscription. */
+	#dataAckEarly = false;
 
 	constructor(config: ResolvedConfig, clientId: string, settings: CloudSettings, openSocket: (options: SocketOptions) => SocketFactory, listener: TransportListener, codec?: Codec) {
 		this.#config = config;
@@ -143,6 +154,7 @@ export class CloudTransport {
 		this.#readPending = false;
 		this.#errorPending = false;
 		this.#pendingError = undefined;
+		this.#resetPipeline();
 		const persistent = this.#config.persistentSession && this.#settings.persistentSession;
 		const client = new MqttClient({
 			clientId: this.clientId,
@@ -171,7 +183,23 @@ export class CloudTransport {
 			client.close();
 			const reason = describe(error);
 			this.#listener.connectOutcome(classifyConnectFailure(reason), reason);
+			return;
 		}
+		// Without a session to resume, the shadow SUBSCRIBE and GET always follow CONNACK: send them with CONNECT.
+		if (this.#config.pipeline && !persistent && attempt === this.#attempt && this.#client === client) {
+			if (this.#sendShadowSubscribe()) {
+				this.#early.add(MessageId.CC_SUBSCRIBE);
+				this.#shadowAckDue = true;
+				if (this.#sendShadowRequest()) this.#early.add(MessageId.CLOUD_STATE_REQUEST);
+			}
+		}
+	}
+
+	#resetPipeline(): void {
+		this.#early.clear();
+		this.#shadowAckDue = false;
+		this.#heldControl.length = 0;
+		this.#dataAckEarly = false;
 	}
 
 	#socketCallbacks(attempt: number, inner: SocketCallbacks): SocketCallbacks {
@@ -258,7 +286,7 @@ export class CloudTransport {
 	/** Publishes; `packetId` 0 picks the next free id that is not reserved. Returns the id, or -errno. */
 	publish(topic: string, payload: Uint8Array | string, qos: 0 | 1, packetId = 0): number {
 		const client = this.#client;
-		if (client === undefined || !this.#transportUp) return -Errno.ENOTCONN;
+		if (client === undefined) return -Errno.ENOTCONN;
 		try {
 			if (qos === 0) return client.publish(topic, payload, { qos: 0 });
 			if (packetId !== 0) {
@@ -321,12 +349,22 @@ export class CloudTransport {
 	}
 
 	subscribeShadow(): boolean {
+		if (this.#early.delete(MessageId.CC_SUBSCRIBE)) return true;
+		return this.#sendShadowSubscribe();
+	}
+
+	#sendShadowSubscribe(): boolean {
 		if (this.#client === undefined) return false;
 		const s = this.shadow;
 		return this.#subscribe([s.accepted, s.rejected, s.delta], MessageId.CC_SUBSCRIBE);
 	}
 
 	requestShadow(): boolean {
+		if (this.#early.delete(MessageId.CLOUD_STATE_REQUEST)) return true;
+		return this.#sendShadowRequest();
+	}
+
+	#sendShadowRequest(): boolean {
 		return this.publish(this.shadow.get, "", 1, MessageId.CLOUD_STATE_REQUEST) > 0;
 	}
 
@@ -335,9 +373,50 @@ export class CloudTransport {
 	}
 
 	subscribeData(): boolean {
+		if (this.#early.delete(MessageId.DC_SUBSCRIBE)) {
+			if (this.#dataAckEarly) {
+				// Its SUBACK is already here: report it once the state machine has moved on.
+				this.#dataAckEarly = false;
+				const attempt = this.#attempt;
+				Promise.resolve().then(() => {
+					if (attempt === this.#attempt) this.#listener.event(TransportEvent.DC_CONNECTED, { status: 0 });
+				});
+			}
+			return true;
+		}
+		return this.#sendDataSubscribe();
+	}
+
+	#sendDataSubscribe(): boolean {
 		const c2d = this.#endpoints?.c2d;
 		if (this.#client === undefined || c2d === undefined) return false;
 		return this.#subscribe([c2d], MessageId.DC_SUBSCRIBE);
+	}
+
+	/**
+	 * With pipelining, right after the paired report: the c2d and FOTA
+	 * SUBSCRIBEs and the job request the C library sends one round trip at a time.
+	 */
+	sendDataAhead(): void {
+		if (!this.#config.pipeline || this.#sessionValid || this.#early.has(MessageId.DC_SUBSCRIBE)) return;
+		if (!this.#sendDataSubscribe()) return;
+		this.#early.add(MessageId.DC_SUBSCRIBE);
+		const fota = this.#fota;
+		if (!this.#config.fota || fota === undefined) return;
+		if (!this.#subscribe(this.#fotaFilters(fota), MessageId.FOTA_SUBSCRIBE)) return;
+		this.#early.add(MessageId.FOTA_SUBSCRIBE);
+		if (this.#sendJobRequest()) this.#early.add(MessageId.FOTA_REQUEST);
+	}
+
+	/** Asks for the latest queued FOTA job. */
+	requestJob(): void {
+		if (this.#early.delete(MessageId.FOTA_REQUEST)) return;
+		this.#sendJobRequest();
+	}
+
+	#sendJobRequest(): boolean {
+		const fota = this.#fota;
+		return fota !== undefined && this.publish(fota.request, JOB_REQUEST, 1, MessageId.FOTA_REQUEST) > 0;
 	}
 
 	/** Stops c2d and FOTA delivery (the device was disassociated). */
@@ -383,20 +462,24 @@ export class CloudTransport {
 			this.#listener.oversize(packet.topic, packet.payload.length);
 			return;
 		}
-		const event = channel === Channel.CONTROL ? TransportEvent.CC_RX_DATA : TransportEvent.DC_RX_DATA;
-		this.#listener.event(event, { topic: packet.topic, payload: packet.payload, id: packet.packetId });
+		const data: TransportEventData = { topic: packet.topic, payload: packet.payload, id: packet.packetId };
+		if (channel === Channel.CONTROL && this.#shadowAckDue) this.#heldControl.push(data);
+		else this.#listener.event(channel === Channel.CONTROL ? TransportEvent.CC_RX_DATA : TransportEvent.DC_RX_DATA, data);
 	}
 
 	#subscribed(attempt: number, id: number): void {
 		if (attempt !== this.#attempt) return;
 		if (id === MessageId.CC_SUBSCRIBE) {
+			this.#shadowAckDue = false;
 			this.#listener.event(TransportEvent.CC_CONNECTED, { status: 0 });
+			while (this.#heldControl.length > 0 && attempt === this.#attempt) this.#listener.event(TransportEvent.CC_RX_DATA, this.#heldControl.shift()!);
 		}
 		else if (id === MessageId.DC_SUBSCRIBE) {
 			if (this.#config.persistentSession) this.#settings.persistentSession = true;
 			const fota = this.#fota;
-			if (this.#config.fota && fota !== undefined) this.#subscribe(this.#fotaFilters(fota), MessageId.FOTA_SUBSCRIBE);
-			this.#listener.event(TransportEvent.DC_CONNECTED, { status: 0 });
+			if (this.#config.fota && fota !== undefined && !this.#early.delete(MessageId.FOTA_SUBSCRIBE)) this.#subscribe(this.#fotaFilters(fota), MessageId.FOTA_SUBSCRIBE);
+			if (this.#early.has(MessageId.DC_SUBSCRIBE)) this.#dataAckEarly = true;
+			else this.#listener.event(TransportEvent.DC_CONNECTED, { status: 0 });
 		}
 		else if (id === MessageId.FOTA_SUBSCRIBE) {
 			this.#listener.fotaSubscribed();
@@ -415,6 +498,7 @@ export class CloudTransport {
 		this.#readPending = false;
 		this.#errorPending = false;
 		this.#heldCallbacks = undefined;
+		this.#resetPipeline();
 		if (!this.#transportUp) return;
 		let status: number;
 		if (this.#userDisconnect) status = DisconnectStatus.USER_REQUEST;

@@ -32,12 +32,22 @@ export interface PeerPolicy {
 	/** The trimmed document sent on <id>/shadow/get/accepted after a GET; a string is sent as is. */
 	shadow: unknown;
 	ackPublishes: boolean;
+	/**
+	 * Answer in flights: collect the answers until the device has been quiet for
+	 * 50 ms, then send them at once, CONNACK first and the rest in reverse order
+	 * (answers may overtake each other on a real broker).
+	 */
+	batch?: boolean;
 }
 
 export class CloudPeer {
 	readonly broker: ScriptedBroker;
 	policy: PeerPolicy = { connack: { returnCode: 0, sessionPresent: false }, shadow: ASSOCIATED_SHADOW, ackPublishes: true };
 	#nextId = 100;
+	/** Flights of answers sent in batch mode. */
+	flights = 0;
+	readonly #pending: Array<{ connection: PeerConnection; packet: Packet }> = [];
+	#flushTimer: ReturnType<typeof setTimeout> | undefined = undefined;
 
 	private constructor(broker: ScriptedBroker) {
 		this.broker = broker;
@@ -72,29 +82,55 @@ export class CloudPeer {
 		}
 	}
 
+	#send(connection: PeerConnection, packet: Packet): void {
+		if (!this.policy.batch) {
+			connection.send(packet);
+			return;
+		}
+		this.#pending.push({ connection, packet });
+		this.#armFlush();
+	}
+
+	#armFlush(): void {
+		if (this.#flushTimer !== undefined) clearTimeout(this.#flushTimer);
+		this.#flushTimer = setTimeout(() => this.#flush(), 50);
+	}
+
+	#flush(): void {
+		this.#flushTimer = undefined;
+		if (this.#pending.length === 0) return;
+		const batch = this.#pending.splice(0);
+		const first = batch.filter((p) => p.packet.type === PacketType.CONNACK);
+		const rest = batch.filter((p) => p.packet.type !== PacketType.CONNACK).reverse();
+		if (process.env.PEER_DEBUG) console.log("flush", [...first, ...rest].map((p) => `${p.packet.type}:${(p.packet as { packetId?: number }).packetId ?? ""}`));
+		for (const { connection, packet } of [...first, ...rest]) connection.send(packet);
+		this.flights++;
+	}
+
 	#answer(connection: PeerConnection, packet: Packet): void {
+		if (this.policy.batch && this.#pending.length > 0) this.#armFlush();
 		switch (packet.type) {
 			case PacketType.CONNECT: {
 				const connack = this.policy.connack;
 				if (connack === "jitp") connection.close();
-				else connection.send({ type: PacketType.CONNACK, returnCode: connack.returnCode, sessionPresent: connack.sessionPresent });
+				else this.#send(connection, { type: PacketType.CONNACK, returnCode: connack.returnCode, sessionPresent: connack.sessionPresent });
 				return;
 			}
 			case PacketType.SUBSCRIBE:
-				connection.send({ type: PacketType.SUBACK, packetId: packet.packetId, returnCodes: packet.subscriptions.map(() => 1) });
+				this.#send(connection, { type: PacketType.SUBACK, packetId: packet.packetId, returnCodes: packet.subscriptions.map(() => 1) });
 				return;
 			case PacketType.UNSUBSCRIBE:
-				connection.send({ type: PacketType.UNSUBACK, packetId: packet.packetId });
+				this.#send(connection, { type: PacketType.UNSUBACK, packetId: packet.packetId });
 				return;
 			case PacketType.PUBLISH:
-				if (packet.qos === 1 && this.policy.ackPublishes) connection.send({ type: PacketType.PUBACK, packetId: packet.packetId });
+				if (packet.qos === 1 && this.policy.ackPublishes) this.#send(connection, { type: PacketType.PUBACK, packetId: packet.packetId });
 				if (packet.topic === `$aws/things/${topicDevice(packet.topic)}/shadow/get` && this.policy.shadow !== undefined) {
 					const shadow = this.policy.shadow;
 					this.publish(connection, `${topicDevice(packet.topic)}/shadow/get/accepted`, typeof shadow === "string" ? shadow : JSON.stringify(shadow));
 				}
 				return;
 			case PacketType.PINGREQ:
-				connection.send({ type: PacketType.PINGRESP });
+				this.#send(connection, { type: PacketType.PINGRESP });
 				return;
 			default:
 		}
@@ -103,10 +139,11 @@ export class CloudPeer {
 	/** Publishes to the device (QoS 1 by default). */
 	publish(connection: PeerConnection, topic: string, payload: string | Uint8Array, qos: 0 | 1 = 1): void {
 		const id = qos === 1 ? this.#nextId++ : 0;
-		connection.send({ type: PacketType.PUBLISH, topic, payload: typeof payload === "string" ? Buffer.from(payload) : payload, qos, retain: false, dup: false, packetId: id });
+		this.#send(connection, { type: PacketType.PUBLISH, topic, payload: typeof payload === "string" ? Buffer.from(payload) : payload, qos, retain: false, dup: false, packetId: id });
 	}
 
 	async stop(): Promise<void> {
+		if (this.#flushTimer !== undefined) clearTimeout(this.#flushTimer);
 		await this.broker.stop();
 	}
 }
