@@ -13,6 +13,9 @@ import { after, before, test } from "node:test";
 import { startCloud, type RunningCloud } from "../tools/cloud-sim/main.js";
 import { mosquittoPubAs, mosquittoRequest, mosquittoSubAs, stopTools, type ToolCredentials } from "../tools/lib/mosquitto.js";
 import { provision } from "../tools/provision/main.js";
+import { readFileSync } from "node:fs";
+import { MqttClient } from "../modules/mqtt/client.js";
+import { nodeSocket } from "../hosts/node/socket.js";
 import { deviceCredentials, restClient } from "./support/cloud.js";
 import { ensureSim } from "./support/sim.js";
 
@@ -156,4 +159,33 @@ test("association by an input sequence (the legacy button pattern): a mismatch, 
 	const prefix = running.endpoints.topicPrefix;
 	assert.deepEqual(paired.state.pairing, { state: "paired", topics: { d2c: `${prefix}m/d/${OTHER}/d2c`, c2d: `${prefix}m/d/${OTHER}/c2d` } });
 	assert.equal((await rest("GET", `/v1/devices/${OTHER}`)).json.associated, true);
+});
+
+test("packets sent right after CONNECT are answered after the CONNACK, as AWS IoT does", async () => {
+	const tool = credentials(DEVICE);
+	const order: string[] = [];
+	let closed: unknown = "open";
+	const done = new Promise<void>((resolve) => {
+		const client = new MqttClient({
+			clientId: DEVICE, keepalive: 30,
+			onConnect: () => order.push("CONNACK"),
+			onSubscribe: (id) => {
+				order.push(`SUBACK ${id}`);
+				if (order.length === 3) client.disconnect();
+			},
+			onPublish: (id) => {
+				order.push(`PUBACK ${id}`);
+				if (order.length === 3) client.disconnect();
+			},
+			onClose: (error) => { closed = error; resolve(); },
+		});
+		client.connect(nodeSocket({ host: "127.0.0.1", port: running.endpoints.mqttPort, tls: { ca: readFileSync(tool.ca), cert: readFileSync(tool.cert), key: readFileSync(tool.key), servername: "localhost" } }));
+		client.subscribe([{ topic: `${DEVICE}/shadow/get/accepted`, qos: 1 }], 1234);
+		client.publish(`$aws/things/${DEVICE}/shadow/get`, "", { qos: 1, packetId: 5678 });
+	});
+	await done;
+	assert.equal(closed, undefined);
+	// MQTT orders PUBACKs among themselves only; a SUBACK may come before or after.
+	assert.equal(order[0], "CONNACK");
+	assert.deepEqual(order.slice(1).sort(), ["PUBACK 5678", "SUBACK 1234"]);
 });

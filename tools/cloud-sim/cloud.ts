@@ -9,6 +9,7 @@ import { Aedes, type Client, type PublishPacket } from "aedes";
 import { EventEmitter } from "node:events";
 import { createHash, randomUUID } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from "node:fs";
+import { ConnectGate } from "./connect-gate.js";
 import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
@@ -250,7 +251,7 @@ export class LocalCloud extends EventEmitter<CloudEvents> {
 			requestCert: true,
 			rejectUnauthorized: true,
 			minVersion: "TLSv1.2",
-		}, (socket) => this.#broker.handle(socket));
+		}, (socket) => this.#broker.handle(new ConnectGate(socket)));
 		this.#server.on("tlsClientError", () => undefined);
 		await new Promise<void>((resolve, reject) => {
 			this.#server.once("error", reject);

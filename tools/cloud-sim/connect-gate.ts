@@ -1,0 +1,93 @@
+/*
+ * MQTT lets a client send packets right after CONNECT, before CONNACK. AWS IoT
+ * answers them after the CONNACK; aedes starts handling them while the CONNECT
+ * is still being authorised and can acknowledge a PUBLISH before it sends
+ * CONNACK. The gate hands the broker the CONNECT alone and holds every later
+ * byte until the broker has written its first bytes (the CONNACK).
+ */
+
+import { Duplex } from "node:stream";
+import type { TLSSocket } from "node:tls";
+
+/** Length of the first MQTT packet in `bytes`, or undefined while its header is incomplete. */
+function firstPacketLength(bytes: Buffer): number | undefined {
+	let remaining = 0;
+	let multiplier = 1;
+	for (let i = 1; i < 5; i++) {
+		if (i >= bytes.length) return undefined;
+		const byte = bytes[i]!;
+		remaining += (byte & 0x7F) * multiplier;
+		multiplier *= 128;
+		if ((byte & 0x80) === 0) return 1 + i + remaining;
+	}
+	// A malformed length: let the broker see it and refuse the connection.
+	return bytes.length;
+}
+
+export class ConnectGate extends Duplex {
+	readonly socket: TLSSocket;
+	#head = Buffer.alloc(0);
+	/** Bytes of the first packet still to pass; -1 until its length is known. */
+	#connectLeft = -1;
+	#held: Buffer[] = [];
+	#open = false;
+
+	constructor(socket: TLSSocket) {
+		super();
+		this.socket = socket;
+		socket.on("data", (data: Buffer) => this.#received(data));
+		socket.on("end", () => this.push(null));
+		socket.on("error", (error) => this.destroy(error));
+		socket.on("close", () => this.destroy());
+	}
+
+	#received(data: Buffer): void {
+		if (this.#open) {
+			this.push(data);
+			return;
+		}
+		if (this.#connectLeft < 0) {
+			this.#head = Buffer.concat([this.#head, data]);
+			const length = firstPacketLength(this.#head);
+			if (length === undefined) return;
+			const passed = this.#head.subarray(0, length);
+			this.#connectLeft = length - passed.length;
+			this.push(passed);
+			if (this.#head.length > length) this.#held.push(this.#head.subarray(length));
+			this.#head = Buffer.alloc(0);
+			return;
+		}
+		if (this.#connectLeft > 0) {
+			const passed = data.subarray(0, this.#connectLeft);
+			this.#connectLeft -= passed.length;
+			this.push(passed);
+			data = data.subarray(passed.length);
+		}
+		if (data.length > 0) this.#held.push(data);
+	}
+
+	override _read(): void {
+		// Data is pushed as it arrives.
+	}
+
+	override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+		this.socket.write(chunk, callback);
+		if (!this.#open) {
+			this.#open = true;
+			for (const data of this.#held.splice(0)) this.push(data);
+		}
+	}
+
+	override _final(callback: (error?: Error | null) => void): void {
+		this.socket.end(callback);
+	}
+
+	override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+		this.socket.destroy();
+		callback(error);
+	}
+
+	getPeerCertificate(): ReturnType<TLSSocket["getPeerCertificate"]> {
+		return this.socket.getPeerCertificate();
+	}
+}
