@@ -2,6 +2,7 @@
 
 import { printCodecBench, runCodecBench } from "./mqtt-codec.js";
 import { cloudBench } from "./cloud-bench.js";
+import { connectBench } from "./connect-bench.js";
 import { xsCodecBench, xsHeapBench } from "./xs-bench.js";
 
 const quick = process.argv.includes("--quick");
@@ -9,3 +10,4 @@ printCodecBench(runCodecBench(quick ? 60 : 250, quick ? 2 : 5));
 xsCodecBench(quick ? 0.2 : 1);
 await xsHeapBench();
 await cloudBench(quick ? 50 : 200, quick ? 20 : 50);
+await connectBench(quick ? 3 : 7);
