@@ -7,6 +7,7 @@
 
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
+import fc from "fast-check";
 import { PacketType, type PublishPacket, type SubscribePacket, type UnsubscribePacket } from "../modules/mqtt/packet.js";
 import { nodeSocket } from "../hosts/node/socket.js";
 import { ConnectResult, DisconnectStatus, Errno, EventType, MessageId, Sensor, State, TopicType } from "../modules/nrf-cloud/constants.js";
@@ -410,4 +411,45 @@ test("pipelining: READY after 2 flights of answers instead of 5, with the same p
 	assert.deepEqual([unassociatedLockstep.flights, unassociated.flights], [3, 1]);
 	assert.deepEqual(unassociated.sent, unassociatedLockstep.sent);
 	peer.policy.batch = false;
+});
+
+test("malformed and random shadow documents, deltas, c2d payloads and job documents: ignored or RX_DATA, never an exception; the library stays usable", async () => {
+	reset();
+	const logs: string[] = [];
+	const device = new DeviceUnderTest(peer, { fotaBle: true, log: (line) => logs.push(line) });
+	device.init();
+	const index = await connectReady(device);
+	const connection = await peer.connection(index);
+	await until(() => publishes(connection).some((p) => p.packetId === MessageId.FOTA_REQUEST), 5000, "FOTA SUBACK");
+	const shadowTopic = `${DEVICE_ID}/shadow/get/accepted`;
+	const deltaTopic = `$aws/things/${DEVICE_ID}/shadow/update/delta`;
+	const jobs = `${PREFIX}${DEVICE_ID}/jobs/rcv`;
+	const bleJobs = `${PREFIX}${DEVICE_ID}/jobs/ble/rcv`;
+	const handMade = [
+		"", "{", "null", "[]", "\"text\"", "{\"state\":5}", "{\"state\":{\"pairing\":7}}", "{\"desired\":[]}", "{\"state\":{\"config\":\"x\"}}",
+		"{\"state\":{\"nrfcloud_mqtt_topic_prefix\":{},\"pairing\":{\"state\":\"paired\"}}}", "{\"state\":{\"pairing\":{\"state\":\"paired\",\"topics\":{\"d2c\":1,\"c2d\":2}},\"nrfcloud_mqtt_topic_prefix\":\"p/\"}}",
+		"\u0000\u0001", "[\"abcd\",0,1,\"h\"]", "[\"abcd\",9,1,\"h\",\"p\"]", "[null,0,1,\"h\",\"p\"]", "{\"jobId\":\"x\"}", `["${"j".repeat(40)}",0,1,"h","p"]`,
+	];
+	const random = fc.sample(fc.oneof(fc.uint8Array({ maxLength: 300 }), fc.jsonValue({ maxDepth: 3 }).map((v) => new TextEncoder().encode(JSON.stringify(v) ?? "null"))), { numRuns: 150, seed: 7 });
+	const topics = [shadowTopic, deltaTopic, C2D, jobs, bleJobs];
+	let sent = 0;
+	for (const payload of [...handMade.map((t) => new TextEncoder().encode(t)), ...random]) {
+		for (const topic of topics) {
+			peer.publish(connection, topic, payload);
+			sent++;
+		}
+	}
+	// Every publish on c2d is handed over; the rest is dropped (logged) or, with a config inside, handed over too.
+	await until(() => device.events.filter((e) => e.type === EventType.RX_DATA && e.topic === C2D).length === sent / topics.length, 10000, "c2d deliveries");
+	const allowed = new Set<number>([EventType.TRANSPORT_CONNECTING, EventType.TRANSPORT_CONNECTED, EventType.USER_ASSOCIATED, EventType.READY, EventType.RX_DATA, EventType.USER_ASSOCIATION_REQUEST]);
+	for (const type of device.types()) assert.ok(allowed.has(type), `event ${type}`);
+	assert.ok(logs.some((line) => /FOTA job document that does not parse/.test(line)));
+	assert.ok([State.DC_CONNECTED, State.UA_PIN_WAIT].includes(device.library.state as never));
+	assert.equal(device.library.disconnect(), 0);
+	await device.waitFor(EventType.TRANSPORT_DISCONNECTED);
+	await device.library.connect();
+	await device.waitFor(EventType.READY, 2);
+	assert.equal(device.library.sensorDataSend({ type: Sensor.FLIP, data: "NORMAL" }), 0);
+	device.library.disconnect();
+	await device.waitFor(EventType.TRANSPORT_DISCONNECTED, 2);
 });

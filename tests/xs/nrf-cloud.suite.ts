@@ -1,0 +1,108 @@
+/*
+ * The nRF Cloud library inside XS: the byte-exact encoders and the decoders
+ * with XS's own JSON and strings, random and malformed cloud input through
+ * the state machine, and the device binding (client ID from the emulated
+ * modem, settings in the key-value store). Run with --state DIR; with the
+ * argument "old-firmware" the modem runs firmware 1.2.3.
+ */
+
+import { imei } from "../../modules/modem/at.js";
+import { EventType, State } from "../../modules/nrf-cloud/constants.js";
+import {
+	configEcho, decodeJob, decodePairing, decodeShadow, decodeStoredJob, encodeStoredJob, jobUpdate, JOB_REQUEST, notAssociatedReport,
+	packSequence, pairedReport, PairingKind, sensorMessage,
+} from "../../modules/nrf-cloud/codec.js";
+import { StateMachine, TransportEvent, type CloudEvent, type FsmPort } from "../../modules/nrf-cloud/fsm.js";
+import { configure, init, nrfCloud } from "../../modules/nrf-cloud/nrf-cloud.js";
+import { utf8Encode } from "../../modules/mqtt/utf8.js";
+import { assert, run, test } from "./harness.js";
+
+const oldFirmware = (native("xs_sim_args")() as string[]).includes("old-firmware");
+const enc = (text: string) => utf8Encode(text);
+
+test("encoders give the C library's bytes (V6, V7, V8, V9, V10, V16, V18)", () => {
+	assert.equal(notAssociatedReport(), '{"state":{"reported":{"stage":null,"nrfcloud_mqtt_topic_prefix":null,"pairing":{"state":"not_associated","topics":null,"config":null},"connection":{"keepalive":null}}}}');
+	assert.equal(pairedReport({ prefix: "prod/t/", d2c: "prod/t/m/d/x/d2c", c2d: "prod/t/m/d/x/c2d" }, 1200),
+		'{"state":{"reported":{"nrfcloud_mqtt_topic_prefix":"prod/t/","pairingStatus":null,"pairing":{"state":"paired","config":null,"topics":{"d2c":"prod/t/m/d/x/d2c","c2d":"prod/t/m/d/x/c2d"}},"connection":{"keepalive":1200}}}}');
+	assert.equal(configEcho({ GPS: { enable: true } }), '{"state":{"reported":{"config":{"GPS":{"enable":true}}},"desired":{"config":null}}}');
+	assert.equal(sensorMessage("FLIP", "NORMAL"), '{"appId":"FLIP","data":"NORMAL","messageType":"DATA"}');
+	assert.equal(sensorMessage("GPS", "$GPGGA,141856.00,6326.27336,N,01028.08721,E,1,09,0.81,34.7,M,39.8,M,,*64"),
+		'{"appId":"GPS","data":"$GPGGA,141856.00,6326.27336,N,01028.08721,E,1,09,0.81,34.7,M,39.8,M,,*64","messageType":"DATA"}');
+	assert.equal(sensorMessage("TEMP", 'q"\\\n\u0001é'), '{"appId":"TEMP","data":"q\\"\\\\\\n\\u0001é","messageType":"DATA"}');
+	assert.equal(JOB_REQUEST, '[""]');
+	assert.equal(jobUpdate("abcd1234", 7, 10), '["abcd1234",7,10]');
+	assert.equal(jobUpdate("abcd1234", 2, "Error during download"), '["abcd1234",2,"Error during download"]');
+	assert.deepEqual(packSequence([1, 2, 3, 4, 1, 2]), [18, 52, 18]);
+});
+
+test("decoders on UTF-8 payloads, job documents and the stored job record", () => {
+	const message = decodeShadow(enc('{"state":{"pairing":{"state":"paired","topics":{"d2c":"p/é/d2c","c2d":"p/😀/c2d"}},"nrfcloud_mqtt_topic_prefix":"p/"}}'))!;
+	const pairing = decodePairing(message.desired);
+	assert.equal(pairing.kind, PairingKind.PAIRED);
+	assert.equal(pairing.endpoints!.c2d, "p/😀/c2d");
+	assert.deepEqual(decodeJob(enc('["abcd1234",0,1234,"nrfcloud.com","v1/firmwares/appfw.bin"]')), { id: "abcd1234", type: 0, size: 1234, host: "nrfcloud.com", path: "v1/firmwares/appfw.bin" });
+	assert.equal(decodeJob(enc('["abcd1234",3,1234,"h","p"]')), undefined);
+	assert.equal(decodeShadow(new Uint8Array([0x7B, 0xFF, 0x7D])), undefined);
+	const record = encodeStoredJob({ validate: 1, type: 1, id: "3fa85f64-5717-4562-b3fc-2c963f66afa6" });
+	assert.equal(record.length, 48);
+	assert.deepEqual(decodeStoredJob(record), { validate: 1, type: 1, id: "3fa85f64-5717-4562-b3fc-2c963f66afa6" });
+});
+
+class Port implements FsmPort {
+	events: CloudEvent[] = [];
+	reports = 0;
+	subscribeShadow(): boolean { return true; }
+	requestShadow(): boolean { return true; }
+	report(payload: string): boolean { JSON.parse(payload); this.reports++; return true; }
+	subscribeData(): boolean { return true; }
+	unsubscribeData(): boolean { return true; }
+	setEndpoints(): void { /* recorded by the report */ }
+	sessionValid(): boolean { return false; }
+	keepalive(): number { return 60; }
+	emit(event: CloudEvent): void { this.events.push(event); }
+	log(): void { /* not needed here */ }
+}
+
+test("random and malformed shadow data in every state: no exception, valid states, only allowed events", () => {
+	let seed = 0x2545F491;
+	const next = () => {
+		seed ^= seed << 13; seed >>>= 0;
+		seed ^= seed >>> 17;
+		seed ^= seed << 5; seed >>>= 0;
+		return seed;
+	};
+	const pieces = ['{"state":', '{"desired":', '{"pairing":', '{"state":"paired"', '"not_associated"', '"topics":{"d2c":"a","c2d":"b"}', '"nrfcloud_mqtt_topic_prefix":"p/"',
+		'"config":{"GPS":{"enable":true}}', "}", "}}", ",", "null", "[1,2]", '"pattern_wait"', "\u00e9", "\"", "1e999", "{}"];
+	const allowed = [EventType.RX_DATA, EventType.USER_ASSOCIATION_REQUEST, EventType.USER_ASSOCIATED, EventType.ERROR];
+	const states = Object.values(State);
+	for (let i = 0; i < 3000; i++) {
+		const port = new Port();
+		const fsm = new StateMachine(port, (i & 1) === 1);
+		fsm.state = states[next() % states.length]!;
+		let text = "";
+		const count = 1 + (next() % 8);
+		for (let k = 0; k < count; k++) text += pieces[next() % pieces.length];
+		const payload = (i % 5 === 0) ? new Uint8Array(Array.from({ length: next() % 40 }, () => next() & 0xFF)) : enc(text);
+		fsm.handle(TransportEvent.CC_RX_DATA, { topic: "t", payload });
+		assert.ok(states.includes(fsm.state), `state ${fsm.state}`);
+		for (const event of port.events) assert.ok(allowed.includes(event.type as never), `event ${event.type} for ${text}`);
+		fsm.handle(TransportEvent.DISCONNECTED, { status: 1 });
+	}
+});
+
+test("the device binding: client ID from the emulated modem, or a clear error on old modem firmware", () => {
+	configure({ clientIdSource: oldFirmware ? "internal-uuid" : "imei" });
+	const result = init({ eventHandler: () => undefined });
+	if (oldFirmware) {
+		assert.ok(result < 0, `init returned ${result}`);
+		assert.ok(/1\.3\.0/.test(nrfCloud().lastError ?? ""), nrfCloud().lastError);
+		assert.equal(nrfCloud().state, State.IDLE);
+		return;
+	}
+	assert.equal(result, 0);
+	assert.equal(nrfCloud().clientId, `nrf-${imei()}`);
+	assert.equal(nrfCloud().state, State.INITIALIZED);
+	assert.equal(init({ eventHandler: () => undefined }), -13);
+});
+
+run("nrf-cloud");
