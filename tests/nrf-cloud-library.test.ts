@@ -453,3 +453,30 @@ test("malformed and random shadow documents, deltas, c2d payloads and job docume
 	device.library.disconnect();
 	await device.waitFor(EventType.TRANSPORT_DISCONNECTED, 2);
 });
+
+test("FOTA jobs on jobs/rcv go to the platform's runner once each; documents that do not parse never do", async () => {
+	reset();
+	const jobs: unknown[] = [];
+	const device = new DeviceUnderTest(peer, {}, { fota: (job) => { jobs.push(job); } });
+	device.init();
+	const index = await connectReady(device);
+	const connection = await peer.connection(index);
+	await until(() => publishes(connection).some((p) => p.packetId === MessageId.FOTA_REQUEST), 5000, "job request");
+	const topic = `${PREFIX}${DEVICE_ID}/jobs/rcv`;
+	peer.publish(connection, topic, '["abcd1234",0,1234,"nrfcloud.com","v1/firmwares/appfw.bin"]');
+	peer.publish(connection, topic, '["abcd1234",0,1234,"nrfcloud.com","v1/firmwares/appfw.bin"]');
+	peer.publish(connection, topic, '["bad",7,1,"h","p"]');
+	peer.publish(connection, topic, '["efgh5678",2,99,"nrfcloud.com","v1/boot/s0.bin v1/boot/s1.bin"]');
+	await until(() => jobs.length === 2, 5000, "jobs");
+	await new Promise((resolve) => setTimeout(resolve, 100));
+	assert.deepEqual(jobs, [
+		{ id: "abcd1234", type: 0, size: 1234, host: "nrfcloud.com", path: "v1/firmwares/appfw.bin" },
+		{ id: "efgh5678", type: 2, size: 99, host: "nrfcloud.com", path: "v1/boot/s0.bin v1/boot/s1.bin" },
+	]);
+	// FOTA documents are not bound by the payload buffer.
+	peer.publish(connection, topic, JSON.stringify(["ijkl9012", 1, 5, "h", "p".repeat(3000)]));
+	await until(() => jobs.length === 3, 5000, "large job");
+	assert.equal(device.library.state, State.DC_CONNECTED);
+	device.library.disconnect();
+	await device.waitFor(EventType.TRANSPORT_DISCONNECTED);
+});

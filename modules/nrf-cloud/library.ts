@@ -13,7 +13,6 @@
 
 import type { Codec } from "../mqtt/client.js";
 import type { SocketFactory } from "../mqtt/socket.js";
-import { utf8Encode } from "../mqtt/utf8.js";
 import {
 	CLIENT_ID_MAX_LENGTH, ConnectResult, DisconnectStatus, Errno, EventType, FotaType, FotaValidate, MessageId,
 	SENSOR_NAMES, State, TopicType, UserAssociation, type StateValue,
@@ -463,8 +462,13 @@ export class NrfCloud {
 			return;
 		}
 		this.#activeJob = job.id;
-		runner(job);
+		try {
+			runner(job);
+		}
+		catch (error) {
+			this.#activeJob = undefined;
+			this.config.log(`the FOTA runner failed on job ${job.id}: ${error instanceof Error ? error.message : String(error)}`);
+		}
 	}
 }
 
-export { ConnectResult, DisconnectStatus };

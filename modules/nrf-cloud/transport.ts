@@ -17,7 +17,7 @@
 import { MqttClient, type Codec } from "../mqtt/client.js";
 import { MqttError, MqttErrorCode } from "../mqtt/errors.js";
 import type { PublishPacket } from "../mqtt/packet.js";
-import type { SocketCallbacks, SocketFactory, StreamSocket } from "../mqtt/socket.js";
+import type { SocketCallbacks, SocketFactory } from "../mqtt/socket.js";
 import { ConnectResult, DisconnectStatus, Errno, MessageId } from "./constants.js";
 import { JOB_REQUEST, type Endpoints } from "./codec.js";
 import type { ResolvedConfig } from "./config.js";
