@@ -9,7 +9,8 @@
  */
 
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
+import net from "node:net";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -147,4 +148,18 @@ test("the next connection resumes the persistent session: TRANSPORT_CONNECTED wi
 		"SENSOR_ATTACHED 0", "SENSOR_ATTACHED 0", "SENSOR_DATA_ACK 0", "SENSOR_DATA_ACK 0", "TRANSPORT_DISCONNECTED 0",
 	]);
 	assert.equal(storedPayloads(devices.a!.id).length, 12);
+});
+
+test("with nothing listening, the example firmware retries with exponential backoff", async () => {
+	const server = net.createServer();
+	await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+	const port = (server.address() as net.AddressInfo).port;
+	await new Promise<void>((resolve) => server.close(() => resolve()));
+	const command = deviceCommand({ modem: devices.a!.modem, endpoint: `127.0.0.1:${port}`, hostname: "localhost", retry: 40, timeout: 2 });
+	const result = spawnSync(command.command, command.args, { encoding: "utf8" });
+	command.cleanup();
+	assert.equal(result.status, 6, "ended by the wall-clock limit");
+	const delays = [...result.stdout.matchAll(/^app: connecting in (\d+) ms$/gm)].map((m) => Number(m[1]));
+	assert.deepEqual(delays.slice(0, 5), [0, 40, 80, 160, 320]);
+	assert.match(result.stdout, /TRANSPORT_CONNECTING \(2\) status -\d+/);
 });

@@ -72,6 +72,20 @@ test("V4: FOTA topics from the V3 prefix", () => {
 	]);
 });
 
+test("inbound topics sort into control, FOTA and data channels", async () => {
+	const { classifyTopic, Channel } = await import("../modules/nrf-cloud/topics.js");
+	const shadow = shadowTopics(ID);
+	const fota = fotaTopics(PREFIX, ID);
+	assert.equal(classifyTopic(shadow.accepted, shadow, fota), Channel.CONTROL);
+	assert.equal(classifyTopic(shadow.rejected, shadow, fota), Channel.CONTROL);
+	assert.equal(classifyTopic(shadow.delta, shadow, fota), Channel.CONTROL);
+	assert.equal(classifyTopic(fota.receive, shadow, fota), Channel.FOTA);
+	assert.equal(classifyTopic(fota.bleReceive, shadow, fota), Channel.FOTA_BLE);
+	assert.equal(classifyTopic(`${PREFIX}m/d/${ID}/c2d`, shadow, fota), Channel.DATA);
+	assert.equal(classifyTopic(fota.receive, shadow, undefined), Channel.DATA);
+	assert.equal(classifyTopic(`${shadow.accepted}/x`, shadow, fota), Channel.DATA);
+});
+
 test("V5: the GET request after the shadow SUBACK (topic, empty payload, QoS 1, id 5678 in the library test)", () => {
 	const port = new RecordingPort();
 	const fsm = new StateMachine(port);
@@ -242,6 +256,14 @@ test("V26: init twice is -EACCES, no handler -EINVAL, a missing parameter -EINVA
 	assert.equal(await cloud.connect(), -1);
 	assert.equal(cloud.disconnect(), -Errno.EACCES);
 	assert.equal(cloud.sensorDataSend({ type: 0, data: "x" }), -Errno.EACCES);
+	assert.equal(cloud.sensorDataStream({ type: 0, data: "x" }), -Errno.EACCES);
+	assert.equal(cloud.sensorAttach({ sensorType: 0 }), -Errno.EACCES);
+	assert.equal(cloud.shadowUpdate({ type: 0, data: {} }), -Errno.EACCES);
+	assert.equal(cloud.send({ data: "x", topicType: 1 }), -Errno.EACCES);
+	assert.equal(cloud.userAssociate({ type: 0, sequence: [1] }), -Errno.EACCES);
+	assert.equal(cloud.modemFotaCompleted(true), -Errno.EACCES);
+	cloud.process();
+	assert.equal(cloud.state, State.IDLE);
 	assert.equal(cloud.init({ eventHandler: handler }), 0);
 	assert.equal(cloud.state, State.INITIALIZED);
 	assert.equal(cloud.init({ eventHandler: handler }), -Errno.EACCES);

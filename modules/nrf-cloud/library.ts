@@ -331,6 +331,7 @@ export class NrfCloud {
 	 */
 	modemFotaCompleted(success: boolean): number {
 		if (typeof success !== "boolean") return this.#fail(-Errno.EINVAL, "success must be a boolean");
+		if (this.#fsm.state === State.IDLE) return this.#fail(-Errno.EACCES, "not initialized");
 		const job = this.#settings.job;
 		if (job === undefined || job.type !== FotaType.MODEM || job.validate !== FotaValidate.PENDING)
 			return this.#fail(-Errno.EOPNOTSUPP, "no modem update is pending");

@@ -13,6 +13,7 @@
  *   --client-id ID           for compile-time and runtime
  *   --rounds N               stop after N rounds of sensor data (default 0: run until stopped)
  *   --interval MS            between rounds
+ *   --retry MS               first reconnect delay, doubled after each failure
  *   --variant NAME           simulator host build (release, debug, asan)
  *   --timeout SECONDS        wall-clock limit of the host
  */
@@ -36,6 +37,7 @@ export interface DeviceOptions {
 	clientId?: string;
 	rounds?: number;
 	interval?: number;
+	retry?: number;
 	variant?: string;
 	timeout?: number;
 }
@@ -79,6 +81,7 @@ export function deviceCommand(options: DeviceOptions): DeviceCommand {
 	if (options.clientId !== undefined) config.clientId = options.clientId;
 	if (options.rounds !== undefined) config.rounds = options.rounds;
 	if (options.interval !== undefined) config.sendIntervalMs = options.interval;
+	if (options.retry !== undefined) config.retryMs = options.retry;
 	const variant = options.variant ?? "release";
 	const host_ = join(root, "build", "sim", variant, "sim");
 	if (!existsSync(host_)) throw new Error(`no ${variant} simulator host; run npm run build`);
@@ -125,6 +128,7 @@ function main(argv: string[]): void {
 		clientId: option(argv, "--client-id"),
 		rounds: numeric(argv, "--rounds"),
 		interval: numeric(argv, "--interval"),
+		retry: numeric(argv, "--retry"),
 		variant: option(argv, "--variant"),
 		timeout: numeric(argv, "--timeout"),
 	});
