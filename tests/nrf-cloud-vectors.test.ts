@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import {
-	EventType, FotaStatus, FotaType, FOTA_JOB_KEY, MessageId, SESSION_KEY, SETTINGS_DOMAIN, Sensor, SENSOR_NAMES, State, Errno,
+	ConnectResult, DisconnectStatus, EventType, FotaStatus, FotaType, FOTA_JOB_KEY, MessageId, SESSION_KEY, SETTINGS_DOMAIN, Sensor, SENSOR_NAMES, State, Errno,
 } from "../modules/nrf-cloud/constants.js";
 import {
 	agpsRequest, configEcho, decodeJob, decodePairing, decodeShadow, JOB_REQUEST, jobUpdate, notAssociatedReport, packSequence,
@@ -16,6 +16,7 @@ import {
 } from "../modules/nrf-cloud/codec.js";
 import { StateMachine, TransportEvent } from "../modules/nrf-cloud/fsm.js";
 import { NrfCloud } from "../modules/nrf-cloud/library.js";
+import { classifyConnectFailure } from "../modules/nrf-cloud/transport.js";
 import { fotaTopics, shadowTopics } from "../modules/nrf-cloud/topics.js";
 import { RecordingPort } from "./support/fsm-port.js";
 
@@ -274,6 +275,24 @@ test("V27: event numbers of v1.5/v1.6", () => {
 		TRANSPORT_CONNECTED: 1, TRANSPORT_CONNECTING: 2, USER_ASSOCIATION_REQUEST: 3, USER_ASSOCIATED: 4, READY: 5,
 		SENSOR_ATTACHED: 6, RX_DATA: 7, SENSOR_DATA_ACK: 8, TRANSPORT_DISCONNECTED: 9, FOTA_DONE: 10, ERROR: 255,
 	});
+});
+
+test("connect results and disconnect statuses carry the C enums' numbers", () => {
+	assert.deepEqual(ConnectResult, {
+		SUCCESS: 0, ERR_NOT_INITD: -1, ERR_INVALID_PARAM: -2, ERR_NETWORK: -3, ERR_BACKEND: -4, ERR_MISC: -5, ERR_NO_MEM: -6,
+		ERR_PRV_KEY: -7, ERR_CERT: -8, ERR_CERT_MISC: -9, ERR_TIMEOUT_NO_DATA: -10, ERR_ALREADY_CONNECTED: -11,
+	});
+	assert.deepEqual(DisconnectStatus, { USER_REQUEST: 0, CLOSED_BY_REMOTE: 1, INVALID_REQUEST: 2, MISC: 3, COUNT: 4 });
+	// What the TLS socket reports becomes the result the C library derives from its errno.
+	assert.equal(classifyConnectFailure("tcp: cannot resolve nowhere.invalid: Name or service not known"), ConnectResult.ERR_NETWORK);
+	assert.equal(classifyConnectFailure("security tag 16842753: the private key does not parse (-0x3d00)"), ConnectResult.ERR_PRV_KEY);
+	assert.equal(classifyConnectFailure("security tag 16842753 has no CA certificate to verify the server with"), ConnectResult.ERR_CERT);
+	assert.equal(classifyConnectFailure("TLS handshake failed: X509 - Certificate verification failed"), ConnectResult.ERR_CERT);
+	assert.equal(classifyConnectFailure("TLS handshake failed: SSL - A fatal alert message was received from our peer"), ConnectResult.ERR_CERT_MISC);
+	assert.equal(classifyConnectFailure("connect failed: Connection refused"), ConnectResult.ERR_CERT_MISC);
+	assert.equal(classifyConnectFailure("connect failed: Connection timed out"), ConnectResult.ERR_TIMEOUT_NO_DATA);
+	assert.equal(classifyConnectFailure("tcp: out of memory"), ConnectResult.ERR_NO_MEM);
+	assert.equal(classifyConnectFailure("something else"), ConnectResult.ERR_MISC);
 });
 
 test("V28: a connection closed before CONNACK is reported as INVALID_REQUEST (on the wire in the library test)", () => {

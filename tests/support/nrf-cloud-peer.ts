@@ -102,7 +102,6 @@ export class CloudPeer {
 		const batch = this.#pending.splice(0);
 		const first = batch.filter((p) => p.packet.type === PacketType.CONNACK);
 		const rest = batch.filter((p) => p.packet.type !== PacketType.CONNACK).reverse();
-		if (process.env.PEER_DEBUG) console.log("flush", [...first, ...rest].map((p) => `${p.packet.type}:${(p.packet as { packetId?: number }).packetId ?? ""}`));
 		for (const { connection, packet } of [...first, ...rest]) connection.send(packet);
 		this.flights++;
 	}

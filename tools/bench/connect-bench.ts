@@ -93,7 +93,6 @@ function counting(factory: SocketFactory, run: Run): SocketFactory {
 async function connectOnce(fleet: FleetCredentials, id: string, port: number, pipeline: boolean, proxy?: Proxy): Promise<Run> {
 	const run: Run = { ms: 0, tlsUp: 0, tlsDown: 0, mqttUp: 0, mqttUpAtReady: 0, mqttDown: 0, packets: [] };
 	const tls = { ca: fleet.ca, cert: fleet.certificates.get(id)!, key: fleet.key, servername: "localhost" };
-	let started = 0;
 	let finish!: (type: number) => void;
 	const outcome = new Promise<number>((resolve) => { finish = resolve; });
 	const library = new NrfCloud({
@@ -105,7 +104,7 @@ async function connectOnce(fleet: FleetCredentials, id: string, port: number, pi
 	} });
 	const upBefore = proxy?.up ?? 0;
 	const downBefore = proxy?.down ?? 0;
-	started = performance.now();
+	const started = performance.now();
 	await library.connect();
 	const type = await outcome;
 	run.ms = performance.now() - started;

@@ -8,6 +8,7 @@
 import { readFileSync, renameSync, writeFileSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { join, resolve } from "node:path";
+import { option, wholeNumber } from "../lib/args.js";
 import { LocalCloud } from "./cloud.js";
 import { RestApi } from "./rest.js";
 
@@ -75,17 +76,8 @@ export async function startCloud(options: { state: string; mqttPort?: number; ht
 	};
 }
 
-function option(argv: string[], name: string): string | undefined {
-	const index = argv.indexOf(name);
-	return index >= 0 ? argv[index + 1] : undefined;
-}
-
 function port(argv: string[], name: string): number | undefined {
-	const value = option(argv, name);
-	if (value === undefined) return undefined;
-	const number = Number(value);
-	if (!Number.isInteger(number) || number < 0 || number > 65535) throw new Error(`${name} needs a port number`);
-	return number;
+	return wholeNumber(argv, name, 65535);
 }
 
 async function main(argv: string[]): Promise<void> {

@@ -23,6 +23,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { option, wholeNumber } from "../lib/args.js";
 import { creationOptions } from "../sim.js";
 
 const root = resolve(fileURLToPath(import.meta.url), "..", "..", "..", "..");
@@ -100,21 +101,6 @@ export function deviceCommand(options: DeviceOptions): DeviceCommand {
 	return { command: host_, args, cleanup: () => rmSync(generated, { recursive: true, force: true }) };
 }
 
-function option(argv: string[], name: string): string | undefined {
-	const index = argv.indexOf(name);
-	if (index < 0) return undefined;
-	const value = argv[index + 1];
-	if (value === undefined || value.startsWith("--")) throw new Error(`${name} needs a value`);
-	return value;
-}
-
-function numeric(argv: string[], name: string): number | undefined {
-	const value = option(argv, name);
-	if (value === undefined) return undefined;
-	if (!/^\d+$/.test(value)) throw new Error(`${name} must be a whole number`);
-	return Number(value);
-}
-
 function main(argv: string[]): void {
 	const modem = option(argv, "--modem");
 	const endpoint = option(argv, "--endpoint");
@@ -123,14 +109,14 @@ function main(argv: string[]): void {
 		modem, endpoint,
 		app: option(argv, "--app"),
 		hostname: option(argv, "--hostname"),
-		secTag: numeric(argv, "--sec-tag"),
+		secTag: wholeNumber(argv, "--sec-tag"),
 		clientIdSource: option(argv, "--client-id-source"),
 		clientId: option(argv, "--client-id"),
-		rounds: numeric(argv, "--rounds"),
-		interval: numeric(argv, "--interval"),
-		retry: numeric(argv, "--retry"),
+		rounds: wholeNumber(argv, "--rounds"),
+		interval: wholeNumber(argv, "--interval"),
+		retry: wholeNumber(argv, "--retry"),
 		variant: option(argv, "--variant"),
-		timeout: numeric(argv, "--timeout"),
+		timeout: wholeNumber(argv, "--timeout"),
 	});
 	const child = spawn(command.command, command.args, { stdio: "inherit" });
 	const stop = (signal: NodeJS.Signals) => child.kill(signal);

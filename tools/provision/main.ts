@@ -12,6 +12,7 @@ import { randomBytes } from "node:crypto";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { option, wholeNumber } from "../lib/args.js";
 import { issue } from "../lib/pki.js";
 import { Store } from "../cloud-sim/store.js";
 
@@ -75,11 +76,6 @@ export function provision(options: ProvisionOptions): Provisioned {
 	}
 }
 
-function option(argv: string[], name: string): string | undefined {
-	const index = argv.indexOf(name);
-	return index >= 0 ? argv[index + 1] : undefined;
-}
-
 if (process.argv[1] !== undefined && resolve(process.argv[1]) === new URL(import.meta.url).pathname) {
 	try {
 		const argv = process.argv.slice(2);
@@ -87,8 +83,7 @@ if (process.argv[1] !== undefined && resolve(process.argv[1]) === new URL(import
 		const modem = option(argv, "--modem");
 		const deviceId = option(argv, "--device-id");
 		if (!cloudState || !modem || !deviceId) throw new Error("usage: provision --cloud-state DIR --modem DIR --device-id ID [--out DIR] [--pin PIN] [--sec-tag N]");
-		const secTag = option(argv, "--sec-tag");
-		const result = provision({ cloudState, modem, deviceId, out: option(argv, "--out"), pin: option(argv, "--pin"), secTag: secTag === undefined ? undefined : Number(secTag) });
+		const result = provision({ cloudState, modem, deviceId, out: option(argv, "--out"), pin: option(argv, "--pin"), secTag: wholeNumber(argv, "--sec-tag") });
 		console.log(`provisioned ${result.deviceId} (PIN ${result.pin}) in ${modem}:`);
 		for (const line of result.listing) console.log(`  ${line}`);
 	}
