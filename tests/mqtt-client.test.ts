@@ -9,7 +9,7 @@ import { after, before, test } from "node:test";
 import { ClientState, MqttClient, type MqttClientOptions } from "../modules/mqtt/client.js";
 import { MqttError, MqttErrorCode } from "../modules/mqtt/errors.js";
 import type { PublishPacket, SubscribePacket } from "../modules/mqtt/packet.js";
-import type { SocketCallbacks, SocketFactory, StreamSocket } from "../modules/mqtt/socket.js";
+import type { SocketCallbacks, SocketFactory, StreamSocket } from "../modules/platform/socket.js";
 import { nodeSocket } from "../hosts/node/socket.js";
 import { Recorder, sleep } from "./support/recorder.js";
 import { ScriptedBroker } from "./support/scripted-broker.js";

@@ -7,7 +7,7 @@ import { MqttEncoder } from "../modules/mqtt/encoder.js";
 import { MqttError, MqttErrorCode } from "../modules/mqtt/errors.js";
 import type { Packet, PublishPacket } from "../modules/mqtt/packet.js";
 import { checkTopicFilter, topicMatches } from "../modules/mqtt/topic.js";
-import { utf8Encode, utf8Length } from "../modules/mqtt/utf8.js";
+import { utf8Encode, utf8Length } from "../modules/platform/utf8.js";
 import { comparable } from "./support/mqtt-packet-bridge.js";
 import { concat, decodeAll, hex, toHex } from "./support/decode.js";
 

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { MqttClient, type MqttClientOptions } from "../modules/mqtt/client.js";
 import { MqttError, MqttErrorCode } from "../modules/mqtt/errors.js";
-import type { SocketFactory } from "../modules/mqtt/socket.js";
+import type { SocketFactory } from "../modules/platform/socket.js";
 import { nodeSocket } from "../hosts/node/socket.js";
 import { mosquittoPub, mosquittoSub, startMosquitto, stopTools, type Mosquitto } from "../tools/lib/mosquitto.js";
 import { createPki, type Pki } from "../tools/lib/pki.js";

@@ -8,7 +8,8 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
 import { EventType, MessageId, State } from "../modules/nrf-cloud/constants.js";
-import { HANDLER_NAMES, StateMachine, TRANSITIONS, TransportEvent } from "../modules/nrf-cloud/fsm.js";
+import { HANDLER_NAMES, StateMachine, TRANSITIONS } from "../modules/nrf-cloud/fsm.js";
+import { TransportEvent } from "../modules/nrf-cloud/transport-events.js";
 import { RecordingPort } from "./support/fsm-port.js";
 
 const enc = (s: string) => new TextEncoder().encode(s);

@@ -14,9 +14,10 @@ import {
 	agpsRequest, configEcho, decodeJob, decodePairing, decodeShadow, JOB_REQUEST, jobUpdate, notAssociatedReport, packSequence,
 	pairedReport, PairingKind, sensorMessage, sequenceReport, validationReport, FOTA_ERROR_TEXT,
 } from "../modules/nrf-cloud/codec.js";
-import { StateMachine, TransportEvent } from "../modules/nrf-cloud/fsm.js";
+import { StateMachine } from "../modules/nrf-cloud/fsm.js";
+import { TransportEvent } from "../modules/nrf-cloud/transport-events.js";
 import { NrfCloud } from "../modules/nrf-cloud/library.js";
-import { classifyConnectFailure } from "../modules/nrf-cloud/transport.js";
+import { classifyConnectFailure } from "../modules/nrf-cloud/connect-failure.js";
 import { fotaTopics, shadowTopics } from "../modules/nrf-cloud/topics.js";
 import { RecordingPort } from "./support/fsm-port.js";
 

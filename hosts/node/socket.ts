@@ -5,7 +5,8 @@
 
 import * as net from "node:net";
 import * as tls from "node:tls";
-import type { SocketCallbacks, SocketFactory, StreamSocket } from "../../modules/mqtt/socket.js";
+import { Errno } from "../../modules/platform/errno.js";
+import { SocketError, type SocketCallbacks, type SocketFactory, type StreamSocket } from "../../modules/platform/socket.js";
 
 export interface NodeTlsOptions {
 	/** PEM text or DER of the CA certificates that may sign the server's certificate. */
@@ -111,8 +112,30 @@ export class NodeStreamSocket implements StreamSocket {
 		if (this.#closed) return;
 		this.#closed = true;
 		this.#socket.destroy();
-		this.#callbacks.onError(error);
+		this.#callbacks.onError(error === undefined ? undefined : socketError(error));
 	}
+}
+
+/** Node's error codes as the Zephyr errno a device's socket would report. */
+const NODE_ERRNO: Readonly<Record<string, number>> = {
+	ENOTFOUND: Errno.EHOSTUNREACH,
+	EAI_AGAIN: Errno.EHOSTUNREACH,
+	EHOSTUNREACH: Errno.EHOSTUNREACH,
+	ENETUNREACH: Errno.ENETUNREACH,
+	ECONNREFUSED: Errno.ECONNREFUSED,
+	ECONNRESET: Errno.ECONNRESET,
+	EPIPE: Errno.EPIPE,
+	ETIMEDOUT: Errno.ETIMEDOUT,
+	ENOMEM: Errno.ENOMEM,
+};
+
+function socketError(error: Error): SocketError {
+	const code = (error as NodeJS.ErrnoException).code;
+	let errno: number = Errno.EIO;
+	if (code !== undefined && NODE_ERRNO[code] !== undefined) errno = NODE_ERRNO[code]!;
+	// TLS failures (certificate checks, alerts) carry OpenSSL codes: the handshake was refused.
+	else if (code !== undefined && (code.startsWith("ERR_SSL") || code.includes("CERT") || code.startsWith("ERR_TLS"))) errno = Errno.ECONNREFUSED;
+	return new SocketError(errno, error.message);
 }
 
 export function nodeSocket(options: NodeSocketOptions): SocketFactory {

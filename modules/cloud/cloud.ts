@@ -5,6 +5,8 @@
  * inline wrappers do before calling the backend.
  */
 
+import { Errno } from "../platform/errno.js";
+
 /** enum cloud_event_type. */
 export const CloudEventType = Object.freeze({
 	CONNECTING: 0,
@@ -72,9 +74,6 @@ export const CloudEndpointType = Object.freeze({
 
 /** SYS_FOREVER_MS: what keepalive_time_left gives when a backend does not track it. */
 export const SYS_FOREVER_MS = -1;
-
-const ENOTSUP = 35;
-const EINVAL = 22;
 
 export interface CloudEndpoint {
 	type: number;
@@ -150,13 +149,13 @@ function valid(backend: CloudBackend | undefined): backend is CloudBackend {
 }
 
 export function cloudInit(backend: CloudBackend | undefined, handler: CloudEventHandler): number {
-	if (!valid(backend)) return -ENOTSUP;
-	if (typeof handler !== "function") return -EINVAL;
+	if (!valid(backend)) return -Errno.ENOTSUP;
+	if (typeof handler !== "function") return -Errno.EINVAL;
 	return backend.api.init(backend, handler);
 }
 
 export function cloudUninit(backend: CloudBackend | undefined): number {
-	if (!valid(backend) || backend.api.uninit === undefined) return -ENOTSUP;
+	if (!valid(backend) || backend.api.uninit === undefined) return -Errno.ENOTSUP;
 	return backend.api.uninit(backend);
 }
 
@@ -166,23 +165,23 @@ export function cloudConnect(backend: CloudBackend | undefined): Promise<number>
 }
 
 export function cloudDisconnect(backend: CloudBackend | undefined): number {
-	if (!valid(backend) || backend.api.disconnect === undefined) return -ENOTSUP;
+	if (!valid(backend) || backend.api.disconnect === undefined) return -Errno.ENOTSUP;
 	return backend.api.disconnect(backend);
 }
 
 export function cloudSend(backend: CloudBackend | undefined, message: CloudMessage): number {
-	if (!valid(backend) || backend.api.send === undefined) return -ENOTSUP;
-	if (message === null || typeof message !== "object" || message.endpoint === null || typeof message.endpoint !== "object") return -EINVAL;
+	if (!valid(backend) || backend.api.send === undefined) return -Errno.ENOTSUP;
+	if (message === null || typeof message !== "object" || message.endpoint === null || typeof message.endpoint !== "object") return -Errno.EINVAL;
 	return backend.api.send(backend, message);
 }
 
 export function cloudPing(backend: CloudBackend | undefined): number {
-	if (!valid(backend) || backend.api.ping === undefined) return -ENOTSUP;
+	if (!valid(backend) || backend.api.ping === undefined) return -Errno.ENOTSUP;
 	return backend.api.ping(backend);
 }
 
 export function cloudInput(backend: CloudBackend | undefined): number {
-	if (!valid(backend) || backend.api.input === undefined) return -ENOTSUP;
+	if (!valid(backend) || backend.api.input === undefined) return -Errno.ENOTSUP;
 	return backend.api.input(backend);
 }
 
@@ -192,17 +191,17 @@ export function cloudKeepaliveTimeLeft(backend: CloudBackend | undefined): numbe
 }
 
 export function cloudUserDataSet(backend: CloudBackend | undefined, userData: unknown): number {
-	if (!valid(backend) || backend.api.userDataSet === undefined) return -ENOTSUP;
-	if (userData === null || userData === undefined) return -EINVAL;
+	if (!valid(backend) || backend.api.userDataSet === undefined) return -Errno.ENOTSUP;
+	if (userData === null || userData === undefined) return -Errno.EINVAL;
 	return backend.api.userDataSet(backend, userData);
 }
 
 export function cloudEpSubscriptionsAdd(backend: CloudBackend | undefined, endpoints: readonly CloudEndpoint[]): number {
-	if (!valid(backend) || backend.api.epSubscriptionsAdd === undefined) return -ENOTSUP;
+	if (!valid(backend) || backend.api.epSubscriptionsAdd === undefined) return -Errno.ENOTSUP;
 	return backend.api.epSubscriptionsAdd(backend, endpoints);
 }
 
 export function cloudEpSubscriptionsRemove(backend: CloudBackend | undefined, endpoints: readonly CloudEndpoint[]): number {
-	if (!valid(backend) || backend.api.epSubscriptionsRemove === undefined) return -ENOTSUP;
+	if (!valid(backend) || backend.api.epSubscriptionsRemove === undefined) return -Errno.ENOTSUP;
 	return backend.api.epSubscriptionsRemove(backend, endpoints);
 }

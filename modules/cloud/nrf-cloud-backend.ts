@@ -4,7 +4,8 @@
  * disconnect reasons into the Cloud API's.
  */
 
-import { Errno, EventType, TopicType } from "../nrf-cloud/constants.js";
+import { Errno } from "../platform/errno.js";
+import { EventType, TopicType } from "../nrf-cloud/constants.js";
 import type { CloudEvent as NrfCloudEvent, NrfCloud } from "../nrf-cloud/library.js";
 import {
 	CloudEndpointType, CloudEventType, CloudQos, cloudBackendDefine,

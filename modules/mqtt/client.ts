@@ -11,13 +11,13 @@
  * processed to the end, then the first such exception is rethrown.
  */
 
-import { MqttDecoder, type PacketDecoder } from "./decoder.js";
-import { MqttEncoder, type PacketEncoder } from "./encoder.js";
+import type { Codec, PacketDecoder, PacketEncoder } from "./codec.js";
+import { typescriptCodec } from "./typescript-codec.js";
 import { MqttError, MqttErrorCode, type MqttErrorCodeName } from "./errors.js";
 import { PacketType, type Packet, type PublishPacket, type QoS, type Subscription, type Will } from "./packet.js";
-import type { SocketCallbacks, SocketFactory, StreamSocket } from "./socket.js";
+import type { SocketCallbacks, SocketFactory, StreamSocket } from "../platform/socket.js";
 import { checkTopicFilter } from "./topic.js";
-import { utf8Encode } from "./utf8.js";
+import { utf8Encode } from "../platform/utf8.js";
 
 export const ClientState = Object.freeze({
 	CLOSED: 0,
@@ -32,16 +32,7 @@ export const ClientState = Object.freeze({
 
 export type ClientStateValue = typeof ClientState[keyof typeof ClientState];
 
-/** Builds the codec; the default is the TypeScript reference codec. */
-export interface Codec {
-	createEncoder(): PacketEncoder;
-	createDecoder(options: { maxPacketSize: number; onPacket: (packet: Packet) => void }): PacketDecoder;
-}
-
-export const typescriptCodec: Codec = Object.freeze({
-	createEncoder: () => new MqttEncoder(),
-	createDecoder: (options: { maxPacketSize: number; onPacket: (packet: Packet) => void }) => new MqttDecoder(options),
-});
+export type { Codec } from "./codec.js";
 
 export interface MqttClientOptions {
 	clientId: string;
@@ -106,7 +97,14 @@ function toBytes(data: unknown, what: string): Uint8Array {
 	if (data === undefined || data === null) return EMPTY;
 	if (data instanceof Uint8Array) return data;
 	if (data instanceof ArrayBuffer) return new Uint8Array(data);
-	if (typeof data === "string") return utf8Encode(data);
+	if (typeof data === "string") {
+		try {
+			return utf8Encode(data);
+		}
+		catch (cause) {
+			throw error(MqttErrorCode.INVALID_UTF8, `${what} is not valid UTF-8`, cause);
+		}
+	}
 	throw new TypeError(`${what} must be a Uint8Array, an ArrayBuffer or a string`);
 }
 

@@ -23,22 +23,10 @@ import {
 	type Will,
 } from "./packet.js";
 import { checkTopicFilter } from "./topic.js";
-import { readUtf8 } from "./utf8.js";
+import type { DecoderOptions, PacketDecoder } from "./codec.js";
+import { readMqttString } from "./strings.js";
 
-export interface DecoderOptions {
-	/** Largest accepted frame, fixed header included. Default: the MQTT maximum. */
-	maxPacketSize?: number;
-	/** Receives each packet; must not throw. */
-	onPacket: (packet: Packet) => void;
-}
 
-/** What the session needs of a decoder; a native decoder provides the same. */
-export interface PacketDecoder {
-	parse(chunk: Uint8Array): void;
-	reset(): void;
-	/** Bytes of an incomplete frame held back. */
-	readonly buffered: number;
-}
 
 export const MAX_FRAME_SIZE = MAX_REMAINING_LENGTH + 5;
 
@@ -281,7 +269,7 @@ export class MqttDecoder implements PacketDecoder {
 				const subscriptions: Subscription[] = [];
 				while (pos < end) {
 					const length = fieldLength(bytes, pos, end, "topic filter");
-					const topic = readUtf8(bytes, pos + 2, pos + 2 + length);
+					const topic = readMqttString(bytes, pos + 2, pos + 2 + length);
 					pos += 2 + length;
 					if (pos >= end) throw truncated("requested QoS");
 					const options = bytes[pos++]!;
@@ -310,7 +298,7 @@ export class MqttDecoder implements PacketDecoder {
 				const topics: string[] = [];
 				while (pos < end) {
 					const length = fieldLength(bytes, pos, end, "topic filter");
-					const topic = readUtf8(bytes, pos + 2, pos + 2 + length);
+					const topic = readMqttString(bytes, pos + 2, pos + 2 + length);
 					checkTopicFilter(topic);
 					topics.push(topic);
 					pos += 2 + length;
@@ -354,7 +342,7 @@ export class MqttDecoder implements PacketDecoder {
 			while (i < length && last[i] === bytes[start + i]) i++;
 			if (i === length) return this.#topic;
 		}
-		const topic = readUtf8(bytes, start, end);
+		const topic = readMqttString(bytes, start, end);
 		if (hasWildcard(bytes, start, end))
 			throw new MqttError(MqttErrorCode.INVALID_TOPIC, `wildcard in PUBLISH topic "${topic}"`);
 		this.#topicBytes = bytes.slice(start, end);
@@ -365,7 +353,7 @@ export class MqttDecoder implements PacketDecoder {
 
 function decodeConnect(bytes: Uint8Array, pos: number, end: number, copy: boolean): ConnectPacket {
 	const nameLength = fieldLength(bytes, pos, end, "protocol name");
-	const protocolName = readUtf8(bytes, pos + 2, pos + 2 + nameLength);
+	const protocolName = readMqttString(bytes, pos + 2, pos + 2 + nameLength);
 	pos += 2 + nameLength;
 	if (pos + 4 > end) throw truncated("CONNECT variable header");
 	const protocolLevel = bytes[pos]!;
@@ -385,12 +373,12 @@ function decodeConnect(bytes: Uint8Array, pos: number, end: number, copy: boolea
 	if (hasPassword && !hasUsername && protocolLevel === 4) throw malformed("password flag without user name flag");
 
 	let length = fieldLength(bytes, pos, end, "client id");
-	const clientId = readUtf8(bytes, pos + 2, pos + 2 + length);
+	const clientId = readMqttString(bytes, pos + 2, pos + 2 + length);
 	pos += 2 + length;
 	let will: Will | undefined;
 	if (hasWill) {
 		length = fieldLength(bytes, pos, end, "will topic");
-		const topic = readUtf8(bytes, pos + 2, pos + 2 + length);
+		const topic = readMqttString(bytes, pos + 2, pos + 2 + length);
 		if (length === 0 || hasWildcard(bytes, pos + 2, pos + 2 + length))
 			throw new MqttError(MqttErrorCode.INVALID_TOPIC, "will topic must be a topic name");
 		pos += 2 + length;
@@ -402,7 +390,7 @@ function decodeConnect(bytes: Uint8Array, pos: number, end: number, copy: boolea
 	let username: string | undefined;
 	if (hasUsername) {
 		length = fieldLength(bytes, pos, end, "user name");
-		username = readUtf8(bytes, pos + 2, pos + 2 + length);
+		username = readMqttString(bytes, pos + 2, pos + 2 + length);
 		pos += 2 + length;
 	}
 	let password: Uint8Array | undefined;

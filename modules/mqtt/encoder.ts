@@ -18,17 +18,9 @@ import {
 	type UnsubscribePacket,
 } from "./packet.js";
 import { checkTopicFilter, checkTopicName } from "./topic.js";
-import { utf8Length, writeUtf8 } from "./utf8.js";
+import type { PacketEncoder } from "./codec.js";
+import { mqttStringLength, writeUtf8 } from "./strings.js";
 
-/** The subset of an encoder that the session and the benchmarks use; a native codec provides the same. */
-export interface PacketEncoder {
-	/** Total frame length of `packet` in bytes. */
-	length(packet: Packet): number;
-	/** Writes the frame at `offset`; returns the offset after it. Throws RangeError if it does not fit. */
-	encodeInto(packet: Packet, out: Uint8Array, offset?: number): number;
-	/** Returns the frame in a new array. */
-	encode(packet: Packet): Uint8Array;
-}
 
 const TOPIC_CACHE_SIZE = 16;
 const MAX_STRING_BYTES = 0xFFFF;
@@ -61,7 +53,7 @@ function checkBytes(value: unknown, what: string): Uint8Array {
 
 function stringBytes(text: unknown, what: string): number {
 	if (typeof text !== "string") throw new TypeError(`${what} must be a string`);
-	const bytes = utf8Length(text);
+	const bytes = mqttStringLength(text);
 	if (bytes > MAX_STRING_BYTES) fail(MqttErrorCode.MALFORMED_PACKET, `${what} is ${bytes} bytes; the limit is 65535`);
 	return bytes;
 }

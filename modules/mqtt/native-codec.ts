@@ -4,9 +4,7 @@
  * its `codec` option. Only hosts that link the C codec can load this module.
  */
 
-import type { Codec } from "./client.js";
-import type { DecoderOptions, PacketDecoder } from "./decoder.js";
-import type { PacketEncoder } from "./encoder.js";
+import type { Codec, DecoderOptions, PacketDecoder, PacketEncoder } from "./codec.js";
 import { MqttError, type MqttErrorCodeName } from "./errors.js";
 import type { Packet } from "./packet.js";
 

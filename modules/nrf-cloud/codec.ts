@@ -6,7 +6,7 @@
  * data must never take the library down.
  */
 
-import { readUtf8 } from "../mqtt/utf8.js";
+import { readUtf8 } from "../platform/utf8.js";
 import { FotaStatus, FotaType, FotaValidate } from "./constants.js";
 
 export type JsonObject = { [key: string]: unknown };

@@ -145,25 +145,7 @@ export const State = Object.freeze({
 export type StateValue = typeof State[keyof typeof State];
 
 /** Zephyr errno numbers the API returns (negated). */
-export const Errno = Object.freeze({
-	ENOENT: 2,
-	EIO: 5,
-	ENOEXEC: 8,
-	EAGAIN: 11,
-	ENOMEM: 12,
-	EACCES: 13,
-	EBUSY: 16,
-	EINVAL: 22,
-	ENAMETOOLONG: 26,
-	ENOTSUP: 35,
-	EMSGSIZE: 36,
-	EOPNOTSUPP: 45,
-	ENOTCONN: 57,
-	ETIMEDOUT: 60,
-	ECONNREFUSED: 61,
-	EINPROGRESS: 68,
-	ENODATA: 78,
-} as const);
+export { Errno } from "../platform/errno.js";
 
 /** NRF_CLOUD_CLIENT_ID_MAX_LEN. */
 export const CLIENT_ID_MAX_LENGTH = 64;

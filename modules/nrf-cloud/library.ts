@@ -12,7 +12,7 @@
  */
 
 import type { Codec } from "../mqtt/client.js";
-import type { SocketFactory } from "../mqtt/socket.js";
+import type { SocketFactory } from "../platform/socket.js";
 import {
 	CLIENT_ID_MAX_LENGTH, ConnectResult, DisconnectStatus, Errno, EventType, FotaType, FotaValidate, MessageId,
 	SENSOR_NAMES, State, TopicType, UserAssociation, type StateValue,
@@ -21,7 +21,8 @@ import {
 	decodeJob, sensorMessage, sequenceReport, shadowSensorReport, validationReport, type Endpoints, type FotaJob,
 } from "./codec.js";
 import { ClientIdSource, resolveConfig, type NrfCloudConfig, type ResolvedConfig } from "./config.js";
-import { StateMachine, TransportEvent, type CloudEvent, type FsmPort, type TransportEventData, type TransportEventValue } from "./fsm.js";
+import { StateMachine, type CloudEvent, type FsmPort } from "./fsm.js";
+import { TransportEvent, type TransportEventData, type TransportEventValue } from "./transport-events.js";
 import { CloudSettings, MemorySettings, type SettingsStore } from "./settings.js";
 import { CloudTransport, type SocketOptions, type TransportListener } from "./transport.js";
 

@@ -17,11 +17,12 @@
 import { MqttClient, type Codec } from "../mqtt/client.js";
 import { MqttError, MqttErrorCode } from "../mqtt/errors.js";
 import type { PublishPacket } from "../mqtt/packet.js";
-import type { SocketCallbacks, SocketFactory } from "../mqtt/socket.js";
+import type { SocketCallbacks, SocketError, SocketFactory } from "../platform/socket.js";
 import { ConnectResult, DisconnectStatus, Errno, MessageId } from "./constants.js";
+import { classifyConnectFailure, sendErrno } from "./connect-failure.js";
 import { JOB_REQUEST, type Endpoints } from "./codec.js";
 import type { ResolvedConfig } from "./config.js";
-import { TransportEvent, type TransportEventData, type TransportEventValue } from "./fsm.js";
+import { TransportEvent, type TransportEventData, type TransportEventValue } from "./transport-events.js";
 import type { CloudSettings } from "./settings.js";
 import { Channel, classifyTopic, fotaTopics, shadowTopics, type FotaTopics, type ShadowTopics } from "./topics.js";
 
@@ -48,31 +49,6 @@ export interface TransportListener {
 
 const RESERVED_IDS = new Set<number>(Object.values(MessageId));
 
-/** Maps the text of a socket failure to the connect result the C library derives from its errno. */
-export function classifyConnectFailure(reason: string): number {
-	if (/cannot resolve|getaddrinfo|ENOTFOUND|EAI_/i.test(reason)) return ConnectResult.ERR_NETWORK;
-	if (/private key/i.test(reason)) return ConnectResult.ERR_PRV_KEY;
-	if (/certificate|security tag/i.test(reason)) return ConnectResult.ERR_CERT;
-	if (/refused|handshake|TLS|alert/i.test(reason)) return ConnectResult.ERR_CERT_MISC;
-	if (/timed? ?out/i.test(reason)) return ConnectResult.ERR_TIMEOUT_NO_DATA;
-	if (/memory/i.test(reason)) return ConnectResult.ERR_NO_MEM;
-	if (/unreachable|network/i.test(reason)) return ConnectResult.ERR_NETWORK;
-	return ConnectResult.ERR_MISC;
-}
-
-/** -errno for an MQTT client exception on a send path. */
-export function sendErrno(error: unknown): number {
-	if (!(error instanceof MqttError)) return -Errno.EIO;
-	switch (error.code) {
-		case MqttErrorCode.NOT_CONNECTED: return -Errno.ENOTCONN;
-		case MqttErrorCode.INFLIGHT_FULL:
-		case MqttErrorCode.PACKET_ID_IN_USE: return -Errno.EAGAIN;
-		case MqttErrorCode.INVALID_TOPIC:
-		case MqttErrorCode.INVALID_UTF8: return -Errno.EINVAL;
-		default: return -Errno.EIO;
-	}
-}
-
 function describe(error: unknown): string {
 	return error instanceof Error ? error.message : String(error);
 }
@@ -98,7 +74,7 @@ export class CloudTransport {
 	/** Held socket callbacks (no poll thread): a read is due; the connection ended. */
 	#readPending = false;
 	#errorPending = false;
-	#pendingError: Error | undefined = undefined;
+	#pendingError: SocketError | undefined = undefined;
 	#heldCallbacks: SocketCallbacks | undefined = undefined;
 	/** Requests sent ahead of the state machine (packet ids); it finds them done when it gets there. */
 	readonly #early = new Set<number>();

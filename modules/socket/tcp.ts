@@ -5,7 +5,8 @@
  * tag, never from JavaScript. It implements the MQTT client's StreamSocket.
  */
 
-import type { SocketCallbacks, SocketFactory, StreamSocket } from "../mqtt/socket.js";
+import { Errno } from "../platform/errno.js";
+import { SocketError, type SocketCallbacks, type SocketFactory, type StreamSocket } from "../platform/socket.js";
 
 export interface TcpSocketOptions {
 	/** Host name (resolved with DNS) or numeric address. */
@@ -34,7 +35,7 @@ export class TcpSocket extends Native("xs_tcp_destructor") implements StreamSock
 		native("xs_tcp_constructor").call(this, { address: host, port: options.port, secTag: options.secTag, hostname: options.hostname ?? options.host, verify: options.verify },
 			(count: number) => onReadable.call(callbacks, count),
 			(count: number) => onWritable.call(callbacks, count),
-			(message?: string) => onError.call(callbacks, message === undefined ? undefined : new Error(message)));
+			(message?: string) => onError.call(callbacks, message === undefined ? undefined : new SocketError(Errno.EIO, message)));
 	}
 
 	read(count?: number): ArrayBuffer | undefined {

@@ -5,7 +5,7 @@
  * string and integer helpers cover the library's own settings.
  */
 
-import { utf8Encode } from "../mqtt/utf8.js";
+import { utf8Encode } from "../platform/utf8.js";
 
 export interface KeyValueOptions {
 	/** The domain, e.g. "nrf_cloud". */

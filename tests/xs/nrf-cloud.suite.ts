@@ -12,9 +12,10 @@ import {
 	configEcho, decodeJob, decodePairing, decodeShadow, decodeStoredJob, encodeStoredJob, jobUpdate, JOB_REQUEST, notAssociatedReport,
 	packSequence, pairedReport, PairingKind, sensorMessage,
 } from "../../modules/nrf-cloud/codec.js";
-import { StateMachine, TransportEvent, type CloudEvent, type FsmPort } from "../../modules/nrf-cloud/fsm.js";
+import { StateMachine, type CloudEvent, type FsmPort } from "../../modules/nrf-cloud/fsm.js";
+import { TransportEvent } from "../../modules/nrf-cloud/transport-events.js";
 import { configure, init, nrfCloud } from "../../modules/nrf-cloud/nrf-cloud.js";
-import { utf8Encode } from "../../modules/mqtt/utf8.js";
+import { utf8Encode } from "../../modules/platform/utf8.js";
 import { assert, run, test } from "./harness.js";
 
 const oldFirmware = (native("xs_sim_args")() as string[]).includes("old-firmware");

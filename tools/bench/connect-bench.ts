@@ -14,7 +14,7 @@ import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { nodeSocket } from "../../hosts/node/socket.js";
-import type { SocketFactory } from "../../modules/mqtt/socket.js";
+import type { SocketFactory } from "../../modules/platform/socket.js";
 import { EventType } from "../../modules/nrf-cloud/constants.js";
 import { NrfCloud } from "../../modules/nrf-cloud/library.js";
 import { MemorySettings } from "../../modules/nrf-cloud/settings.js";

@@ -1,10 +1,25 @@
 /*
- * The byte-stream socket the MQTT client talks to, in the shape of an ECMA-419
- * TCP socket: the owner gets onWritable when the connection is up and whenever
- * it may write again, onReadable when bytes arrived, onError when the connection
- * failed or ended. The nRF9160 modem TLS socket, the simulator host's native
- * socket and the Node socket used by unit tests all implement it.
+ * The byte-stream socket of the platform layer, in the shape of an ECMA-419 TCP
+ * socket: the owner gets onWritable when the connection is up and whenever it
+ * may write again, onReadable when bytes arrived, onError when the connection
+ * failed or ended. MQTT and the HTTP download both stand on it; the nRF9160
+ * modem TLS socket, the simulator host's native socket and the Node socket used
+ * by unit tests implement it.
  */
+
+/**
+ * Why a connection failed or ended: an errno (Zephyr numbering, positive) that
+ * callers compare, and a message for people. Callers never match the message.
+ */
+export class SocketError extends Error {
+	readonly errno: number;
+
+	constructor(errno: number, message: string) {
+		super(message);
+		this.name = "SocketError";
+		this.errno = errno;
+	}
+}
 
 export interface SocketCallbacks {
 	/** `count` bytes can be read. */
@@ -12,7 +27,7 @@ export interface SocketCallbacks {
 	/** `count` bytes can be written now; the first call means "connected". */
 	onWritable(count: number): void;
 	/** The connection failed or was closed by the peer (no argument). No callbacks follow. */
-	onError(error?: Error): void;
+	onError(error?: SocketError): void;
 }
 
 export interface StreamSocket {

@@ -1,28 +1,37 @@
 /*
- * UTF-8 for MQTT strings. Lengths on the wire are byte counts, never string
- * lengths. MQTT 3.1.1 section 1.5.3 forbids U+0000 and surrogate code points, so
- * both directions reject them. Written by hand because TextEncoder is not part of
- * the ECMAScript core that XS provides.
+ * Strict UTF-8 in both directions: lone surrogates, overlong forms and code
+ * points past U+10FFFF are refused. U+0000 is refused only where the caller
+ * says so (MQTT's string fields); payloads and stored values may hold it.
+ * Written by hand because TextEncoder is not part of the ECMAScript core that
+ * XS provides.
  *
  * XS stores strings as UTF-8 and its charCodeAt() returns whole code points, so
  * a character above U+FFFF arrives either as one value (XS) or as a surrogate
  * pair (engines with UTF-16 strings); both are handled.
  */
 
-import { MqttError, MqttErrorCode } from "./errors.js";
-
-function invalid(message: string): MqttError {
-	return new MqttError(MqttErrorCode.INVALID_UTF8, message);
+/** Text that is not valid UTF-8 (or holds a U+0000 the caller refused). */
+export class Utf8Error extends RangeError {
+	constructor(message: string) {
+		super(message);
+		this.name = "Utf8Error";
+	}
 }
 
-/** Byte length of `text` in UTF-8; throws on U+0000 or a lone surrogate. */
-export function utf8Length(text: string): number {
+function invalid(message: string): Utf8Error {
+	return new Utf8Error(message);
+}
+
+const NUL_REFUSED = "U+0000 is not allowed here";
+
+/** Byte length of `text` in UTF-8; throws Utf8Error on a lone surrogate, and on U+0000 with `refuseNul`. */
+export function utf8Length(text: string, refuseNul = false): number {
 	const length = text.length;
 	let bytes = length;
 	for (let i = 0; i < length; i++) {
 		const c = text.charCodeAt(i);
 		if (c < 0x80) {
-			if (c === 0) throw invalid("U+0000 is not allowed in an MQTT string");
+			if (c === 0 && refuseNul) throw invalid(NUL_REFUSED);
 			continue;
 		}
 		if (c < 0x800) bytes += 1;
@@ -67,7 +76,7 @@ export function writeUtf8(text: string, out: Uint8Array, offset: number): number
 	return offset;
 }
 
-/** Encodes a string to a new byte array. */
+/** Encodes a string (U+0000 included) to a new byte array. */
 export function utf8Encode(text: string): Uint8Array {
 	const out = new Uint8Array(utf8Length(text));
 	writeUtf8(text, out, 0);
@@ -76,12 +85,12 @@ export function utf8Encode(text: string): Uint8Array {
 
 const APPLY_LIMIT = 4096;
 
-/** Decodes bytes[start, end) as strict UTF-8. */
-export function readUtf8(bytes: Uint8Array, start: number, end: number): string {
+/** Decodes bytes[start, end) as strict UTF-8; throws Utf8Error, also on U+0000 with `refuseNul`. */
+export function readUtf8(bytes: Uint8Array, start: number, end: number, refuseNul = false): string {
 	let ascii = true;
 	for (let i = start; i < end; i++) {
 		const b = bytes[i]!;
-		if (b >= 0x80 || b === 0) {
+		if (b >= 0x80 || (b === 0 && refuseNul)) {
 			ascii = false;
 			break;
 		}
@@ -94,7 +103,7 @@ export function readUtf8(bytes: Uint8Array, start: number, end: number): string 
 			text += String.fromCharCode.apply(null, bytes.subarray(i, Math.min(end, i + APPLY_LIMIT)) as unknown as number[]);
 		return text;
 	}
-	return readUtf8Slow(bytes, start, end);
+	return readUtf8Slow(bytes, start, end, refuseNul);
 }
 
 function continuation(bytes: Uint8Array, index: number, end: number): number {
@@ -104,7 +113,7 @@ function continuation(bytes: Uint8Array, index: number, end: number): number {
 	return b & 0x3F;
 }
 
-function readUtf8Slow(bytes: Uint8Array, start: number, end: number): string {
+function readUtf8Slow(bytes: Uint8Array, start: number, end: number, refuseNul: boolean): string {
 	const codePoints: number[] = [];
 	let text = "";
 	let i = start;
@@ -112,7 +121,7 @@ function readUtf8Slow(bytes: Uint8Array, start: number, end: number): string {
 		const b = bytes[i++]!;
 		let c: number;
 		if (b < 0x80) {
-			if (b === 0) throw invalid("U+0000 is not allowed in an MQTT string");
+			if (b === 0 && refuseNul) throw invalid(NUL_REFUSED);
 			c = b;
 		}
 		else if (b >= 0xC2 && b <= 0xDF) {
