@@ -13,7 +13,7 @@ import {
 } from "../modules/cloud/cloud.js";
 import { NRF_CLOUD_BACKEND, defineNrfCloudBackend, translateEvent } from "../modules/cloud/nrf-cloud-backend.js";
 import { Errno, EventType } from "../modules/nrf-cloud/constants.js";
-import { NrfCloud } from "../modules/nrf-cloud/library.js";
+import { NrfCloud } from "../modules/nrf-cloud/api.js";
 import { MemorySettings } from "../modules/nrf-cloud/settings.js";
 import { nodeSocket } from "../hosts/node/socket.js";
 import { C2D, CloudPeer, D2C, DEVICE_ID, UNASSOCIATED_SHADOW, pairedDesired, publishes, text, until } from "./support/nrf-cloud-peer.js";

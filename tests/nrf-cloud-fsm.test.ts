@@ -67,8 +67,7 @@ test("the transition table is the specification's, cell by cell", () => {
 
 function machine(state: number = State.INITIALIZED, legacy = false): { fsm: StateMachine; port: RecordingPort } {
 	const port = new RecordingPort();
-	const fsm = new StateMachine(port, legacy);
-	fsm.state = state as never;
+	const fsm = new StateMachine(port, { legacyAssociation: legacy, state: state as never });
 	return { fsm, port };
 }
 

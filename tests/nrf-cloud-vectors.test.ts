@@ -16,7 +16,7 @@ import {
 } from "../modules/nrf-cloud/codec.js";
 import { StateMachine } from "../modules/nrf-cloud/fsm.js";
 import { TransportEvent } from "../modules/nrf-cloud/transport-events.js";
-import { NrfCloud } from "../modules/nrf-cloud/library.js";
+import { NrfCloud } from "../modules/nrf-cloud/api.js";
 import { classifyConnectFailure } from "../modules/nrf-cloud/connect-failure.js";
 import { fotaTopics, shadowTopics } from "../modules/nrf-cloud/topics.js";
 import { RecordingPort } from "./support/fsm-port.js";
@@ -90,8 +90,7 @@ test("inbound topics sort into control, FOTA and data channels", async () => {
 
 test("V5: the GET request after the shadow SUBACK (topic, empty payload, QoS 1, id 5678 in the library test)", () => {
 	const port = new RecordingPort();
-	const fsm = new StateMachine(port);
-	fsm.state = State.CC_CONNECTING;
+	const fsm = new StateMachine(port, { state: State.CC_CONNECTING });
 	fsm.handle(TransportEvent.CC_CONNECTED, { status: 0 });
 	assert.deepEqual(port.calls, [{ kind: "requestShadow" }]);
 	assert.equal(MessageId.CLOUD_STATE_REQUEST, 5678);
@@ -100,8 +99,7 @@ test("V5: the GET request after the shadow SUBACK (topic, empty payload, QoS 1, 
 test("V6: the not-associated report, id 1", () => {
 	assert.equal(notAssociatedReport(), '{"state":{"reported":{"stage":null,"nrfcloud_mqtt_topic_prefix":null,"pairing":{"state":"not_associated","topics":null,"config":null},"connection":{"keepalive":null}}}}');
 	const port = new RecordingPort();
-	const fsm = new StateMachine(port);
-	fsm.state = State.CLOUD_STATE_REQUESTED;
+	const fsm = new StateMachine(port, { state: State.CLOUD_STATE_REQUESTED });
 	fsm.handle(TransportEvent.CC_RX_DATA, { topic: `${ID}/shadow/get/accepted`, payload: enc('{"desired":{"pairing":{"state":"not_associated"}}}') });
 	assert.deepEqual(port.reports(), [{ payload: notAssociatedReport(), id: 1 }]);
 	assert.deepEqual(port.events, [{ type: EventType.USER_ASSOCIATION_REQUEST, status: 0 }]);
@@ -111,8 +109,7 @@ test("V7: the paired report for keepalive 1200, id 7890", () => {
 	const expected = `{"state":{"reported":{"nrfcloud_mqtt_topic_prefix":"${PREFIX}","pairingStatus":null,"pairing":{"state":"paired","config":null,"topics":{"d2c":"${PREFIX}m/d/${ID}/d2c","c2d":"${PREFIX}m/d/${ID}/c2d"}},"connection":{"keepalive":1200}}}}`;
 	assert.equal(pairedReport({ prefix: PREFIX, d2c: `${PREFIX}m/d/${ID}/d2c`, c2d: `${PREFIX}m/d/${ID}/c2d` }, 1200), expected);
 	const port = new RecordingPort();
-	const fsm = new StateMachine(port);
-	fsm.state = State.CLOUD_STATE_REQUESTED;
+	const fsm = new StateMachine(port, { state: State.CLOUD_STATE_REQUESTED });
 	fsm.handle(TransportEvent.CC_RX_DATA, { topic: `${ID}/shadow/get/accepted`, payload: enc(JSON.stringify({ desired: IP_SHADOW_DESIRED })) });
 	assert.deepEqual(port.reports(), [{ payload: expected, id: 7890 }]);
 });
@@ -120,8 +117,7 @@ test("V7: the paired report for keepalive 1200, id 7890", () => {
 test("V8: a config delta is echoed with id 1 and given to the application whole", () => {
 	const delta = '{"version":5,"timestamp":1614000000,"state":{"config":{"GPS":{"enable":true}}},"metadata":{}}';
 	const port = new RecordingPort();
-	const fsm = new StateMachine(port);
-	fsm.state = State.DC_CONNECTED;
+	const fsm = new StateMachine(port, { state: State.DC_CONNECTED });
 	fsm.handle(TransportEvent.CC_RX_DATA, { topic: `$aws/things/${ID}/shadow/update/delta`, payload: enc(delta) });
 	assert.deepEqual(port.reports(), [{ payload: '{"state":{"reported":{"config":{"GPS":{"enable":true}}},"desired":{"config":null}}}', id: 1 }]);
 	assert.equal(port.events.length, 1);
@@ -131,8 +127,7 @@ test("V8: a config delta is echoed with id 1 and given to the application whole"
 	assert.equal(configEcho({ GPS: { enable: true } }), '{"state":{"reported":{"config":{"GPS":{"enable":true}}},"desired":{"config":null}}}');
 	// An accepted document with config is passed on without an echo.
 	const accepted = new RecordingPort();
-	const second = new StateMachine(accepted);
-	second.state = State.CLOUD_STATE_REQUESTED;
+	const second = new StateMachine(accepted, { state: State.CLOUD_STATE_REQUESTED });
 	second.handle(TransportEvent.CC_RX_DATA, { topic: "t", payload: enc('{"config":{"GPS":{"enable":false}},"desired":{}}') });
 	assert.deepEqual([accepted.reports().length, accepted.events.map((e) => e.type)], [0, [EventType.RX_DATA]]);
 });
@@ -222,8 +217,7 @@ test("V22: a v2-era shadow's wildcard c2d is used as given (the v1.6 library doe
 	assert.equal(pairing.endpoints?.c2d, c2d);
 	// The reported connection and serviceInfo of V22 are not pairing data: ignored.
 	const port = new RecordingPort();
-	const fsm = new StateMachine(port);
-	fsm.state = State.DC_CONNECTED;
+	const fsm = new StateMachine(port, { state: State.DC_CONNECTED });
 	fsm.handle(TransportEvent.CC_RX_DATA, { topic: "t", payload: enc('{"state":{"connection":{"status":"disconnected","keepalive":1200,"disconnectReason":"MQTT_KEEP_ALIVE_TIMEOUT","clientInitiatedDisconnect":false}}}') });
 	assert.deepEqual([port.calls.length, port.events.length], [0, 0]);
 });
@@ -236,8 +230,7 @@ test("V23: the job document derived from a REST FOTA record", () => {
 
 test("V24: the cloud's DISCON request is c2d data for a v1.6 device", () => {
 	const port = new RecordingPort();
-	const fsm = new StateMachine(port);
-	fsm.state = State.DC_CONNECTED;
+	const fsm = new StateMachine(port, { state: State.DC_CONNECTED });
 	fsm.handle(TransportEvent.DC_RX_DATA, { topic: "c2d", payload: enc('{"appId":"DEVICE","messageType":"DISCON"}') });
 	assert.deepEqual(port.events.map((e) => e.type), [EventType.RX_DATA]);
 	assert.equal(fsm.state, State.DC_CONNECTED);
@@ -298,8 +291,7 @@ test("connect results and disconnect statuses carry the C enums' numbers", () =>
 
 test("V28: a connection closed before CONNACK is reported as INVALID_REQUEST (on the wire in the library test)", () => {
 	const port = new RecordingPort();
-	const fsm = new StateMachine(port);
-	fsm.state = State.INITIALIZED;
+	const fsm = new StateMachine(port, { state: State.INITIALIZED });
 	fsm.handle(TransportEvent.DISCONNECTED, { status: 2 });
 	assert.deepEqual(port.events, [{ type: EventType.TRANSPORT_DISCONNECTED, status: 2 }]);
 });

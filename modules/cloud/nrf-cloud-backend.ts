@@ -6,7 +6,7 @@
 
 import { Errno } from "../platform/errno.js";
 import { EventType, TopicType } from "../nrf-cloud/constants.js";
-import type { CloudEvent as NrfCloudEvent, NrfCloud } from "../nrf-cloud/library.js";
+import type { CloudEvent as NrfCloudEvent, NrfCloud } from "../nrf-cloud/api.js";
 import {
 	CloudEndpointType, CloudEventType, CloudQos, cloudBackendDefine,
 	type CloudBackend, type CloudEvent, type CloudEventHandler, type CloudMessage,

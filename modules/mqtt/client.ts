@@ -13,6 +13,8 @@
 
 import type { Codec, PacketDecoder, PacketEncoder } from "./codec.js";
 import { typescriptCodec } from "./typescript-codec.js";
+import { PacketIdAllocator, isPacketId } from "./packet-id.js";
+import { checkClock, systemClock, type Clock } from "../platform/clock.js";
 import { MqttError, MqttErrorCode, type MqttErrorCodeName } from "./errors.js";
 import { PacketType, type Packet, type PublishPacket, type QoS, type Subscription, type Will } from "./packet.js";
 import type { SocketCallbacks, SocketFactory, StreamSocket } from "../platform/socket.js";
@@ -54,6 +56,10 @@ export interface MqttClientOptions {
 	/** Filters per SUBSCRIBE; 0 for no limit (default). AWS IoT allows 8. */
 	maxSubscribeFilters?: number;
 	codec?: Codec;
+	/** Time and timers for the connect timeout and keepalive; the host's by default. */
+	clock?: Clock;
+	/** Ids the allocator never picks (the owner's fixed request ids); they can still be asked for by number. */
+	reservedPacketIds?: (id: number) => boolean;
 	/** Queue the PUBACK of an inbound QoS 1 publish before onMessage sees it, as the nRF9160's MQTT library does. Default false. */
 	ackFirst?: boolean;
 	/** CONNACK accepted. */
@@ -138,7 +144,9 @@ export class MqttClient {
 	readonly #inflight = new Map<number, Uint8Array>();
 	/** SUBSCRIBE and UNSUBSCRIBE waiting for acknowledgement: packet id to filter count (negative for UNSUBSCRIBE). */
 	readonly #pendingAcks = new Map<number, number>();
-	#nextPacketId = 1;
+	readonly #packetIds: PacketIdAllocator;
+	readonly #inUse: (id: number) => boolean;
+	readonly #clock: Clock;
 	#timer: unknown = undefined;
 	#connectDeadline = 0;
 	#lastSent = 0;
@@ -180,6 +188,10 @@ export class MqttClient {
 			onError: (cause) => this.#socketError(cause),
 		};
 		this.#onTimer = () => this.#tick();
+		this.#clock = options.clock === undefined ? systemClock : checkClock(options.clock);
+		if (options.reservedPacketIds !== undefined && typeof options.reservedPacketIds !== "function") throw new TypeError("reservedPacketIds must be a function");
+		this.#packetIds = new PacketIdAllocator(options.reservedPacketIds);
+		this.#inUse = (id) => this.#inflight.has(id) || this.#pendingAcks.has(id);
 	}
 
 	get state(): ClientStateValue {
@@ -226,7 +238,7 @@ export class MqttClient {
 				this.#enqueue(frame);
 			}
 		}
-		this.#connectDeadline = Date.now() + this.#connectTimeout;
+		this.#connectDeadline = this.#clock.now() + this.#connectTimeout;
 		this.#schedule(this.#connectTimeout);
 		let socket: StreamSocket;
 		try {
@@ -347,19 +359,16 @@ export class MqttClient {
 
 	/** Throws unless `requested` is a valid packet id that is not in flight. */
 	#checkPacketId(requested: number): void {
-		if (typeof requested !== "number" || !Number.isInteger(requested) || requested < 1 || requested > 0xFFFF)
+		if (!isPacketId(requested))
 			throw new MqttError(MqttErrorCode.INVALID_PACKET_ID, `packet id must be an integer from 1 to 65535, got ${String(requested)}`);
 		if (this.#inflight.has(requested) || this.#pendingAcks.has(requested))
 			throw error(MqttErrorCode.PACKET_ID_IN_USE, `packet id ${requested} is in flight`);
 	}
 
 	#allocatePacketId(): number {
-		for (let tries = 0; tries < 0xFFFF; tries++) {
-			const id = this.#nextPacketId;
-			this.#nextPacketId = id === 0xFFFF ? 1 : id + 1;
-			if (!this.#inflight.has(id) && !this.#pendingAcks.has(id)) return id;
-		}
-		throw error(MqttErrorCode.INFLIGHT_FULL, "every packet id is in flight");
+		const id = this.#packetIds.allocate(this.#inUse);
+		if (id === 0) throw error(MqttErrorCode.INFLIGHT_FULL, "every packet id is in flight or reserved");
+		return id;
 	}
 
 	#enqueue(frame: Uint8Array): void {
@@ -381,7 +390,7 @@ export class MqttClient {
 			const count = Math.min(frame.length - offset, this.#writable);
 			const chunk = offset === 0 && count === frame.length ? frame : frame.subarray(offset, offset + count);
 			this.#writable = socket.write(chunk);
-			this.#lastSent = Date.now();
+			this.#lastSent = this.#clock.now();
 			if (offset + count === frame.length) {
 				queue.shift();
 				this.#queueOffset = 0;
@@ -528,15 +537,15 @@ export class MqttClient {
 
 	#schedule(delay: number): void {
 		if (this.#timer !== undefined) {
-			clearTimeout(this.#timer);
+			this.#clock.clearTimeout(this.#timer);
 			this.#timer = undefined;
 		}
-		if (delay >= 0) this.#timer = setTimeout(this.#onTimer, delay);
+		if (delay >= 0) this.#timer = this.#clock.setTimeout(this.#onTimer, delay);
 	}
 
 	#tick(): void {
 		this.#timer = undefined;
-		const now = Date.now();
+		const now = this.#clock.now();
 		const state = this.#state;
 		if (state === ClientState.CLOSED) return;
 		if (state !== ClientState.CONNECTED && state !== ClientState.DISCONNECTING) {

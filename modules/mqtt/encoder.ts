@@ -19,6 +19,7 @@ import {
 } from "./packet.js";
 import { checkTopicFilter, checkTopicName } from "./topic.js";
 import type { PacketEncoder } from "./codec.js";
+import { isPacketId } from "./packet-id.js";
 import { mqttStringLength, writeUtf8 } from "./strings.js";
 
 
@@ -34,7 +35,7 @@ function fail(code: typeof MqttErrorCode[keyof typeof MqttErrorCode], message: s
 }
 
 function checkPacketId(id: unknown): number {
-	if (typeof id !== "number" || !(id >= 1 && id <= 0xFFFF) || (id | 0) !== id)
+	if (!isPacketId(id))
 		fail(MqttErrorCode.INVALID_PACKET_ID, `packet id must be an integer from 1 to 65535, got ${String(id)}`);
 	return id;
 }

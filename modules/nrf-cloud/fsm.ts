@@ -40,152 +40,187 @@ export interface FsmPort {
 	log(message: string): void;
 }
 
-type Handler = (fsm: StateMachine, data: TransportEventData) => void;
+/** The machine's mutable part: only this module's handlers see it. */
+interface Machine {
+	readonly port: FsmPort;
+	readonly legacyAssociation: boolean;
+	state: StateValue;
+	/** The cloud asked for an input sequence that nrf_cloud_user_associate has not sent yet. */
+	sequencePending: boolean;
+	/** The cloud asked for an input sequence in this session. */
+	sequenceRequested: boolean;
+	/** This session completed an input-sequence association (the library then reconnects itself). */
+	associatedBySequence: boolean;
+}
+
+type Handler = (m: Machine, data: TransportEventData) => void;
 
 const E = TransportEvent;
 const S = State;
 
-function connection(fsm: StateMachine, data: TransportEventData): void {
+/**
+ * nfsm_set_current_state_and_notify: the one place the state changes. The
+ * application hears of it after the change, so a handler that calls back into
+ * the library sees the new state.
+ */
+function enter(m: Machine, state: StateValue, event?: CloudEvent): void {
+	m.state = state;
+	if (event !== undefined) m.port.emit(event);
+}
+
+/** An action the next state depends on could not be queued: stay, log and report ERROR. */
+function actionFailed(m: Machine, action: string): void {
+	m.port.log(`${action} could not be sent; staying in state ${m.state}`);
+	enter(m, m.state, { type: EventType.ERROR, status: 0 });
+}
+
+function connection(m: Machine, data: TransportEventData): void {
 	const status = data.status ?? 0;
 	if (status !== 0) {
-		fsm.port.emit({ type: EventType.ERROR, status });
+		enter(m, m.state, { type: EventType.ERROR, status });
 		return;
 	}
-	fsm.state = S.CONNECTED;
-	fsm.port.emit({ type: EventType.TRANSPORT_CONNECTED, status: data.session === true ? 1 : 0 });
-	if (fsm.state !== S.CONNECTED) return;
-	if (fsm.port.sessionValid()) {
-		fsm.state = S.CC_CONNECTING;
-		ccConnection(fsm, { status: 0 });
+	enter(m, S.CONNECTED, { type: EventType.TRANSPORT_CONNECTED, status: data.session === true ? 1 : 0 });
+	// The application may have disconnected from its handler.
+	if (m.state !== S.CONNECTED) return;
+	if (m.port.sessionValid()) {
+		enter(m, S.CC_CONNECTING);
+		ccConnection(m, { status: 0 });
 		return;
 	}
-	if (fsm.port.subscribeShadow()) fsm.state = S.CC_CONNECTING;
-	else fsm.port.emit({ type: EventType.ERROR, status: 0 });
+	if (!m.port.subscribeShadow()) {
+		actionFailed(m, "the shadow SUBSCRIBE");
+		return;
+	}
+	enter(m, S.CC_CONNECTING);
 }
 
-function ccConnection(fsm: StateMachine, data: TransportEventData): void {
+function ccConnection(m: Machine, data: TransportEventData): void {
 	const status = data.status ?? 0;
 	if (status !== 0) {
-		fsm.state = S.ERROR;
-		fsm.port.emit({ type: EventType.ERROR, status });
+		enter(m, S.ERROR, { type: EventType.ERROR, status });
 		return;
 	}
-	fsm.state = S.CC_CONNECTED;
-	if (fsm.port.requestShadow()) fsm.state = S.CLOUD_STATE_REQUESTED;
-	else {
-		fsm.state = S.CONNECTED;
-		fsm.port.emit({ type: EventType.ERROR, status: 0 });
+	enter(m, S.CC_CONNECTED);
+	if (!m.port.requestShadow()) {
+		enter(m, S.CONNECTED);
+		actionFailed(m, "the shadow GET");
+		return;
 	}
+	enter(m, S.CLOUD_STATE_REQUESTED);
 }
 
-function ackInRequested(fsm: StateMachine, data: TransportEventData): void {
-	if (data.id === MessageId.CLOUD_STATE_REQUEST) fsm.state = S.CLOUD_STATE_REQUESTED;
+function ackInRequested(m: Machine, data: TransportEventData): void {
+	if (data.id === MessageId.CLOUD_STATE_REQUEST) enter(m, S.CLOUD_STATE_REQUESTED);
 }
 
-function ccTxAck(fsm: StateMachine, data: TransportEventData): void {
+function ccTxAck(m: Machine, data: TransportEventData): void {
 	// v1.6 moves back to CLOUD_STATE_REQUESTED on the GET's PUBACK here. When the
 	// shadow overtakes that PUBACK, the paired report's PUBACK then finds the wrong
 	// state and the connection never gets READY, so a late GET ack changes nothing.
 	if (data.id !== MessageId.PAIRING_STATUS_REPORT) return;
-	if (fsm.port.sessionValid()) {
-		dcConnection(fsm, { status: 0 });
+	if (m.port.sessionValid()) {
+		dcConnection(m, { status: 0 });
 		return;
 	}
-	if (fsm.port.subscribeData()) fsm.state = S.DC_CONNECTING;
+	if (!m.port.subscribeData()) {
+		actionFailed(m, "the c2d SUBSCRIBE");
+		return;
+	}
+	enter(m, S.DC_CONNECTING);
 }
 
-function dcConnection(fsm: StateMachine, data: TransportEventData): void {
+function dcConnection(m: Machine, data: TransportEventData): void {
 	if ((data.status ?? 0) !== 0) return;
-	fsm.state = S.DC_CONNECTED;
-	fsm.port.emit({ type: EventType.READY, status: 0 });
+	enter(m, S.DC_CONNECTED, { type: EventType.READY, status: 0 });
 }
 
-function rxData(fsm: StateMachine, data: TransportEventData): void {
-	fsm.port.emit({ type: EventType.RX_DATA, status: 0, data: data.payload, topic: data.topic });
+function rxData(m: Machine, data: TransportEventData): void {
+	m.port.emit({ type: EventType.RX_DATA, status: 0, data: data.payload, topic: data.topic });
 }
 
-function pinWait(fsm: StateMachine): void {
-	fsm.port.report(notAssociatedReport(), MessageId.DEFAULT_REPORT);
-	fsm.state = S.UA_PIN_WAIT;
-	fsm.port.emit({ type: EventType.USER_ASSOCIATION_REQUEST, status: 0 });
+function pinWait(m: Machine): void {
+	// Nothing waits for this report: the user's association answers it.
+	m.port.report(notAssociatedReport(), MessageId.DEFAULT_REPORT);
+	enter(m, S.UA_PIN_WAIT, { type: EventType.USER_ASSOCIATION_REQUEST, status: 0 });
 }
 
-function pinComplete(fsm: StateMachine, endpoints: Endpoints, legacy: boolean): void {
-	fsm.port.setEndpoints(endpoints);
-	fsm.port.report(legacy ? legacyPairedReport(endpoints) : pairedReport(endpoints, fsm.port.keepalive()), MessageId.PAIRING_STATUS_REPORT);
-	fsm.state = S.UA_PIN_COMPLETE;
-	fsm.port.emit({ type: EventType.USER_ASSOCIATED, status: 0 });
+function pinComplete(m: Machine, endpoints: Endpoints, legacy: boolean): void {
+	m.port.setEndpoints(endpoints);
+	// The paired report's PUBACK is what moves the machine on: without it the connection would stall.
+	if (!m.port.report(legacy ? legacyPairedReport(endpoints) : pairedReport(endpoints, m.port.keepalive()), MessageId.PAIRING_STATUS_REPORT)) {
+		actionFailed(m, "the paired report");
+		return;
+	}
+	enter(m, S.UA_PIN_COMPLETE, { type: EventType.USER_ASSOCIATED, status: 0 });
 }
 
 /** The states of the input-sequence association, opt-in. */
-function legacyPairing(fsm: StateMachine, pairing: Pairing): void {
+function legacyPairing(m: Machine, pairing: Pairing): void {
 	switch (pairing.kind) {
 		case PairingKind.INITIATE:
-			fsm.port.report(initiateReport(), MessageId.DEFAULT_REPORT);
+			m.port.report(initiateReport(), MessageId.DEFAULT_REPORT);
 			return;
 		case PairingKind.PATTERN_WAIT:
 		case PairingKind.PATTERN_MISMATCH: {
 			const length = pairing.sequenceLength!;
-			fsm.port.report(pairing.kind === PairingKind.PATTERN_WAIT ? patternWaitReport(length) : patternMismatchReport(), MessageId.DEFAULT_REPORT);
-			fsm.state = S.UA_PIN_WAIT;
-			fsm.sequencePending = true;
-			fsm.sequenceRequested = true;
-			fsm.port.emit({ type: EventType.USER_ASSOCIATION_REQUEST, status: 0, sequenceLength: length });
+			m.port.report(pairing.kind === PairingKind.PATTERN_WAIT ? patternWaitReport(length) : patternMismatchReport(), MessageId.DEFAULT_REPORT);
+			m.sequencePending = true;
+			m.sequenceRequested = true;
+			enter(m, S.UA_PIN_WAIT, { type: EventType.USER_ASSOCIATION_REQUEST, status: 0, sequenceLength: length });
 			return;
 		}
 		case PairingKind.TIMEOUT:
-			fsm.sequencePending = false;
-			fsm.state = S.ERROR;
-			fsm.port.emit({ type: EventType.ERROR, status: 0 });
+			m.sequencePending = false;
+			enter(m, S.ERROR, { type: EventType.ERROR, status: 0 });
 			return;
 		case PairingKind.PAIRED_LEGACY:
-			fsm.sequencePending = false;
-			fsm.sequenceRequested = false;
-			fsm.associatedBySequence = true;
-			pinComplete(fsm, pairing.endpoints!, true);
+			m.sequencePending = false;
+			m.sequenceRequested = false;
+			m.associatedBySequence = true;
+			pinComplete(m, pairing.endpoints!, true);
 			return;
 		default:
 	}
 }
 
-function ccRx(fsm: StateMachine, data: TransportEventData): void {
+function ccRx(m: Machine, data: TransportEventData): void {
 	const payload = data.payload!;
 	const message = decodeShadow(payload);
 	if (message?.config !== undefined) {
-		if (message.delta) fsm.port.report(configEcho(message.config), MessageId.DEFAULT_REPORT);
-		fsm.port.emit({ type: EventType.RX_DATA, status: 0, data: payload, topic: data.topic });
+		if (message.delta) m.port.report(configEcho(message.config), MessageId.DEFAULT_REPORT);
+		m.port.emit({ type: EventType.RX_DATA, status: 0, data: payload, topic: data.topic });
 	}
-	const pairing = decodePairing(message?.desired, fsm.legacyAssociation);
+	const pairing = decodePairing(message?.desired, m.legacyAssociation);
 	const kind = pairing.kind;
 	if (kind === PairingKind.NONE || kind === PairingKind.INVALID || kind === PairingKind.UNSUPPORTED) {
-		if (kind === PairingKind.UNSUPPORTED) fsm.port.log(`pairing state "${pairing.state}" is not supported; delete the device from nRF Cloud and update it with JITP certificates`);
-		else if (kind === PairingKind.INVALID) fsm.port.log("the shadow names a topic prefix but no usable d2c and c2d topics");
-		else if (message?.config === undefined) fsm.port.log("unhandled data received from nRF Cloud");
+		if (kind === PairingKind.UNSUPPORTED) m.port.log(`pairing state "${pairing.state}" is not supported; delete the device from nRF Cloud and update it with JITP certificates`);
+		else if (kind === PairingKind.INVALID) m.port.log("the shadow names a topic prefix but no usable d2c and c2d topics");
+		else if (message?.config === undefined) m.port.log("unhandled data received from nRF Cloud");
 		return;
 	}
-	const state = fsm.state;
+	const state = m.state;
 	if (state === S.DC_CONNECTING || state === S.DC_CONNECTED) {
 		if (kind !== PairingKind.NOT_ASSOCIATED) return;
-		fsm.port.unsubscribeData();
-		pinWait(fsm);
+		m.port.unsubscribeData();
+		pinWait(m);
 		return;
 	}
 	if (kind === PairingKind.PAIRED) {
 		// An association by input sequence ends with the library reconnecting, whichever paired form the cloud sends.
-		if (fsm.sequenceRequested) fsm.associatedBySequence = true;
-		fsm.sequencePending = false;
-		fsm.sequenceRequested = false;
-		pinComplete(fsm, pairing.endpoints!, false);
+		if (m.sequenceRequested) m.associatedBySequence = true;
+		m.sequencePending = false;
+		m.sequenceRequested = false;
+		pinComplete(m, pairing.endpoints!, false);
 	}
-	else if (kind === PairingKind.NOT_ASSOCIATED) pinWait(fsm);
-	else legacyPairing(fsm, pairing);
+	else if (kind === PairingKind.NOT_ASSOCIATED) pinWait(m);
+	else legacyPairing(m, pairing);
 }
 
-function disconnection(fsm: StateMachine, data: TransportEventData): void {
-	fsm.state = S.INITIALIZED;
-	fsm.sequencePending = false;
-	fsm.sequenceRequested = false;
-	fsm.port.emit({ type: EventType.TRANSPORT_DISCONNECTED, status: data.status ?? 0 });
+function disconnection(m: Machine, data: TransportEventData): void {
+	m.sequencePending = false;
+	m.sequenceRequested = false;
+	enter(m, S.INITIALIZED, { type: EventType.TRANSPORT_DISCONNECTED, status: data.status ?? 0 });
 }
 
 function noop(): void {
@@ -231,28 +266,62 @@ export const HANDLER_NAMES: ReadonlyMap<Handler, string> = new Map<Handler, stri
 	[disconnection, "disconnection"], [noop, "noop"],
 ]);
 
-export class StateMachine {
-	state: StateValue = S.IDLE;
-	readonly port: FsmPort;
+export interface StateMachineOptions {
 	/** Accept the pairing states of the input-sequence association. */
-	readonly legacyAssociation: boolean;
-	/** The cloud asked for an input sequence that nrf_cloud_user_associate has not sent yet. */
-	sequencePending = false;
-	/** The cloud asked for an input sequence in this session. */
-	sequenceRequested = false;
-	/** This session completed an input-sequence association (the library then reconnects itself). */
-	associatedBySequence = false;
+	legacyAssociation?: boolean;
+	/** The state to start in (IDLE by default); tests start the machine mid-connection. */
+	state?: StateValue;
+}
 
-	constructor(port: FsmPort, legacyAssociation = false) {
-		this.port = port;
-		this.legacyAssociation = legacyAssociation;
+export class StateMachine {
+	readonly #m: Machine;
+
+	constructor(port: FsmPort, options: StateMachineOptions = {}) {
+		this.#m = {
+			port,
+			legacyAssociation: options.legacyAssociation === true,
+			state: options.state ?? S.IDLE,
+			sequencePending: false,
+			sequenceRequested: false,
+			associatedBySequence: false,
+		};
+	}
+
+	get state(): StateValue {
+		return this.#m.state;
+	}
+
+	get legacyAssociation(): boolean {
+		return this.#m.legacyAssociation;
+	}
+
+	/** The cloud asked for an input sequence that userAssociate has not answered yet. */
+	get sequencePending(): boolean {
+		return this.#m.sequencePending;
+	}
+
+	/** nrf_cloud_init succeeded: IDLE to INITIALIZED. */
+	initialize(): void {
+		if (this.#m.state === S.IDLE) enter(this.#m, S.INITIALIZED);
+	}
+
+	/** userAssociate sent the input sequence the cloud asked for. */
+	sequenceSent(): void {
+		this.#m.sequencePending = false;
+	}
+
+	/** True once after READY of a session that associated by input sequence: the library then reconnects. */
+	takeReconnectRequest(): boolean {
+		if (!this.#m.associatedBySequence) return false;
+		this.#m.associatedBySequence = false;
+		return true;
 	}
 
 	/** Runs the handler for `event` in the current state; false when the table drops it. */
 	handle(event: TransportEventValue, data: TransportEventData = {}): boolean {
-		const handler = TRANSITIONS[this.state]?.[event];
+		const handler = TRANSITIONS[this.#m.state]?.[event];
 		if (handler === undefined) return false;
-		handler(this, data);
+		handler(this.#m, data);
 		return true;
 	}
 }

@@ -6,20 +6,22 @@
  * connection could not be made or why it ended.
  *
  * With pipelining, requests whose answers nothing else waits for go out
- * together (see NrfCloudConfig.pipeline); answers that overtake the state
- * machine are held until it asks, so it sees the C library's event order.
- *
- * Without the poll thread the socket's read and error callbacks are held until
- * process() is called, as the C library only reads the socket in
- * nrf_cloud_process().
+ * together (see NrfCloudConfig.pipeline, and pipeline.ts for what is
+ * remembered); without the poll thread socket events wait in a PollGate for
+ * process(). Why a connection failed or ended is decided in connect-failure.ts
+ * and disconnect-status.ts.
  */
 
 import { MqttClient, type Codec } from "../mqtt/client.js";
 import { MqttError, MqttErrorCode } from "../mqtt/errors.js";
 import type { PublishPacket } from "../mqtt/packet.js";
-import type { SocketCallbacks, SocketError, SocketFactory } from "../platform/socket.js";
-import { ConnectResult, DisconnectStatus, Errno, MessageId } from "./constants.js";
+import type { SocketCallbacks, SocketFactory } from "../platform/socket.js";
+import { ConnectResult, Errno, MessageId } from "./constants.js";
 import { classifyConnectFailure, sendErrno } from "./connect-failure.js";
+import { disconnectStatus } from "./disconnect-status.js";
+import { isReservedPacketId } from "./packet-ids.js";
+import { Pipeline } from "./pipeline.js";
+import { PollGate } from "./poll-gate.js";
 import { JOB_REQUEST, type Endpoints } from "./codec.js";
 import type { ResolvedConfig } from "./config.js";
 import { TransportEvent, type TransportEventData, type TransportEventValue } from "./transport-events.js";
@@ -47,8 +49,6 @@ export interface TransportListener {
 	oversize(topic: string, size: number): void;
 }
 
-const RESERVED_IDS = new Set<number>(Object.values(MessageId));
-
 function describe(error: unknown): string {
 	return error instanceof Error ? error.message : String(error);
 }
@@ -70,19 +70,8 @@ export class CloudTransport {
 	#connackSeen = false;
 	#userDisconnect = false;
 	#sessionValid = false;
-	#nextId = 1;
-	/** Held socket callbacks (no poll thread): a read is due; the connection ended. */
-	#readPending = false;
-	#errorPending = false;
-	#pendingError: SocketError | undefined = undefined;
-	#heldCallbacks: SocketCallbacks | undefined = undefined;
-	/** Requests sent ahead of the state machine (packet ids); it finds them done when it gets there. */
-	readonly #early = new Set<number>();
-	/** The shadow SUBACK is still due: control data waits for it. */
-	#shadowAckDue = false;
-	readonly #heldControl: TransportEventData[] = [];
-	/** The c2d SUBACK came before the state machine asked for the subscription. */
-	#dataAckEarly = false;
+	readonly #gate: PollGate;
+	readonly #pipeline = new Pipeline();
 
 	constructor(config: ResolvedConfig, clientId: string, settings: CloudSettings, openSocket: (options: SocketOptions) => SocketFactory, listener: TransportListener, codec?: Codec) {
 		this.#config = config;
@@ -92,6 +81,7 @@ export class CloudTransport {
 		this.#openSocket = openSocket;
 		this.#listener = listener;
 		this.#codec = codec;
+		this.#gate = new PollGate(!config.pollThread);
 	}
 
 	get endpoints(): Endpoints | undefined {
@@ -117,7 +107,7 @@ export class CloudTransport {
 
 	/** Socket events wait for process() (no poll thread). */
 	get pending(): boolean {
-		return this.#readPending || this.#errorPending;
+		return this.#gate.pending;
 	}
 
 	/** Opens TLS and queues CONNECT; the outcome arrives through connectOutcome. */
@@ -127,10 +117,8 @@ export class CloudTransport {
 		this.#connackSeen = false;
 		this.#userDisconnect = false;
 		this.#sessionValid = false;
-		this.#readPending = false;
-		this.#errorPending = false;
-		this.#pendingError = undefined;
-		this.#resetPipeline();
+		this.#gate.clear();
+		this.#pipeline.clear();
 		const persistent = this.#config.persistentSession && this.#settings.persistentSession;
 		const client = new MqttClient({
 			clientId: this.clientId,
@@ -140,6 +128,7 @@ export class CloudTransport {
 			maxPacketSize: Math.max(this.#config.payloadBufferLength + this.#config.messageBufferLength, 65536),
 			codec: this.#codec,
 			ackFirst: true,
+			reservedPacketIds: isReservedPacketId,
 			onConnect: (sessionPresent) => this.#connack(attempt, sessionPresent, persistent),
 			onMessage: (packet) => this.#message(attempt, packet),
 			onSubscribe: (id) => this.#subscribed(attempt, id),
@@ -164,18 +153,11 @@ export class CloudTransport {
 		// Without a session to resume, the shadow SUBSCRIBE and GET always follow CONNACK: send them with CONNECT.
 		if (this.#config.pipeline && !persistent && attempt === this.#attempt && this.#client === client) {
 			if (this.#sendShadowSubscribe()) {
-				this.#early.add(MessageId.CC_SUBSCRIBE);
-				this.#shadowAckDue = true;
-				if (this.#sendShadowRequest()) this.#early.add(MessageId.CLOUD_STATE_REQUEST);
+				this.#pipeline.sentAhead(MessageId.CC_SUBSCRIBE);
+				this.#pipeline.awaitShadowAck();
+				if (this.#sendShadowRequest()) this.#pipeline.sentAhead(MessageId.CLOUD_STATE_REQUEST);
 			}
 		}
-	}
-
-	#resetPipeline(): void {
-		this.#early.clear();
-		this.#shadowAckDue = false;
-		this.#heldControl.length = 0;
-		this.#dataAckEarly = false;
 	}
 
 	#socketCallbacks(attempt: number, inner: SocketCallbacks): SocketCallbacks {
@@ -191,12 +173,7 @@ export class CloudTransport {
 				inner.onWritable(count);
 			},
 			onReadable: (count) => {
-				if (!current()) return;
-				if (this.#config.pollThread) inner.onReadable(count);
-				else {
-					this.#readPending = true;
-					this.#heldCallbacks = inner;
-				}
+				if (current()) this.#gate.readable(inner, count);
 			},
 			onError: (error) => {
 				if (!current()) return;
@@ -208,30 +185,14 @@ export class CloudTransport {
 					this.#listener.connectOutcome(classifyConnectFailure(reason), reason);
 					return;
 				}
-				if (this.#config.pollThread) inner.onError(error);
-				else {
-					this.#errorPending = true;
-					this.#pendingError = error;
-					this.#heldCallbacks = inner;
-				}
+				this.#gate.error(inner, error);
 			},
 		};
 	}
 
 	/** nrf_cloud_process(): reads what the socket holds and reports a closed connection. */
 	process(): void {
-		const inner = this.#heldCallbacks;
-		if (inner === undefined) return;
-		if (this.#readPending) {
-			this.#readPending = false;
-			inner.onReadable(1);
-		}
-		if (this.#errorPending) {
-			this.#errorPending = false;
-			const error = this.#pendingError;
-			this.#pendingError = undefined;
-			inner.onError(error);
-		}
+		this.#gate.process();
 	}
 
 	/** Sends DISCONNECT; TRANSPORT_DISCONNECTED follows with USER_REQUEST. */
@@ -259,33 +220,16 @@ export class CloudTransport {
 		client?.close();
 	}
 
-	/** Publishes; `packetId` 0 picks the next free id that is not reserved. Returns the id, or -errno. */
+	/**
+	 * Publishes; `packetId` 0 lets the MQTT client pick a free id that is not
+	 * reserved. Returns the id, or -errno.
+	 */
 	publish(topic: string, payload: Uint8Array | string, qos: 0 | 1, packetId = 0): number {
 		const client = this.#client;
 		if (client === undefined) return -Errno.ENOTCONN;
 		try {
 			if (qos === 0) return client.publish(topic, payload, { qos: 0 });
-			if (packetId !== 0) {
-				try {
-					return client.publish(topic, payload, { qos: 1, packetId });
-				}
-				catch (error) {
-					// A reserved id still in flight (two reports with id 1): take a free one instead.
-					if (!(error instanceof MqttError) || error.code !== MqttErrorCode.PACKET_ID_IN_USE || !RESERVED_IDS.has(packetId)) throw error;
-				}
-			}
-			for (let tries = 0; tries < 0xFFFF; tries++) {
-				const id = this.#nextId;
-				this.#nextId = id === 0xFFFF ? 1 : id + 1;
-				if (RESERVED_IDS.has(id)) continue;
-				try {
-					return client.publish(topic, payload, { qos: 1, packetId: id });
-				}
-				catch (error) {
-					if (!(error instanceof MqttError) || error.code !== MqttErrorCode.PACKET_ID_IN_USE) throw error;
-				}
-			}
-			return -Errno.EAGAIN;
+			return this.#withId((id) => client.publish(topic, payload, id === undefined ? { qos: 1 } : { qos: 1, packetId: id }), packetId);
 		}
 		catch (error) {
 			return sendErrno(error);
@@ -293,20 +237,26 @@ export class CloudTransport {
 	}
 
 	/**
-	 * Sends a SUBSCRIBE or UNSUBSCRIBE with the library's id for it. When that id
-	 * is still waiting for its acknowledgement (an UNSUBSCRIBE right after the
-	 * SUBSCRIBE), the client picks another: the C library's MQTT stack would
-	 * reuse the id, which MQTT forbids.
+	 * Sends with the id asked for (0: any). When one of the library's reserved
+	 * ids is still waiting for its acknowledgement (two reports with id 1, an
+	 * UNSUBSCRIBE right after its SUBSCRIBE), the client picks another: the C
+	 * library's MQTT stack would reuse the id, which MQTT forbids.
 	 */
+	#withId(send: (packetId: number | undefined) => number, packetId: number): number {
+		if (packetId === 0) return send(undefined);
+		try {
+			return send(packetId);
+		}
+		catch (error) {
+			if (!(error instanceof MqttError) || error.code !== MqttErrorCode.PACKET_ID_IN_USE || !isReservedPacketId(packetId)) throw error;
+			return send(undefined);
+		}
+	}
+
+	/** Sends a SUBSCRIBE or UNSUBSCRIBE with the library's id for it; false (logged) when it cannot be queued. */
 	#control(send: (packetId?: number) => number, packetId: number, what: string): boolean {
 		try {
-			try {
-				send(packetId);
-			}
-			catch (error) {
-				if (!(error instanceof MqttError) || error.code !== MqttErrorCode.PACKET_ID_IN_USE) throw error;
-				send(undefined);
-			}
+			this.#withId(send, packetId);
 			return true;
 		}
 		catch (error) {
@@ -325,7 +275,7 @@ export class CloudTransport {
 	}
 
 	subscribeShadow(): boolean {
-		if (this.#early.delete(MessageId.CC_SUBSCRIBE)) return true;
+		if (this.#pipeline.claim(MessageId.CC_SUBSCRIBE)) return true;
 		return this.#sendShadowSubscribe();
 	}
 
@@ -336,7 +286,7 @@ export class CloudTransport {
 	}
 
 	requestShadow(): boolean {
-		if (this.#early.delete(MessageId.CLOUD_STATE_REQUEST)) return true;
+		if (this.#pipeline.claim(MessageId.CLOUD_STATE_REQUEST)) return true;
 		return this.#sendShadowRequest();
 	}
 
@@ -349,10 +299,9 @@ export class CloudTransport {
 	}
 
 	subscribeData(): boolean {
-		if (this.#early.delete(MessageId.DC_SUBSCRIBE)) {
-			if (this.#dataAckEarly) {
+		if (this.#pipeline.claim(MessageId.DC_SUBSCRIBE)) {
+			if (this.#pipeline.takeEarlyDataAck()) {
 				// Its SUBACK is already here: report it once the state machine has moved on.
-				this.#dataAckEarly = false;
 				const attempt = this.#attempt;
 				Promise.resolve().then(() => {
 					if (attempt === this.#attempt) this.#listener.event(TransportEvent.DC_CONNECTED, { status: 0 });
@@ -374,19 +323,19 @@ export class CloudTransport {
 	 * SUBSCRIBEs and the job request the C library sends one round trip at a time.
 	 */
 	sendDataAhead(): void {
-		if (!this.#config.pipeline || this.#sessionValid || this.#early.has(MessageId.DC_SUBSCRIBE)) return;
+		if (!this.#config.pipeline || this.#sessionValid || this.#pipeline.isAhead(MessageId.DC_SUBSCRIBE)) return;
 		if (!this.#sendDataSubscribe()) return;
-		this.#early.add(MessageId.DC_SUBSCRIBE);
+		this.#pipeline.sentAhead(MessageId.DC_SUBSCRIBE);
 		const fota = this.#fota;
 		if (!this.#config.fota || fota === undefined) return;
 		if (!this.#subscribe(this.#fotaFilters(fota), MessageId.FOTA_SUBSCRIBE)) return;
-		this.#early.add(MessageId.FOTA_SUBSCRIBE);
-		if (this.#sendJobRequest()) this.#early.add(MessageId.FOTA_REQUEST);
+		this.#pipeline.sentAhead(MessageId.FOTA_SUBSCRIBE);
+		if (this.#sendJobRequest()) this.#pipeline.sentAhead(MessageId.FOTA_REQUEST);
 	}
 
 	/** Asks for the latest queued FOTA job. */
 	requestJob(): void {
-		if (this.#early.delete(MessageId.FOTA_REQUEST)) return;
+		if (this.#pipeline.claim(MessageId.FOTA_REQUEST)) return;
 		this.#sendJobRequest();
 	}
 
@@ -439,22 +388,25 @@ export class CloudTransport {
 			return;
 		}
 		const data: TransportEventData = { topic: packet.topic, payload: packet.payload, id: packet.packetId };
-		if (channel === Channel.CONTROL && this.#shadowAckDue) this.#heldControl.push(data);
-		else this.#listener.event(channel === Channel.CONTROL ? TransportEvent.CC_RX_DATA : TransportEvent.DC_RX_DATA, data);
+		if (channel === Channel.CONTROL && this.#pipeline.holdControl(data)) return;
+		this.#listener.event(channel === Channel.CONTROL ? TransportEvent.CC_RX_DATA : TransportEvent.DC_RX_DATA, data);
 	}
 
 	#subscribed(attempt: number, id: number): void {
 		if (attempt !== this.#attempt) return;
 		if (id === MessageId.CC_SUBSCRIBE) {
-			this.#shadowAckDue = false;
+			const held = this.#pipeline.releaseControl();
 			this.#listener.event(TransportEvent.CC_CONNECTED, { status: 0 });
-			while (this.#heldControl.length > 0 && attempt === this.#attempt) this.#listener.event(TransportEvent.CC_RX_DATA, this.#heldControl.shift()!);
+			for (const data of held) {
+				if (attempt !== this.#attempt) break;
+				this.#listener.event(TransportEvent.CC_RX_DATA, data);
+			}
 		}
 		else if (id === MessageId.DC_SUBSCRIBE) {
 			if (this.#config.persistentSession) this.#settings.persistentSession = true;
 			const fota = this.#fota;
-			if (this.#config.fota && fota !== undefined && !this.#early.delete(MessageId.FOTA_SUBSCRIBE)) this.#subscribe(this.#fotaFilters(fota), MessageId.FOTA_SUBSCRIBE);
-			if (this.#early.has(MessageId.DC_SUBSCRIBE)) this.#dataAckEarly = true;
+			if (this.#config.fota && fota !== undefined && !this.#pipeline.claim(MessageId.FOTA_SUBSCRIBE)) this.#subscribe(this.#fotaFilters(fota), MessageId.FOTA_SUBSCRIBE);
+			if (this.#pipeline.isAhead(MessageId.DC_SUBSCRIBE)) this.#pipeline.dataAcknowledgedEarly();
 			else this.#listener.event(TransportEvent.DC_CONNECTED, { status: 0 });
 		}
 		else if (id === MessageId.FOTA_SUBSCRIBE) {
@@ -471,21 +423,12 @@ export class CloudTransport {
 	#closed(attempt: number, error: MqttError | undefined): void {
 		if (attempt !== this.#attempt) return;
 		this.#client = undefined;
-		this.#readPending = false;
-		this.#errorPending = false;
-		this.#heldCallbacks = undefined;
-		this.#resetPipeline();
+		this.#gate.clear();
+		this.#pipeline.clear();
 		if (!this.#transportUp) return;
-		let status: number;
-		if (this.#userDisconnect) status = DisconnectStatus.USER_REQUEST;
-		else if (error?.returnCode !== undefined) {
-			// Zephyr reports the refusing CONNACK, then the disconnect.
-			this.#listener.event(TransportEvent.CONNECTED, { status: error.returnCode });
-			status = DisconnectStatus.CLOSED_BY_REMOTE;
-		}
-		else if (!this.#connackSeen) status = DisconnectStatus.INVALID_REQUEST;
-		else if (error === undefined || error.code === MqttErrorCode.CONNECTION_CLOSED) status = DisconnectStatus.CLOSED_BY_REMOTE;
-		else status = DisconnectStatus.MISC;
+		// Zephyr reports a refusing CONNACK, then the disconnect.
+		if (!this.#userDisconnect && error?.returnCode !== undefined) this.#listener.event(TransportEvent.CONNECTED, { status: error.returnCode });
+		const status = disconnectStatus({ userRequested: this.#userDisconnect, connackSeen: this.#connackSeen, error });
 		if (error !== undefined) this.#config.log(`connection ended: ${error.message}`);
 		this.#listener.event(TransportEvent.DISCONNECTED, { status });
 	}

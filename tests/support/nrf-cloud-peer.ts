@@ -7,7 +7,7 @@
 
 import { PacketType, type Packet, type PublishPacket } from "../../modules/mqtt/packet.js";
 import { MemorySettings } from "../../modules/nrf-cloud/settings.js";
-import { NrfCloud, type CloudEvent, type Platform } from "../../modules/nrf-cloud/library.js";
+import { NrfCloud, type CloudEvent, type Platform } from "../../modules/nrf-cloud/api.js";
 import type { NrfCloudConfig } from "../../modules/nrf-cloud/config.js";
 import { nodeSocket } from "../../hosts/node/socket.js";
 import { ScriptedBroker, type PeerConnection } from "./scripted-broker.js";

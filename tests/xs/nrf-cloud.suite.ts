@@ -14,7 +14,7 @@ import {
 } from "../../modules/nrf-cloud/codec.js";
 import { StateMachine, type CloudEvent, type FsmPort } from "../../modules/nrf-cloud/fsm.js";
 import { TransportEvent } from "../../modules/nrf-cloud/transport-events.js";
-import { configure, init, nrfCloud } from "../../modules/nrf-cloud/nrf-cloud.js";
+import { configure, init, nrfCloud } from "../../modules/nrf-cloud/device.js";
 import { utf8Encode } from "../../modules/platform/utf8.js";
 import { assert, run, test } from "./harness.js";
 
@@ -78,8 +78,7 @@ test("random and malformed shadow data in every state: no exception, valid state
 	const states = Object.values(State);
 	for (let i = 0; i < 3000; i++) {
 		const port = new Port();
-		const fsm = new StateMachine(port, (i & 1) === 1);
-		fsm.state = states[next() % states.length]!;
+		const fsm = new StateMachine(port, { legacyAssociation: (i & 1) === 1, state: states[next() % states.length]! });
 		let text = "";
 		const count = 1 + (next() % 8);
 		for (let k = 0; k < count; k++) text += pieces[next() % pieces.length];

@@ -16,7 +16,7 @@ import { join } from "node:path";
 import { nodeSocket } from "../../hosts/node/socket.js";
 import type { SocketFactory } from "../../modules/platform/socket.js";
 import { EventType } from "../../modules/nrf-cloud/constants.js";
-import { NrfCloud } from "../../modules/nrf-cloud/library.js";
+import { NrfCloud } from "../../modules/nrf-cloud/api.js";
 import { MemorySettings } from "../../modules/nrf-cloud/settings.js";
 import { fleetCredentials, type FleetCredentials } from "../cloud-sim/fleet.js";
 import { startCloud } from "../cloud-sim/main.js";

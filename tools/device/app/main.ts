@@ -12,7 +12,7 @@ import config from "mc/config";
 import {
 	DisconnectStatus, EventType, Sensor, TopicType, configure, connect, disconnect, eventName, init, send, sensorAttach,
 	sensorDataSend, sensorDataStream, type CloudEvent,
-} from "nrf-cloud/nrf-cloud";
+} from "nrf-cloud/device";
 
 const SERVICE_INFO = '{"state":{"reported":{"device":{"serviceInfo":{"ui":["GPS","FLIP"]}}}}}';
 

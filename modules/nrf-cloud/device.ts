@@ -12,12 +12,12 @@ import { KeyValueStore } from "../storage/key-value.js";
 import { Errno, SETTINGS_DOMAIN, State } from "./constants.js";
 import type { NrfCloudConfig } from "./config.js";
 import type { SettingsStore } from "./settings.js";
-import { NrfCloud, type InitParams, type SensorData, type TxData, type UserAssociationParams } from "./library.js";
+import { NrfCloud, type InitParams, type SensorData, type TxData, type UserAssociationParams } from "./api.js";
 
 export * from "./constants.js";
 export { ClientIdSource, type NrfCloudConfig } from "./config.js";
-export type { CloudEvent, InitParams, SensorData, TxData, UserAssociationParams } from "./library.js";
-export { NrfCloud } from "./library.js";
+export type { CloudEvent, InitParams, SensorData, TxData, UserAssociationParams } from "./api.js";
+export { NrfCloud } from "./api.js";
 
 /**
  * Settings names such as "fota/job" are paths below the "nrf_cloud" domain; the

@@ -1,7 +1,8 @@
 /*
- * The nrf_cloud API (nrf_cloud.c): one library instance per device, created
- * with the platform it runs on (TLS sockets, settings, modem) and its
- * configuration. Calls return what the C functions return: 0 or a negative
+ * The nrf_cloud API (nrf_cloud.c), independent of any device: one library
+ * instance per device, created with the platform it runs on (TLS sockets,
+ * settings, modem, FOTA runner) and its configuration; device.ts binds one to
+ * the device's own bindings. Calls return what the C functions return: 0 or a negative
  * Zephyr errno, and the nrf_cloud_connect_result codes for connect; they never
  * throw for bad arguments or bad state. Events reach the handler given to
  * init() synchronously, from the call or socket event that caused them.
@@ -11,17 +12,17 @@
  * READY state (DC_CONNECTED).
  */
 
-import type { Codec } from "../mqtt/client.js";
+import type { Codec } from "../mqtt/codec.js";
 import type { SocketFactory } from "../platform/socket.js";
+import { resolveClientId, type ModemIdentity } from "./client-id.js";
 import {
-	CLIENT_ID_MAX_LENGTH, ConnectResult, DisconnectStatus, Errno, EventType, FotaType, FotaValidate, MessageId,
-	SENSOR_NAMES, State, TopicType, UserAssociation, type StateValue,
+	ConnectResult, Errno, EventType, MessageId, SENSOR_NAMES, State, TopicType, UserAssociation, type StateValue,
 } from "./constants.js";
-import {
-	decodeJob, sensorMessage, sequenceReport, shadowSensorReport, validationReport, type Endpoints, type FotaJob,
-} from "./codec.js";
-import { ClientIdSource, resolveConfig, type NrfCloudConfig, type ResolvedConfig } from "./config.js";
+import { sensorMessage, sequenceReport, shadowSensorReport, type Endpoints } from "./codec.js";
+import { resolveConfig, type NrfCloudConfig, type ResolvedConfig } from "./config.js";
+import { FotaJobs, type FotaRunner } from "./fota.js";
 import { StateMachine, type CloudEvent, type FsmPort } from "./fsm.js";
+import { packetIdForTag } from "./packet-ids.js";
 import { TransportEvent, type TransportEventData, type TransportEventValue } from "./transport-events.js";
 import { CloudSettings, MemorySettings, type SettingsStore } from "./settings.js";
 import { CloudTransport, type SocketOptions, type TransportListener } from "./transport.js";
@@ -35,11 +36,11 @@ export interface Platform {
 	/** Persistent settings; without them nothing survives a restart. */
 	settings?: SettingsStore;
 	/** For the IMEI and internal-UUID client ID sources. */
-	modem?: { imei(): string; modemUuid(): string };
+	modem?: ModemIdentity;
 	/** MQTT codec; the TypeScript one by default. */
 	codec?: Codec;
 	/** Runs a FOTA job the cloud sent; without it jobs are logged and left alone. */
-	fota?: (job: FotaJob) => void;
+	fota?: FotaRunner;
 }
 
 export interface InitParams {
@@ -71,9 +72,6 @@ export interface UserAssociationParams {
 	sequence: readonly number[];
 }
 
-/** Characters that cannot appear in a client ID, which becomes part of topic names. */
-const BAD_CLIENT_ID = /[^\x21-\x7E]|[+#/]/;
-
 function isNonNegativeInteger(value: unknown, max: number): value is number {
 	return typeof value === "number" && Number.isInteger(value) && value >= 0 && value <= max;
 }
@@ -83,6 +81,7 @@ export class NrfCloud {
 	readonly #platform: Platform;
 	readonly #settings: CloudSettings;
 	readonly #fsm: StateMachine;
+	readonly #fota: FotaJobs;
 	#handler: ((event: CloudEvent) => void) | undefined = undefined;
 	#transport: CloudTransport | undefined = undefined;
 	#clientId: string | undefined = undefined;
@@ -92,18 +91,17 @@ export class NrfCloud {
 	#handlerFailed = false;
 	#handlerError: unknown = undefined;
 	#lastError: string | undefined = undefined;
-	/** Packet IDs of sensor_data_send publishes that carried a tag: their PUBACK is SENSOR_DATA_ACK. */
-	readonly #sensorTags = new Set<number>();
-	/** The stored FOTA result was reported; its PUBACK clears the record. */
-	#validationReported = false;
-	#activeJob: string | undefined = undefined;
+	/** Packet ID to tag of sensor_data_send publishes that carried one: their PUBACK is SENSOR_DATA_ACK. */
+	readonly #sensorTags = new Map<number, number>();
 
 	constructor(platform: Platform, config?: NrfCloudConfig) {
 		if (platform === null || typeof platform !== "object" || typeof platform.socket !== "function") throw new TypeError("platform must provide socket()");
 		this.#platform = platform;
 		this.config = resolveConfig(config);
 		this.#settings = new CloudSettings(platform.settings ?? new MemorySettings(), this.config.log);
-		this.#fsm = new StateMachine(this.#port(), this.config.legacyAssociation);
+		this.#fsm = new StateMachine(this.#port(), { legacyAssociation: this.config.legacyAssociation });
+		if (platform.fota !== undefined && typeof platform.fota !== "function") throw new TypeError("platform.fota must be a function");
+		this.#fota = new FotaJobs(this.config, this.#settings, platform.fota);
 	}
 
 	/** The state machine's state (enum nfsm_state). */
@@ -141,45 +139,16 @@ export class NrfCloud {
 		if (this.#fsm.state !== State.IDLE) return this.#fail(-Errno.EACCES, "already initialized");
 		if (params === null || typeof params !== "object" || typeof params.eventHandler !== "function")
 			return this.#fail(-Errno.EINVAL, "init needs an event handler");
-		const id = this.#resolveClientId(params);
-		if (typeof id === "number") return id;
+		const resolved = resolveClientId(this.config, this.#platform.modem, params.clientId);
+		if ("errno" in resolved) return this.#fail(resolved.errno, resolved.reason);
+		const id = resolved.id;
 		this.#clientId = id;
 		this.#handler = params.eventHandler;
 		this.#transport = new CloudTransport(this.config, id, this.#settings, (options) => this.#platform.socket(options), this.#listener(), this.#platform.codec);
-		this.#fsm.state = State.INITIALIZED;
+		this.#fota.attach(this.#transport);
+		this.#fsm.initialize();
 		this.#lastError = undefined;
 		return 0;
-	}
-
-	#resolveClientId(params: InitParams): string | number {
-		let id: string;
-		const config = this.config;
-		try {
-			switch (config.clientIdSource) {
-				case ClientIdSource.IMEI:
-					if (!this.#platform.modem) return this.#fail(-Errno.ENOTSUP, "the IMEI client ID needs a modem");
-					id = config.clientIdPrefix + this.#platform.modem.imei();
-					break;
-				case ClientIdSource.INTERNAL_UUID:
-					if (!this.#platform.modem) return this.#fail(-Errno.ENOTSUP, "the internal UUID client ID needs a modem");
-					id = this.#platform.modem.modemUuid().replace(/-/g, "").toLowerCase();
-					if (!/^[0-9a-f]{32}$/.test(id)) return this.#fail(-Errno.EIO, `the modem UUID ${id} is not 32 hex digits`);
-					break;
-				case ClientIdSource.COMPILE_TIME:
-					id = config.clientId;
-					break;
-				default:
-					if (typeof params.clientId !== "string" || params.clientId.length === 0)
-						return this.#fail(-Errno.EINVAL, "the run-time client ID source needs clientId in init()");
-					id = params.clientId;
-			}
-		}
-		catch (error) {
-			return this.#fail(-Errno.EIO, `reading the client ID from the modem failed: ${error instanceof Error ? error.message : String(error)}`);
-		}
-		if (id.length > CLIENT_ID_MAX_LENGTH) return this.#fail(-Errno.ENOMEM, `client ID of ${id.length} characters: topics allow at most ${CLIENT_ID_MAX_LENGTH}`);
-		if (BAD_CLIENT_ID.test(id)) return this.#fail(-Errno.EINVAL, "a client ID is printable ASCII without spaces, '/', '+' or '#'");
-		return id;
 	}
 
 	/**
@@ -256,9 +225,9 @@ export class NrfCloud {
 		const d2c = this.#d2c();
 		if (d2c === undefined) return this.#fail(-Errno.EACCES, "no d2c topic");
 		const tag = (param.tag ?? 0) & 0xFFFF;
-		const id = this.#transport!.publish(d2c, sensorMessage(SENSOR_NAMES[param.type]!, param.data as string), qos, tag);
+		const id = this.#transport!.publish(d2c, sensorMessage(SENSOR_NAMES[param.type]!, param.data as string), qos, packetIdForTag(tag));
 		if (id < 0) return this.#fail(id, "publish failed");
-		if (qos === 1 && tag !== 0) this.#sensorTags.add(id);
+		if (qos === 1 && tag !== 0) this.#sensorTags.set(id, tag);
 		return 0;
 	}
 
@@ -284,7 +253,7 @@ export class NrfCloud {
 		catch {
 			return this.#fail(-Errno.EINVAL, "data must be a JSON value");
 		}
-		const id = this.#transport!.publish(this.#transport!.shadow.update, payload, 1, (param.tag ?? 0) & 0xFFFF);
+		const id = this.#transport!.publish(this.#transport!.shadow.update, payload, 1, packetIdForTag((param.tag ?? 0) & 0xFFFF));
 		return id < 0 ? this.#fail(id, "publish failed") : 0;
 	}
 
@@ -322,7 +291,7 @@ export class NrfCloud {
 			return this.#fail(-Errno.EACCES, "no input sequence was asked for");
 		const id = this.#transport!.publish(this.#transport!.shadow.update, sequenceReport(param.sequence), 1, MessageId.USER_ASSOCIATION_DATA);
 		if (id < 0) return this.#fail(id, "publish failed");
-		this.#fsm.sequencePending = false;
+		this.#fsm.sequenceSent();
 		return 0;
 	}
 
@@ -333,24 +302,8 @@ export class NrfCloud {
 	modemFotaCompleted(success: boolean): number {
 		if (typeof success !== "boolean") return this.#fail(-Errno.EINVAL, "success must be a boolean");
 		if (this.#fsm.state === State.IDLE) return this.#fail(-Errno.EACCES, "not initialized");
-		const job = this.#settings.job;
-		if (job === undefined || job.type !== FotaType.MODEM || job.validate !== FotaValidate.PENDING)
-			return this.#fail(-Errno.EOPNOTSUPP, "no modem update is pending");
-		this.#settings.job = { ...job, validate: success ? FotaValidate.PASS : FotaValidate.FAIL };
-		this.#reportValidation();
+		if (!this.#fota.modemUpdateCompleted(success)) return this.#fail(-Errno.EOPNOTSUPP, "no modem update is pending");
 		return 0;
-	}
-
-	#reportValidation(): void {
-		const job = this.#settings.job;
-		const topics = this.#transport?.fotaTopics;
-		const report = job === undefined ? undefined : validationReport(job);
-		if (report === undefined || topics === undefined) return;
-		if (this.#transport!.publish(topics.update, report, 1, MessageId.FOTA_UPDATE) > 0) this.#validationReported = true;
-	}
-
-	#requestJob(): void {
-		if (this.config.fota) this.#transport?.requestJob();
 	}
 
 	#emit(event: CloudEvent): void {
@@ -364,17 +317,14 @@ export class NrfCloud {
 				this.#handlerError = error;
 			}
 		}
-		if (event.type === EventType.READY && this.#fsm.associatedBySequence) {
-			// The input-sequence association ends with the library cycling the connection.
-			this.#fsm.associatedBySequence = false;
-			this.disconnect();
-		}
+		// The input-sequence association ends with the library cycling the connection.
+		if (event.type === EventType.READY && this.#fsm.takeReconnectRequest()) this.disconnect();
 	}
 
 	#disconnected(): void {
 		this.#busy = false;
 		this.#sensorTags.clear();
-		this.#validationReported = false;
+		this.#fota.connectionEnded();
 		this.#transport!.clearEndpoints();
 	}
 
@@ -399,11 +349,8 @@ export class NrfCloud {
 			subscribeData: () => this.#transport!.subscribeData(),
 			unsubscribeData: () => this.#transport!.unsubscribeData(),
 			setEndpoints: (endpoints) => {
-				const transport = this.#transport!;
-				transport.setEndpoints(endpoints);
-				if (!this.config.fota) return;
-				this.#reportValidation();
-				if (transport.sessionValid) this.#requestJob();
+				this.#transport!.setEndpoints(endpoints);
+				this.#fota.endpointsKnown();
 			},
 			sessionValid: () => this.#transport!.sessionValid,
 			keepalive: () => this.config.keepalive,
@@ -415,11 +362,11 @@ export class NrfCloud {
 	#listener(): TransportListener {
 		return {
 			event: (type: TransportEventValue, data: TransportEventData) => {
-				if (type === TransportEvent.CC_TX_DATA_ACK && this.#sensorTags.delete(data.id!)) {
-					const tag = new Uint8Array(2);
-					tag[0] = data.id! & 0xFF;
-					tag[1] = data.id! >> 8;
-					this.#emit({ type: EventType.SENSOR_DATA_ACK, status: 0, data: tag });
+				const tag = type === TransportEvent.CC_TX_DATA_ACK ? this.#sensorTags.get(data.id!) : undefined;
+				if (tag !== undefined) {
+					this.#sensorTags.delete(data.id!);
+					// The event carries the application's tag (uint16, little-endian), whichever id went on the wire.
+					this.#emit({ type: EventType.SENSOR_DATA_ACK, status: 0, data: new Uint8Array([tag & 0xFF, tag >> 8]) });
 				}
 				if (!this.#fsm.handle(type, data)) this.config.log(`state ${this.#fsm.state} drops transport event ${type}`);
 				this.#rethrow();
@@ -435,42 +382,13 @@ export class NrfCloud {
 				resolve?.(result);
 				this.#rethrow();
 			},
-			fotaMessage: (payload, ble) => this.#fotaMessage(payload, ble),
-			fotaAck: (id) => {
-				if (id === MessageId.FOTA_UPDATE && this.#validationReported) {
-					this.#validationReported = false;
-					const job = this.#settings.job;
-					if (job !== undefined) this.#settings.job = { validate: FotaValidate.DONE, type: FotaType.INVALID, id: "" };
-				}
-			},
-			fotaSubscribed: () => this.#requestJob(),
+			fotaMessage: (payload, ble) => this.#fota.message(payload, ble),
+			fotaAck: (id) => this.#fota.acknowledged(id),
+			fotaSubscribed: () => this.#fota.subscribed(),
 			oversize: (topic, size) => {
 				this.config.log(`a ${size}-byte message on ${topic} exceeds the ${this.config.payloadBufferLength}-byte payload buffer; disconnecting`);
 				this.disconnect();
 			},
 		};
 	}
-
-	#fotaMessage(payload: Uint8Array, ble: boolean): void {
-		const job = decodeJob(payload, ble);
-		if (job === undefined) {
-			this.config.log("ignoring a FOTA job document that does not parse");
-			return;
-		}
-		if (job.id === this.#activeJob) return;
-		const runner = this.#platform.fota;
-		if (runner === undefined) {
-			this.config.log(`FOTA job ${job.id} (type ${job.type}) received; this device has no FOTA runner`);
-			return;
-		}
-		this.#activeJob = job.id;
-		try {
-			runner(job);
-		}
-		catch (error) {
-			this.#activeJob = undefined;
-			this.config.log(`the FOTA runner failed on job ${job.id}: ${error instanceof Error ? error.message : String(error)}`);
-		}
-	}
 }
-
