@@ -8,7 +8,10 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSy
 import { tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { test } from "node:test";
-import { findForbiddenImports } from "../tools/check-modules.js";
+import { spawnSync } from "node:child_process";
+import { generateKeyPairSync } from "node:crypto";
+import { mkdirSync } from "node:fs";
+import { findForbiddenImports, findTrackedSecrets, findUpwardImports, layerOf } from "../tools/check-modules.js";
 
 const root = process.cwd();
 
@@ -77,4 +80,74 @@ test("the import check catches Node built-ins, packages and escaping paths", () 
 	finally {
 		rmSync(dir, { recursive: true, force: true });
 	}
+});
+
+test("compiled modules import only their own layer and the ones below", () => {
+	assert.deepEqual(findUpwardImports(join(root, "build", "modules")), []);
+});
+
+function withTree(files: Record<string, string>, body: (dir: string) => void): void {
+	const dir = mkdtempSync(join(tmpdir(), "check-layers-"));
+	try {
+		for (const [path, text] of Object.entries(files)) {
+			mkdirSync(dirname(join(dir, path)), { recursive: true });
+			writeFileSync(join(dir, path), text);
+		}
+		body(dir);
+	}
+	finally {
+		rmSync(dir, { recursive: true, force: true });
+	}
+}
+
+test("the layer check fails on an import that climbs and on a module in no layer", () => {
+	assert.ok(layerOf("platform/socket") < layerOf("mqtt/client"));
+	assert.ok(layerOf("mqtt/client") < layerOf("nrf-cloud/transport"));
+	assert.ok(layerOf("nrf-cloud/transport") < layerOf("nrf-cloud/fsm"));
+	withTree({
+		"platform/socket.js": 'import { MqttClient } from "../mqtt/client.js";\nexport const s = 1;\n',
+		"mqtt/client.js": 'import { s } from "../platform/socket.js";\nexport class MqttClient {}\n',
+		"nrf-cloud/transport.js": 'export { StateMachine } from "./fsm.js";\nimport "../mqtt/client.js";\n',
+		"nrf-cloud/fsm.js": "export class StateMachine {}\n",
+		"stray/thing.js": "export const t = 1;\n",
+	}, (dir) => {
+		const problems = findUpwardImports(dir).map((p) => `${p.specifier}: ${p.reason}`).sort();
+		assert.deepEqual(problems, [
+			"../mqtt/client.js: climbs from platform (platform/socket) up to MQTT session (mqtt/client)",
+			"./fsm.js: climbs from nRF Cloud transport (nrf-cloud/transport) up to state machine (nrf-cloud/fsm)",
+			"stray/thing: module is in no layer (add it to LAYERS in tools/check-modules.ts)",
+		]);
+	});
+});
+
+function git(dir: string, ...args: string[]): void {
+	const result = spawnSync("git", ["-c", "user.name=t", "-c", "user.email=t@example.invalid", ...args], { cwd: dir, encoding: "utf8" });
+	assert.equal(result.status, 0, result.stderr);
+}
+
+test("the tree check fails on a tracked private key or modem state, not on an untracked one or a stub", () => {
+	const key = generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey.export({ type: "sec1", format: "pem" }) as string;
+	withTree({
+		"keys/device.pem": key,
+		"state/sectag/16842753/2.pem": "not even a key",
+		"state/cfun": "1",
+		"untracked.pem": key,
+		"tools/inline.ts": `const k = ${JSON.stringify(key)};\n`,
+		"tests/stub.ts": 'const k = "-----BEGIN EC PRIVATE KEY-----\\nMHcCAQEE\\n-----END EC PRIVATE KEY-----\\n";\n',
+		"docs/cfun-notes.md": "AT+CFUN explained\n",
+	}, (dir) => {
+		git(dir, "init", "-q");
+		git(dir, "add", "keys", "state", "tests", "docs", "tools");
+		const problems = findTrackedSecrets(dir).map((p) => `${p.file}: ${p.reason}`).sort();
+		assert.deepEqual(problems, [
+			"keys/device.pem: a private key is tracked by git",
+			"state/cfun: emulated modem state is tracked by git",
+			"state/sectag/16842753/2.pem: emulated modem state is tracked by git",
+			"tools/inline.ts: a private key is tracked by git",
+		]);
+	});
+});
+
+test("the project's own tree tracks no private key or modem state", () => {
+	assert.deepEqual(findTrackedSecrets(root), []);
 });

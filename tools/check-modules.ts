@@ -1,9 +1,14 @@
 /*
- * Fails the build when a compiled module under build/modules imports anything
- * but another project module or an ECMA-419 "embedded:" module: the same files
- * run in XS on the device, where Node built-ins and npm packages do not exist.
+ * Fails the build when the module tree breaks one of its rules:
+ * - a compiled module under build/modules imports anything but another project
+ *   module or an ECMA-419 "embedded:" module (the same files run in XS on the
+ *   device, where Node built-ins and npm packages do not exist);
+ * - an import climbs the layers of LAYERS (each layer may import its own and
+ *   the ones below it, never one above), or a module belongs to no layer;
+ * - git tracks a private key or emulated modem state.
  */
 
+import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { builtinModules } from "node:module";
 import { dirname, join, relative, resolve, sep } from "node:path";
@@ -26,6 +31,104 @@ function javascriptFiles(dir: string): string[] {
 		else if (name.endsWith(".js")) files.push(path);
 	}
 	return files;
+}
+
+/**
+ * The layers, bottom first. A module is named by its path under modules/
+ * without extension; "dir/*" takes a whole directory. The first layer that
+ * names a module is its layer.
+ */
+export const LAYERS: ReadonlyArray<{ name: string; modules: readonly string[] }> = [
+	{ name: "platform", modules: ["platform/*"] },
+	{ name: "platform bindings", modules: ["socket/*", "storage/*", "modem/*", "dfu/*"] },
+	{ name: "MQTT codec", modules: ["mqtt/errors", "mqtt/packet", "mqtt/packet-id", "mqtt/topic", "mqtt/strings", "mqtt/codec", "mqtt/encoder", "mqtt/decoder", "mqtt/typescript-codec", "mqtt/native-codec"] },
+	{ name: "MQTT session", modules: ["mqtt/client"] },
+	{ name: "HTTP download", modules: ["http/*"] },
+	{ name: "nRF Cloud definitions", modules: ["nrf-cloud/constants", "nrf-cloud/topics", "nrf-cloud/config", "nrf-cloud/transport-events", "nrf-cloud/packet-ids"] },
+	{ name: "JSON codecs", modules: ["nrf-cloud/codec"] },
+	{ name: "nRF Cloud transport", modules: ["nrf-cloud/settings", "nrf-cloud/connect-failure", "nrf-cloud/disconnect-status", "nrf-cloud/poll-gate", "nrf-cloud/pipeline", "nrf-cloud/transport"] },
+	{ name: "state machine", modules: ["nrf-cloud/fsm"] },
+	{ name: "FOTA", modules: ["nrf-cloud/fota", "fota/*"] },
+	{ name: "API", modules: ["nrf-cloud/client-id", "nrf-cloud/api"] },
+	{ name: "device binding", modules: ["nrf-cloud/device"] },
+	{ name: "Cloud API", modules: ["cloud/*"] },
+];
+
+/** The index in LAYERS of module `name` ("mqtt/client"), or -1. */
+export function layerOf(name: string, layers = LAYERS): number {
+	const directory = name.includes("/") ? name.slice(0, name.lastIndexOf("/")) + "/*" : undefined;
+	return layers.findIndex((layer) => layer.modules.includes(name) || (directory !== undefined && layer.modules.includes(directory)));
+}
+
+function moduleName(base: string, file: string): string {
+	return relative(base, file).split(sep).join("/").replace(/\.js$/, "");
+}
+
+/** Imports that climb from a lower layer to a higher one, and modules in no layer. */
+export function findUpwardImports(root: string, layers = LAYERS): ImportProblem[] {
+	const problems: ImportProblem[] = [];
+	const base = resolve(root);
+	for (const file of javascriptFiles(base)) {
+		const where = relative(process.cwd(), file);
+		const from = moduleName(base, file);
+		const fromLayer = layerOf(from, layers);
+		if (fromLayer < 0) {
+			problems.push({ file: where, specifier: from, reason: "module is in no layer (add it to LAYERS in tools/check-modules.ts)" });
+			continue;
+		}
+		for (const match of readFileSync(file, "utf8").matchAll(IMPORT_PATTERN)) {
+			const specifier = match[1] ?? match[2];
+			if (specifier === undefined || !(specifier.startsWith("./") || specifier.startsWith("../"))) continue;
+			const target = resolve(dirname(file), specifier);
+			if (!target.startsWith(base + sep)) continue;
+			const to = moduleName(base, target);
+			const toLayer = layerOf(to, layers);
+			if (toLayer > fromLayer)
+				problems.push({ file: where, specifier, reason: `climbs from ${layers[fromLayer]!.name} (${from}) up to ${layers[toLayer]!.name} (${to})` });
+		}
+	}
+	return problems;
+}
+
+/** A PEM private key, in a file or in a string literal with "\\n" escapes. */
+const PRIVATE_KEY = /-----BEGIN ([A-Z0-9 ]*)PRIVATE KEY-----(?:\r?\n|\\n)((?:[A-Za-z0-9+/=]|\r?\n|\\n)+?)-----END \1PRIVATE KEY-----/g;
+/** What the emulated modem writes into its state directory. */
+const MODEM_STATE = /(^|\/)(sectag\/\d+\/\d+\.pem|cfun|cmee)$/;
+
+/**
+ * Tracked files that hold a private key (a PEM block long enough to be a real
+ * key: an EC P-256 key is 121 bytes) or emulated modem state. `files` are
+ * paths relative to `root`; by default the files git tracks there.
+ */
+export function findTrackedSecrets(root: string, files = trackedFiles(root)): ImportProblem[] {
+	const problems: ImportProblem[] = [];
+	for (const file of files) {
+		if (MODEM_STATE.test(file)) {
+			problems.push({ file, specifier: file, reason: "emulated modem state is tracked by git" });
+			continue;
+		}
+		let text: string;
+		try {
+			text = readFileSync(join(root, file), "latin1");
+		}
+		catch {
+			continue;
+		}
+		for (const match of text.matchAll(PRIVATE_KEY)) {
+			const body = match[2]!.replace(/\\n|[\r\n=]/g, "");
+			if (body.length * 3 / 4 >= 32) {
+				problems.push({ file, specifier: `${match[1] ?? ""}PRIVATE KEY`, reason: "a private key is tracked by git" });
+				break;
+			}
+		}
+	}
+	return problems;
+}
+
+function trackedFiles(root: string): string[] {
+	const result = spawnSync("git", ["ls-files", "-z"], { cwd: root, encoding: "utf8" });
+	if (result.status !== 0) throw new Error(`git ls-files failed in ${root}: ${result.stderr.trim()}`);
+	return result.stdout.split("\0").filter((path) => path.length > 0);
 }
 
 export function findForbiddenImports(root: string): ImportProblem[] {
@@ -57,11 +160,13 @@ export function findForbiddenImports(root: string): ImportProblem[] {
 
 if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
 	const root = process.argv[2] ?? "build/modules";
-	const problems = findForbiddenImports(root);
-	for (const p of problems) console.error(`${p.file}: imports "${p.specifier}": ${p.reason}`);
-	if (problems.length > 0) {
-		console.error(`check-modules: ${problems.length} forbidden import(s) in ${root}`);
+	const imports = [...findForbiddenImports(root), ...findUpwardImports(root)];
+	for (const p of imports) console.error(`${p.file}: imports "${p.specifier}": ${p.reason}`);
+	const secrets = findTrackedSecrets(".");
+	for (const p of secrets) console.error(`${p.file}: ${p.reason}`);
+	if (imports.length + secrets.length > 0) {
+		console.error(`check-modules: ${imports.length} import problem(s) in ${root}, ${secrets.length} tracked secret(s)`);
 		process.exit(1);
 	}
-	console.log(`check-modules: ${root} imports nothing but project and embedded: modules`);
+	console.log(`check-modules: ${root} imports only project and embedded: modules, each layer only its own and lower ones; git tracks no private key or modem state`);
 }
