@@ -1,11 +1,11 @@
 /*
  * The library in XS on the simulator host, inside the example firmware run by
  * `npm run device`, against the local nRF Cloud over mutual TLS with
- * credentials from the emulated modem's security tag. It walks both message
- * sequence charts of nrf_cloud.rst (an unassociated device, including the
- * JITP rejection before them; an associated device), sends GPS and FLIP data
- * with send and stream, and the cloud must store those messages byte for byte.
- * Two devices run at once in the second part.
+ * credentials from the emulated modem's security tag. It walks the sequence
+ * charts of docs/protocol.md §1.8 (§1.8.2, an unassociated device, with the
+ * JITP rejection of §1.8.1 before it; §1.8.3, an associated device), sends
+ * GPS and FLIP data with send and stream, and the cloud must store those
+ * messages byte for byte. Two devices run at once in the second part.
  */
 
 import assert from "node:assert/strict";
@@ -101,7 +101,7 @@ async function associate(device: RunningDevice, id: string, pin: string): Promis
 	assert.equal(response.status, 202);
 }
 
-test("an unassociated device: JITP rejection, then the first chart of nrf_cloud.rst, then GPS and FLIP data stored byte for byte", async () => {
+test("an unassociated device: JITP rejection, then the chart of docs/protocol.md §1.8.2, then GPS and FLIP data stored byte for byte", async () => {
 	const { id, pin } = devices.a!;
 	const device = new RunningDevice(devices.a!, 1);
 	await associate(device, id, pin);
@@ -109,7 +109,7 @@ test("an unassociated device: JITP rejection, then the first chart of nrf_cloud.
 	assert.deepEqual(device.events(), [
 		// The first connection of a new certificate is refused by JITP (V28); the app connects again.
 		"TRANSPORT_CONNECTING 0", "TRANSPORT_DISCONNECTED 2",
-		// nrf_cloud.rst, first chart.
+		// docs/protocol.md §1.8.2.
 		"TRANSPORT_CONNECTING 0", "TRANSPORT_CONNECTED 0", "USER_ASSOCIATION_REQUEST 0", "USER_ASSOCIATED 0", "TRANSPORT_DISCONNECTED 0",
 		"TRANSPORT_CONNECTING 0", "TRANSPORT_CONNECTED 0", "USER_ASSOCIATED 0", "READY 0",
 		"SENSOR_ATTACHED 0", "SENSOR_ATTACHED 0", "SENSOR_DATA_ACK 0", "SENSOR_DATA_ACK 0", "TRANSPORT_DISCONNECTED 0",
@@ -121,14 +121,14 @@ test("an unassociated device: JITP rejection, then the first chart of nrf_cloud.
 	assert.equal(shadow.state.reported.connection.keepalive, 1200);
 });
 
-test("two devices at once: the associated one follows the second chart, the new one the first", async () => {
+test("two devices at once: the associated one follows docs/protocol.md §1.8.3, the new one §1.8.2", async () => {
 	const a = new RunningDevice(devices.a!, 1);
 	const b = new RunningDevice(devices.b!, 1);
 	await associate(b, devices.b!.id, devices.b!.pin);
 	const [statusA, statusB] = await Promise.all([a.exited, b.exited]);
 	assert.equal(statusA, 0, a.output);
 	assert.equal(statusB, 0, b.output);
-	// nrf_cloud.rst, second chart. The first run recorded p_sesh on a clean session, which the
+	// docs/protocol.md §1.8.3. The first run recorded p_sesh on a clean session, which the
 	// broker dropped at its end: this CONNECT asks to resume, gets no session and subscribes again.
 	assert.deepEqual(a.events().slice(0, 4), ["TRANSPORT_CONNECTING 0", "TRANSPORT_CONNECTED 0", "USER_ASSOCIATED 0", "READY 0"]);
 	assert.deepEqual(b.events().slice(0, 11), [

@@ -1,7 +1,7 @@
 /*
- * The state machine alone: its table compared with the specification's
- * (section 3.5), the handlers' actions and events in order, and random shadow
- * documents in every state.
+ * The state machine alone: its table compared with the one in
+ * docs/protocol.md §3.5, the handlers' actions and events in order, and random
+ * shadow documents in every state.
  */
 
 import assert from "node:assert/strict";
@@ -15,7 +15,7 @@ import { RecordingPort } from "./support/fsm-port.js";
 const enc = (s: string) => new TextEncoder().encode(s);
 
 /*
- * Section 3.5 of the specification, as printed there; "-" is a dropped event.
+ * The v1.6 table of docs/protocol.md §3.5, as printed there; "-" is a dropped event.
  * Columns: CONNECTED, CC_CONNECTED, DC_CONNECTED, CC_RX_DATA, CC_TX_DATA_ACK,
  * DC_RX_DATA, CC_/DC_DISCONNECTED, DISCONNECTED.
  */
@@ -35,7 +35,7 @@ DISCONNECTING         | - | - | - | - | - | - | - | -
 ERROR                 | - | - | - | - | - | - | - | -
 `;
 
-/** Where this implementation departs from v1.6 on purpose (README, "Choices"). */
+/** Where this implementation departs from v1.6 on purpose (docs/choices.md §3). */
 const DEPARTURES: Record<string, Partial<Record<string, string>>> = {
 	// A connection that ends in ERROR returns to INITIALIZED instead of leaving the library stuck.
 	ERROR: { DISCONNECTED: "disconnection" },
@@ -45,7 +45,7 @@ const COLUMNS: Array<Array<keyof typeof TransportEvent>> = [
 	["CONNECTED"], ["CC_CONNECTED"], ["DC_CONNECTED"], ["CC_RX_DATA"], ["CC_TX_DATA_ACK"], ["DC_RX_DATA"], ["CC_DISCONNECTED", "DC_DISCONNECTED"], ["DISCONNECTED"],
 ];
 
-test("the transition table is the specification's, cell by cell", () => {
+test("the transition table is the one in docs/protocol.md §3.5, cell by cell", () => {
 	const rows = SPEC_TABLE.trim().split("\n");
 	assert.equal(rows.length, 13);
 	for (const row of rows) {
@@ -73,7 +73,7 @@ function machine(state: number = State.INITIALIZED, legacy = false): { fsm: Stat
 
 const ACCEPTED_PAIRED = enc('{"desired":{"pairing":{"state":"paired","topics":{"d2c":"p/t/m/d/x/d2c","c2d":"p/t/m/d/x/c2d"}},"nrfcloud_mqtt_topic_prefix":"p/t/"}}');
 
-test("the associated path, step by step: actions and events in the specification's order", () => {
+test("the associated path, step by step: actions and events in the order of docs/protocol.md §1.7", () => {
 	const { fsm, port } = machine();
 	fsm.handle(TransportEvent.CONNECTED, { status: 0, session: false });
 	assert.equal(fsm.state, State.CC_CONNECTING);
@@ -164,7 +164,7 @@ const shadowish = fc.oneof(
 	}, { requiredKeys: [] }).chain((desired) => fc.constantFrom(enc(JSON.stringify({ desired })), enc(JSON.stringify({ state: desired })))),
 );
 
-test("random shadow documents in every state: no exception, every state valid, only the events the specification allows", () => {
+test("random shadow documents in every state: no exception, every state valid, only the events docs/protocol.md §3.5 allows", () => {
 	const allowed = new Set<number>([EventType.RX_DATA, EventType.USER_ASSOCIATION_REQUEST, EventType.USER_ASSOCIATED, EventType.ERROR]);
 	fc.assert(fc.property(fc.constantFrom(...Object.values(State)), fc.boolean(), fc.array(shadowish, { minLength: 1, maxLength: 4 }), (state, legacy, payloads) => {
 		const { fsm, port } = machine(state, legacy);

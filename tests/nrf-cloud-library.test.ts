@@ -1,6 +1,6 @@
 /*
  * The nRF Cloud library under Node against a scripted nRF Cloud: the packet
- * sequences of the specification (section 1.7) byte for byte, the events and
+ * sequences of docs/protocol.md §1.7 byte for byte, the events and
  * their order, persistent sessions, JITP, deltas, c2d, disassociation,
  * oversize payloads, sensor data, and both connection modes.
  */
@@ -98,7 +98,7 @@ test("an unassociated device: the not-associated report, association by delta, t
 	assert.equal(text(report.payload), NOT_ASSOCIATED_REPORT);
 	assert.equal(device.library.state, State.UA_PIN_WAIT);
 	assert.equal(device.library.sensorDataSend({ type: Sensor.FLIP, data: "NORMAL" }), -Errno.EACCES);
-	// The user adds the device: AWS sends a delta whose state is the desired change (section 4.5).
+	// The user adds the device: AWS sends a delta whose state is the desired change (docs/protocol.md §4.5).
 	peer.publish(connection, `$aws/things/${DEVICE_ID}/shadow/update/delta`, JSON.stringify({ version: 12, timestamp: 1614000000, state: pairedDesired(), metadata: {} }));
 	await device.waitFor(EventType.READY);
 	await until(() => publishes(connection).some((p) => p.packetId === 7890), 5000, "report");

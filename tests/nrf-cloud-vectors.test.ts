@@ -1,5 +1,5 @@
 /*
- * The device-side test vectors of the specification (section 9), V1 to V28.
+ * The device-side test vectors of docs/protocol.md §9, V1 to V28.
  * Vectors that need a live connection (V5, V12, V13, V16 on the wire, V24,
  * V28) are also checked packet by packet in nrf-cloud-library.test.ts; V14
  * and V15 go through the Cloud API in cloud-api.test.ts.

@@ -259,7 +259,7 @@ export const TRANSITIONS: Readonly<Record<number, Row>> = Object.freeze({
 	[S.ERROR]: { [E.DISCONNECTED]: disconnection },
 });
 
-/** The names of the handlers, for tests that compare the table with the specification. */
+/** The names of the handlers, for tests that compare the table with docs/protocol.md §3.5. */
 export const HANDLER_NAMES: ReadonlyMap<Handler, string> = new Map<Handler, string>([
 	[connection, "connection"], [ccConnection, "cc_connection"], [ackInRequested, "ack_in_requested"],
 	[ccTxAck, "cc_tx_ack"], [dcConnection, "dc_connection"], [rxData, "rx_data"], [ccRx, "cc_rx"],

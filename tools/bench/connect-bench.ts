@@ -1,7 +1,7 @@
 /*
  * From TCP connect to READY for an associated device: round trips and bytes on
  * the wire, for the library's pipelined sequence and for the C library's
- * sequence (specification section 1.7: each request waits for the previous
+ * sequence (docs/protocol.md §1.7: each request waits for the previous
  * answer), measured in the same run against the local nRF Cloud over mutual
  * TLS. A loopback proxy delays every chunk by half a round-trip time in each
  * direction, so elapsed time / RTT counts the round trips; the proxy also
@@ -161,7 +161,7 @@ export async function connectBench(repeats = 5, rttMs = 60): Promise<void> {
 		const pipelinedMs = median(results.pipelined!.map((r) => r.ms));
 		console.log(`\nnRF Cloud library: TCP connect to READY, associated device, clean session, local nRF Cloud over mutual TLS 1.2, ${rttMs} ms round trip (loopback proxy), median of ${repeats}\n`);
 		console.log(table(["sequence", "round trips", "ms", "TLS bytes up", "TLS bytes down", "MQTT bytes up", "MQTT bytes down", "packets (with job request)"], [
-			row("C library (spec 1.7: one request per round trip)", results.lockstep!),
+			row("C library (docs/protocol.md §1.7: one request per round trip)", results.lockstep!),
 			row("this library (independent requests pipelined)", results.pipelined!),
 		]));
 		console.log(`round trips: ${(pipelinedMs / lockstepMs).toFixed(2)}x of the C library's sequence; expected TLS 2 + MQTT 5 (lock-step) or 2 (pipelined); `

@@ -1,6 +1,6 @@
 /*
  * Example firmware for an nRF9160 DK or Thingy:91: connects to nRF Cloud with
- * the nrf_cloud library's public API only, the way nrf_cloud.rst asks an
+ * the nrf_cloud library's public API only, the way docs/protocol.md §1.8 asks an
  * application to: it reconnects after the JITP rejection and after a fresh
  * association, retries failed connections with exponential backoff, and once
  * READY reports its UI cards and sends GPS (NMEA) and FLIP data, each with
