@@ -8,10 +8,12 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { ClientState, MqttClient, type MqttClientOptions } from "../modules/mqtt/client.js";
 import { MqttError, MqttErrorCode } from "../modules/mqtt/errors.js";
-import type { PublishPacket, SubscribePacket } from "../modules/mqtt/packet.js";
+import { PacketType, type PublishPacket, type SubscribePacket } from "../modules/mqtt/packet.js";
 import type { SocketCallbacks, SocketFactory, StreamSocket } from "../modules/platform/socket.js";
 import { nodeSocket } from "../hosts/node/socket.js";
 import { Recorder, sleep } from "./support/recorder.js";
+import { fakeSockets } from "./support/fake-socket.js";
+import { VirtualClock } from "./support/virtual-clock.js";
 import { ScriptedBroker } from "./support/scripted-broker.js";
 
 let broker: ScriptedBroker;
@@ -137,16 +139,59 @@ test("inbound QoS 1 is acknowledged after the message is handed over", async () 
 	client.close();
 });
 
-test("keepalive sends PINGREQ; a missing PINGRESP closes the connection", async () => {
-	const { client, peer, recorder } = await connected({ keepalive: 1, pingTimeout: 400 });
-	const ping = await peer.packet(1, 3000);
-	assert.deepEqual(ping, { type: 12 });
-	peer.send({ type: 13 });
-	const second = await peer.packet(2, 3000);
-	assert.deepEqual(second, { type: 12 });
-	const [closed] = await recorder.wait("close", 1, 3000);
-	assert.ok(isCode(MqttErrorCode.KEEPALIVE_TIMEOUT)(closed!.error));
+/** A client on a fake socket and a virtual clock, CONNACK received. */
+function onVirtualClock(options: Partial<MqttClientOptions> = {}) {
+	const clock = new VirtualClock();
+	const recorder = new Recorder();
+	const sockets = fakeSockets();
+	const client = new MqttClient({ clientId: "clocked", keepalive: 0, ...recorder.callbacks(), ...options, clock });
+	client.connect(sockets.factory);
+	const socket = sockets.last();
+	socket.open();
+	return { clock, recorder, client, socket };
+}
+
+test("keepalive sends PINGREQ after the keepalive interval of silence; a missing PINGRESP closes the connection", () => {
+	const { clock, recorder, client, socket } = onVirtualClock({ keepalive: 60, pingTimeout: 5000 });
+	socket.receive({ type: PacketType.CONNACK, sessionPresent: false, returnCode: 0 });
+	assert.equal(recorder.of("connect").length, 1);
+	const pings = () => socket.sent.filter((p) => p.type === PacketType.PINGREQ).length;
+	clock.advance(59_999);
+	assert.equal(pings(), 0, "nothing before the interval is up");
+	clock.advance(1);
+	assert.equal(pings(), 1, "PINGREQ at 60 s");
+	clock.advance(4_000);
+	socket.receive({ type: PacketType.PINGRESP });
+	clock.advance(55_999);
+	assert.equal(pings(), 1, "the next one counts from the last packet sent");
+	clock.advance(1);
+	assert.equal(pings(), 2);
+	clock.advance(4_999);
+	assert.equal(client.state, ClientState.CONNECTED, "the ping timeout has not run out");
+	clock.advance(1);
+	const [closed] = recorder.of("close");
+	assert.ok(isCode(MqttErrorCode.KEEPALIVE_TIMEOUT)(closed!.error), String(closed?.error));
 	assert.equal(client.state, ClientState.CLOSED);
+	assert.equal(socket.closed, true);
+	assert.equal(clock.pending, 0, "no timer is left behind");
+});
+
+test("a publish resets the keepalive interval; keepalive 0 never pings", () => {
+	const a = onVirtualClock({ keepalive: 10 });
+	a.socket.receive({ type: PacketType.CONNACK, sessionPresent: false, returnCode: 0 });
+	a.clock.advance(9_000);
+	a.client.publish("t", "x", { qos: 0 });
+	a.clock.advance(9_999);
+	assert.equal(a.socket.sent.filter((p) => p.type === PacketType.PINGREQ).length, 0);
+	a.clock.advance(1);
+	assert.equal(a.socket.sent.filter((p) => p.type === PacketType.PINGREQ).length, 1);
+	a.client.close();
+	const b = onVirtualClock({ keepalive: 0 });
+	b.socket.receive({ type: PacketType.CONNACK, sessionPresent: false, returnCode: 0 });
+	b.clock.advance(24 * 3600_000);
+	assert.equal(b.socket.sent.filter((p) => p.type === PacketType.PINGREQ).length, 0);
+	assert.equal(b.client.state, ClientState.CONNECTED);
+	b.client.close();
 });
 
 test("an incoming packet over the size limit closes the connection with a clear error", async () => {
@@ -177,11 +222,46 @@ test("malformed and unexpected packets from the server close the connection", as
 	assert.ok(isCode(MqttErrorCode.PROTOCOL_VIOLATION)((await d.recorder.wait("close"))[0]!.error), "the first packet must be CONNACK");
 });
 
-test("no CONNACK within the connect timeout", async () => {
-	const s = setup({ connectTimeout: 300 });
-	s.client.connect(s.open);
-	const [closed] = await s.recorder.wait("close");
-	assert.ok(isCode(MqttErrorCode.CONNECT_TIMEOUT)(closed!.error));
+test("no CONNACK within the connect timeout closes the connection, not a millisecond earlier", () => {
+	const { clock, recorder, client, socket } = onVirtualClock({ connectTimeout: 30_000 });
+	assert.equal(socket.sent[0]?.type, PacketType.CONNECT);
+	clock.advance(29_999);
+	assert.equal(recorder.of("close").length, 0);
+	assert.equal(client.state, ClientState.AWAITING_CONNACK);
+	clock.advance(1);
+	const [closed] = recorder.of("close");
+	assert.ok(isCode(MqttErrorCode.CONNECT_TIMEOUT)(closed!.error), String(closed?.error));
+	assert.equal(socket.closed, true);
+});
+
+test("a bad clock is refused when the client is made", () => {
+	assert.throws(() => new MqttClient({ clientId: "c", clock: { now: () => 0 } as never }), TypeError);
+});
+
+test("payloads and passwords are binary: U+0000 passes in them, never in topics or the client id", () => {
+	const { client, socket } = onVirtualClock({ username: "u", password: "pa\u0000ss" });
+	const connect = socket.sent[0] as { password?: Uint8Array };
+	assert.deepEqual([...connect.password!], [0x70, 0x61, 0x00, 0x73, 0x73]);
+	socket.receive({ type: PacketType.CONNACK, sessionPresent: false, returnCode: 0 });
+	client.publish("t", "a\u0000b", { qos: 0 });
+	const publish = socket.sent.at(-1) as PublishPacket;
+	assert.equal(publish.type, PacketType.PUBLISH);
+	assert.deepEqual([...publish.payload], [0x61, 0x00, 0x62]);
+	assert.throws(() => client.publish("t\u0000", "x", { qos: 0 }), isCode(MqttErrorCode.INVALID_UTF8));
+	assert.throws(() => client.publish("t", "\uD800", { qos: 0 }), isCode(MqttErrorCode.INVALID_UTF8), "a lone surrogate is not UTF-8 anywhere");
+	assert.throws(() => new MqttClient({ clientId: "a\u0000b" }), isCode(MqttErrorCode.INVALID_UTF8));
+	client.close();
+});
+
+test("the allocator skips reserved ids but a reserved id can be asked for by number", () => {
+	const reserved = new Set([1, 2, 3, 5]);
+	const { client, socket } = onVirtualClock({ reservedPacketIds: (id) => reserved.has(id) });
+	socket.receive({ type: PacketType.CONNACK, sessionPresent: false, returnCode: 0 });
+	const ids = [client.publish("t", "a", { qos: 1 }), client.subscribe([{ topic: "s", qos: 1 }]), client.publish("t", "b", { qos: 1 })];
+	assert.deepEqual(ids, [4, 6, 7]);
+	assert.equal(client.publish("t", "c", { qos: 1, packetId: 2 }), 2);
+	assert.throws(() => new MqttClient({ clientId: "c", reservedPacketIds: 5 as never }), TypeError);
+	client.close();
 });
 
 test("the peer closing is reported; disconnect() sends DISCONNECT and reports a clean close", async () => {
