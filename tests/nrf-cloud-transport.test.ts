@@ -10,13 +10,13 @@ import { test } from "node:test";
 import { NrfCloud, type CloudEvent } from "../modules/nrf-cloud/api.js";
 import { ConnectResult, DisconnectStatus, EventType, MessageId, Sensor } from "../modules/nrf-cloud/constants.js";
 import { resolveConfig, type NrfCloudConfig } from "../modules/nrf-cloud/config.js";
-import { CloudSettings, MemorySettings } from "../modules/nrf-cloud/settings.js";
+import { CloudSettings, MemorySettings, type SettingsStore } from "../modules/nrf-cloud/settings.js";
 import { TransportEvent, type TransportEventData, type TransportEventValue } from "../modules/nrf-cloud/transport-events.js";
 import { CloudTransport, type TransportListener } from "../modules/nrf-cloud/transport.js";
 import { PacketType, type Packet, type PublishPacket, type SubscribePacket } from "../modules/mqtt/packet.js";
 import { Errno } from "../modules/platform/errno.js";
 import { SocketError } from "../modules/platform/socket.js";
-import { fakeSockets, type FakeSocket } from "./support/fake-socket.js";
+import { fakeSockets } from "./support/fake-socket.js";
 
 const CLIENT_ID = "nrf-352656100441776";
 const PREFIX = "prod/tenant/";
@@ -182,10 +182,10 @@ test("transport: FOTA documents and acknowledgements go to the FOTA side, an ove
 });
 
 /** The library on a fake socket, brought to READY by answering each packet by hand. */
-function readyLibrary() {
+function readyLibrary(settings?: SettingsStore, log: (line: string) => void = () => undefined) {
 	const sockets = fakeSockets();
 	const seen: CloudEvent[] = [];
-	const library = new NrfCloud({ socket: () => sockets.factory }, { host: "cloud.test", clientIdSource: "compile-time", clientId: CLIENT_ID, pollThread: false, log: () => undefined });
+	const library = new NrfCloud({ socket: () => sockets.factory, settings }, { host: "cloud.test", clientIdSource: "compile-time", clientId: CLIENT_ID, pollThread: false, log });
 	assert.equal(library.init({ eventHandler: (event) => seen.push(event) }), 0);
 	void library.connect();
 	const socket = sockets.last();
@@ -239,20 +239,8 @@ test("a settings store that throws on every call: the library still gets READY a
 		write(): void { throw new Error("flash write failed"); },
 		delete(): boolean { throw new Error("flash erase failed"); },
 	};
-	const sockets = fakeSockets();
-	const seen: number[] = [];
-	const library = new NrfCloud({ socket: () => sockets.factory, settings: broken }, { host: "cloud.test", clientIdSource: "compile-time", clientId: CLIENT_ID, pollThread: false, log: (line) => logs.push(line) });
-	assert.equal(library.init({ eventHandler: (event) => seen.push(event.type) }), 0);
-	void library.connect();
-	const socket = sockets.last();
-	const answer = (packet: Packet) => { socket.receive(packet); library.process(); };
-	socket.open();
-	answer({ type: PacketType.CONNACK, sessionPresent: false, returnCode: 0 });
-	answer({ type: PacketType.SUBACK, packetId: MessageId.CC_SUBSCRIBE, returnCodes: [1, 1, 1] });
-	answer({ type: PacketType.PUBLISH, topic: `${CLIENT_ID}/shadow/get/accepted`, payload: PAIRED, qos: 0, retain: false, dup: false, packetId: 0 });
-	answer({ type: PacketType.PUBACK, packetId: MessageId.PAIRING_STATUS_REPORT });
-	answer({ type: PacketType.SUBACK, packetId: MessageId.DC_SUBSCRIBE, returnCodes: [1] });
-	assert.deepEqual(seen, [EventType.TRANSPORT_CONNECTED, EventType.USER_ASSOCIATED, EventType.READY]);
+	const { library, seen } = readyLibrary(broken, (line) => logs.push(line));
+	assert.deepEqual(seen.map((e) => e.type), [EventType.TRANSPORT_CONNECTED, EventType.USER_ASSOCIATED, EventType.READY]);
 	assert.ok(logs.some((line) => /settings: reading .* failed: flash read failed/.test(line)), logs.join("\n"));
 	assert.ok(logs.some((line) => /settings: writing p_sesh failed: flash write failed/.test(line)), logs.join("\n"));
 	library.disconnect();

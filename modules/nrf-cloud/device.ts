@@ -1,5 +1,5 @@
 /*
- * The nRF Cloud library on the device: one library instance bound to the
+ * The nRF Cloud library on the device: one NrfCloud (api.ts) bound to the
  * modem's TLS sockets, the "nrf_cloud" settings domain and the modem's AT
  * interface, with the C API's functions. configure() stands in for Kconfig and
  * must come before init().
