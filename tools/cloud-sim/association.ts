@@ -6,56 +6,46 @@
  * first. Association changes the device's policy and its desired pairing state.
  */
 
-import type { Broker } from "./broker.js";
 import { isObject } from "./shadow.js";
-import { noDevice, refused, type Announce, type Outcome } from "./service-types.js";
+import { noDevice, refused, type Outcome, type ServiceContext } from "./service-types.js";
 import type { ShadowService } from "./shadow-service.js";
-import type { Store } from "./store.js";
 
 /** Wrong patterns a device may report before the sequence times out. */
 const SEQUENCE_ATTEMPTS = 3;
 
 export class Association {
-	readonly #broker: Broker;
-	readonly #store: Store;
+	readonly #context: ServiceContext;
 	readonly #shadow: ShadowService;
-	readonly #announce: Announce;
-	readonly #log: (line: string) => void;
-	readonly #topicPrefix: string;
 	/** Input-sequence associations waiting for the device's pattern: the expected presses and the attempts so far. */
 	readonly #sequences = new Map<string, { presses: number[]; attempts: number }>();
 
-	constructor(broker: Broker, store: Store, shadow: ShadowService, topicPrefix: string, announce: Announce, log: (line: string) => void) {
-		this.#broker = broker;
-		this.#store = store;
+	constructor(context: ServiceContext, shadow: ShadowService) {
+		this.#context = context;
 		this.#shadow = shadow;
-		this.#topicPrefix = topicPrefix;
-		this.#announce = announce;
-		this.#log = log;
 		shadow.on("deviceUpdate", (id, request) => this.#checkSequence(id, request));
 	}
 
 	/** Association with the device's PIN, or its hardware ID (the device ID). */
 	associate(id: string, code: string): Outcome {
-		const device = this.#store.device(id);
+		const { broker, store, topicPrefix: prefix, announce } = this.#context;
+		const device = store.device(id);
 		if (!device) return noDevice(id);
 		if (code !== id && (device.pin === null || code !== device.pin)) return refused(400, "the PIN or hardware ID does not match");
 		if (device.tenant !== null) return refused(409, `${id} is already associated`);
-		this.#store.setTenant(id, this.#store.tenant);
+		store.setTenant(id, store.tenant);
 		this.#sequences.delete(id);
-		this.#broker.policyChanged(id);
-		const prefix = this.#topicPrefix;
+		broker.policyChanged(id);
 		const result = this.#shadow.update(id, { state: { desired: {
 			pairing: { state: "paired", config: null, topics: { d2c: `${prefix}m/d/${id}/d2c`, c2d: `${prefix}m/d/${id}/c2d` } },
 			nrfcloud_mqtt_topic_prefix: prefix,
 		} } });
-		this.#announce("device", id);
+		announce("device", id);
 		return result;
 	}
 
 	/** Starts an input-sequence association: the device is asked for `presses`. */
 	associateWithSequence(id: string, presses: unknown): Outcome {
-		const device = this.#store.device(id);
+		const device = this.#context.store.device(id);
 		if (!device) return noDevice(id);
 		if (!Array.isArray(presses) || presses.length < 1 || presses.length > 16 || !presses.every((p) => Number.isInteger(p) && p >= 1 && p <= 4))
 			return refused(400, "pattern must be 1 to 16 button numbers from 1 to 4");
@@ -65,13 +55,14 @@ export class Association {
 	}
 
 	disassociate(id: string): Outcome {
-		const device = this.#store.device(id);
+		const { broker, store, announce } = this.#context;
+		const device = store.device(id);
 		if (!device) return noDevice(id);
 		if (device.tenant === null) return refused(409, `${id} is not associated`);
-		this.#store.setTenant(id, null);
-		this.#broker.policyChanged(id);
+		store.setTenant(id, null);
+		broker.policyChanged(id);
 		const result = this.#shadow.update(id, { state: { desired: { pairing: { state: "not_associated", topics: null }, nrfcloud_mqtt_topic_prefix: null } } });
-		this.#announce("device", id);
+		announce("device", id);
 		return result;
 	}
 
@@ -98,7 +89,7 @@ export class Association {
 		pending.attempts++;
 		if (presses.length === pending.presses.length && presses.every((p, i) => p === pending.presses[i])) {
 			this.#sequences.delete(id);
-			this.#log(`association: ${id} entered the right sequence`);
+			this.#context.log(`association: ${id} entered the right sequence`);
 			this.associate(id, id);
 			return;
 		}

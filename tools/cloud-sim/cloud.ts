@@ -20,7 +20,7 @@ import { resolveAddresses, type AddressLookup } from "./listen.js";
 import { Messages } from "./messages.js";
 import { trackPresence } from "./presence.js";
 import { Registration } from "./registration.js";
-import { noDevice, type Announce, type CloudEvents, type Outcome } from "./service-types.js";
+import { noDevice, type CloudEvents, type Outcome, type ServiceContext } from "./service-types.js";
 import { ShadowService } from "./shadow-service.js";
 import { Store, type FirmwareRecord } from "./store.js";
 
@@ -107,9 +107,32 @@ export class LocalCloud extends EventEmitter<CloudEvents> {
 
 	async start(): Promise<void> {
 		this.#addresses = await resolveAddresses("localhost", this.#options.lookup);
-		const announce: Announce = this.emit.bind(this);
-		const registration = new Registration(this.store, announce, this.#log);
-		const brokerOptions: BrokerOptions = {
+		const broker = this.#makeBroker((id, fingerprint) => registration.admit(id, fingerprint));
+		const context: ServiceContext = { broker, store: this.store, topicPrefix: this.topicPrefix, announce: this.emit.bind(this), log: this.#log };
+		const registration = new Registration(context);
+		const shadow = new ShadowService(context);
+		const firmwareServer = new FirmwareServer(this.#firmware, this.pkiDirectory);
+		const services: Services = {
+			broker,
+			shadow,
+			association: new Association(context, shadow),
+			messages: new Messages(context),
+			jobs: new FotaJobs(context, this.#firmware, () => `${this.hostname}:${firmwareServer.port}`),
+			firmwareServer,
+		};
+		if (broker.abilities.reportsConnections) trackPresence(context, shadow);
+		broker.on("publish", (id, topic, payload) => {
+			if (!broker.abilities.admitsConnections) registration.registerOnFirstMessage(id);
+			// each device message concerns one service, told apart by its topic
+			if (!shadow.handle(id, topic, payload) && !services.jobs.handle(id, topic, payload)) services.messages.handle(id, topic, payload);
+		});
+		this.#services = services;
+		await broker.start();
+		await firmwareServer.listen(this.#options.firmwarePort, this.#addresses);
+	}
+
+	#makeBroker(admit: BrokerOptions["admit"]): Broker {
+		const options: BrokerOptions = {
 			stateDirectory: this.#options.stateDirectory,
 			pkiDirectory: this.pkiDirectory,
 			hostname: this.hostname,
@@ -118,31 +141,10 @@ export class LocalCloud extends EventEmitter<CloudEvents> {
 			topicPrefix: this.topicPrefix,
 			isAssociated: (id) => (this.store.device(id)?.tenant ?? null) !== null,
 			associatedDevices: () => this.store.devices().filter((device) => device.tenant !== null).map((device) => device.id),
-			admit: (id, fingerprint) => registration.admit(id, fingerprint),
+			admit,
 			log: this.#log,
 		};
-		const broker: Broker = this.external ? new MosquittoBroker(brokerOptions) : new EmbeddedBroker(brokerOptions);
-		const shadow = new ShadowService(broker, this.store);
-		const firmwareServer = new FirmwareServer(this.#firmware, this.pkiDirectory);
-		const services: Services = {
-			broker,
-			shadow,
-			association: new Association(broker, this.store, shadow, this.topicPrefix, announce, this.#log),
-			messages: new Messages(broker, this.store, this.topicPrefix, announce),
-			jobs: new FotaJobs(broker, this.store, this.#firmware, {
-				topicPrefix: this.topicPrefix, firmwareHost: () => `${this.hostname}:${firmwareServer.port}`, announce, log: this.#log,
-			}),
-			firmwareServer,
-		};
-		if (broker.abilities.reportsConnections) trackPresence(broker, this.store, shadow, announce);
-		broker.on("publish", (id, topic, payload) => {
-			if (!broker.abilities.admitsConnections) registration.registerOnFirstMessage(id);
-			// each device message concerns one service, told apart by its topic
-			if (!services.shadow.handle(id, topic, payload) && !services.jobs.handle(id, topic, payload)) services.messages.handle(id, topic, payload);
-		});
-		this.#services = services;
-		await broker.start();
-		await firmwareServer.listen(this.#options.firmwarePort, this.#addresses);
+		return this.external ? new MosquittoBroker(options) : new EmbeddedBroker(options);
 	}
 
 	async stop(): Promise<void> {

@@ -5,11 +5,10 @@
  */
 
 import { randomUUID } from "node:crypto";
-import type { Broker } from "./broker.js";
 import { FIRMWARE_TYPES, type FirmwareCatalog } from "./firmware.js";
 import { isObject, type Json, type JsonObject } from "./shadow.js";
-import { refused, type Announce } from "./service-types.js";
 import type { Store } from "./store.js";
+import { refused, type ServiceContext } from "./service-types.js";
 
 /** Execution status values, indexed by the number a device reports. */
 const STATUS = ["QUEUED", "IN_PROGRESS", "FAILED", "SUCCEEDED", "TIMED_OUT", "CANCELLED", "REJECTED", "DOWNLOADING"];
@@ -17,25 +16,20 @@ const TERMINAL = new Set(["FAILED", "SUCCEEDED", "TIMED_OUT", "CANCELLED", "REJE
 
 export type JobOutcome = { ok: true; jobId: string; deviceIds: string[] } | { ok: false; code: number; message: string };
 
-export interface FotaJobsOptions {
-	topicPrefix: string;
-	/** host:port of the firmware server, for job documents. */
-	firmwareHost: () => string;
-	announce: Announce;
-	log: (line: string) => void;
-}
-
 export class FotaJobs {
-	readonly #broker: Broker;
-	readonly #store: Store;
+	readonly #context: ServiceContext;
 	readonly #firmware: FirmwareCatalog;
-	readonly #options: FotaJobsOptions;
+	/** host:port of the firmware server, for job documents. */
+	readonly #firmwareHost: () => string;
 
-	constructor(broker: Broker, store: Store, firmware: FirmwareCatalog, options: FotaJobsOptions) {
-		this.#broker = broker;
-		this.#store = store;
+	constructor(context: ServiceContext, firmware: FirmwareCatalog, firmwareHost: () => string) {
+		this.#context = context;
 		this.#firmware = firmware;
-		this.#options = options;
+		this.#firmwareHost = firmwareHost;
+	}
+
+	get #store(): Store {
+		return this.#context.store;
 	}
 
 	/** Creates a job for the devices whose shadow reports support for the firmware's type. */
@@ -69,7 +63,7 @@ export class FotaJobs {
 			return JSON.parse(payload.toString("utf8")) as Json;
 		}
 		catch {
-			this.#options.log(`fota: ${id} sent a ${what} that is not JSON`);
+			this.#context.log(`fota: ${id} sent a ${what} that is not JSON`);
 			return undefined;
 		}
 	}
@@ -82,8 +76,8 @@ export class FotaJobs {
 		const job = this.#store.job(execution.jobId)!;
 		const firmware = this.#store.firmware(job.firmwareId);
 		if (!firmware) return;
-		const document = [execution.jobId, FIRMWARE_TYPES.indexOf(firmware.type), firmware.size, this.#options.firmwareHost(), this.#firmware.path(firmware)];
-		this.#broker.publish(`${this.#options.topicPrefix}${id}/jobs/rcv`, JSON.stringify(document));
+		const document = [execution.jobId, FIRMWARE_TYPES.indexOf(firmware.type), firmware.size, this.#firmwareHost(), this.#firmware.path(firmware)];
+		this.#context.broker.publish(`${this.#context.topicPrefix}${id}/jobs/rcv`, JSON.stringify(document));
 	}
 
 	#update(id: string, payload: Buffer): void {
@@ -95,7 +89,7 @@ export class FotaJobs {
 		const message = typeof update[2] === "string" ? update[2] : "";
 		if (this.#store.updateExecution(update[0], id, status, progress, message)) {
 			const execution = this.#store.executions({ jobId: update[0], deviceId: id })[0];
-			if (execution) this.#options.announce("execution", execution);
+			if (execution) this.#context.announce("execution", execution);
 		}
 	}
 }

@@ -3,12 +3,10 @@
  * flag and the shadow's reported "connection", as nRF Cloud keeps them.
  */
 
-import type { Broker } from "./broker.js";
-import type { Announce } from "./service-types.js";
+import type { ServiceContext } from "./service-types.js";
 import type { ShadowService } from "./shadow-service.js";
-import type { Store } from "./store.js";
 
-export function trackPresence(broker: Broker, store: Store, shadow: ShadowService, announce: Announce): void {
+export function trackPresence({ broker, store, announce }: ServiceContext, shadow: ShadowService): void {
 	broker.on("connect", (id, keepalive) => {
 		store.setConnected(id, true);
 		shadow.update(id, { state: { reported: { connection: { status: "connected", keepalive } } } });

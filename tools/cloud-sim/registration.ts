@@ -7,33 +7,28 @@
  */
 
 import { newShadow } from "./shadow.js";
-import { now, type Announce } from "./service-types.js";
-import type { Store } from "./store.js";
+import { now, type ServiceContext } from "./service-types.js";
 
 /** Stands for the fingerprint of a device registered without its certificate being seen. */
 const UNSEEN_CERTIFICATE = "external";
 
 export class Registration {
-	readonly #store: Store;
-	readonly #announce: Announce;
-	readonly #log: (line: string) => void;
+	readonly #context: ServiceContext;
 
-	constructor(store: Store, announce: Announce, log: (line: string) => void) {
-		this.#store = store;
-		this.#announce = announce;
-		this.#log = log;
+	constructor(context: ServiceContext) {
+		this.#context = context;
 	}
 
 	/** The broker's question on a CONNECT: accept it? */
 	admit(id: string, fingerprint: string): boolean {
-		const device = this.#store.device(id);
+		const device = this.#context.store.device(id);
 		if (!device) {
 			this.#register(id, fingerprint);
-			this.#log(`jitp: registered ${id}; refusing this first connection`);
+			this.#context.log(`jitp: registered ${id}; refusing this first connection`);
 			return false;
 		}
 		if (device.fingerprint !== fingerprint) {
-			this.#log(`connect: ${id} presented another certificate; closing`);
+			this.#context.log(`connect: ${id} presented another certificate; closing`);
 			return false;
 		}
 		return true;
@@ -41,13 +36,13 @@ export class Registration {
 
 	/** For brokers that cannot refuse a first connection: a device's message registers it. */
 	registerOnFirstMessage(id: string): void {
-		if (this.#store.device(id)) return;
+		if (this.#context.store.device(id)) return;
 		this.#register(id, UNSEEN_CERTIFICATE);
-		this.#log(`registered ${id} on its first message`);
+		this.#context.log(`registered ${id} on its first message`);
 	}
 
 	#register(id: string, fingerprint: string): void {
-		this.#store.addDevice(id, fingerprint, newShadow({ pairing: { state: "not_associated" } }, now()));
-		this.#announce("device", id);
+		this.#context.store.addDevice(id, fingerprint, newShadow({ pairing: { state: "not_associated" } }, now()));
+		this.#context.announce("device", id);
 	}
 }

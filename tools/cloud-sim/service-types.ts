@@ -4,7 +4,8 @@
  */
 
 import type { EventEmitter } from "node:events";
-import type { ExecutionRecord, MessageRecord } from "./store.js";
+import type { Broker } from "./broker.js";
+import type { ExecutionRecord, MessageRecord, Store } from "./store.js";
 
 export interface CloudEvents {
 	message: [MessageRecord];
@@ -14,6 +15,16 @@ export interface CloudEvents {
 
 /** How a service announces a change. */
 export type Announce = EventEmitter<CloudEvents>["emit"];
+
+/** What every service works with: it reaches devices only through `broker`. */
+export interface ServiceContext {
+	broker: Broker;
+	store: Store;
+	/** The tenant's topic prefix, `<stage>/<tenant>/`. */
+	topicPrefix: string;
+	announce: Announce;
+	log: (line: string) => void;
+}
 
 /** The answer to an operator's request: ok, or an HTTP status and why. */
 export interface Outcome {

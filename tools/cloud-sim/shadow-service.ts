@@ -6,9 +6,8 @@
  */
 
 import { EventEmitter } from "node:events";
-import type { Broker } from "./broker.js";
 import { applyUpdate, getAccepted, trimmed } from "./shadow.js";
-import { now, type Outcome } from "./service-types.js";
+import { now, type Outcome, type ServiceContext } from "./service-types.js";
 import type { Store } from "./store.js";
 
 export function shadowTopic(id: string, suffix: string): string {
@@ -21,17 +20,19 @@ export interface ShadowEvents {
 }
 
 export class ShadowService extends EventEmitter<ShadowEvents> {
-	readonly #broker: Broker;
-	readonly #store: Store;
+	readonly #context: ServiceContext;
 
-	constructor(broker: Broker, store: Store) {
+	constructor(context: ServiceContext) {
 		super();
-		this.#broker = broker;
-		this.#store = store;
+		this.#context = context;
+	}
+
+	get #store(): Store {
+		return this.#context.store;
 	}
 
 	#answer(topic: string, body: unknown): void {
-		this.#broker.publish(topic, JSON.stringify(body));
+		this.#context.broker.publish(topic, JSON.stringify(body));
 	}
 
 	/** Handles a device's message if it is a shadow request; false for other topics. */
