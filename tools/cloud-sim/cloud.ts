@@ -111,22 +111,16 @@ export class LocalCloud extends EventEmitter<CloudEvents> {
 		const context: ServiceContext = { broker, store: this.store, topicPrefix: this.topicPrefix, announce: this.emit.bind(this), log: this.#log };
 		const registration = new Registration(context);
 		const shadow = new ShadowService(context);
+		const messages = new Messages(context);
 		const firmwareServer = new FirmwareServer(this.#firmware, this.pkiDirectory);
-		const services: Services = {
-			broker,
-			shadow,
-			association: new Association(context, shadow),
-			messages: new Messages(context),
-			jobs: new FotaJobs(context, this.#firmware, () => `${this.hostname}:${firmwareServer.port}`),
-			firmwareServer,
-		};
+		const jobs = new FotaJobs(context, this.#firmware, () => `${this.hostname}:${firmwareServer.port}`);
 		if (broker.abilities.reportsConnections) trackPresence(context, shadow);
 		broker.on("publish", (id, topic, payload) => {
 			if (!broker.abilities.admitsConnections) registration.registerOnFirstMessage(id);
 			// each device message concerns one service, told apart by its topic
-			if (!shadow.handle(id, topic, payload) && !services.jobs.handle(id, topic, payload)) services.messages.handle(id, topic, payload);
+			if (!shadow.handle(id, topic, payload) && !jobs.handle(id, topic, payload)) messages.handle(id, topic, payload);
 		});
-		this.#services = services;
+		this.#services = { broker, shadow, association: new Association(context, shadow), messages, jobs, firmwareServer };
 		await broker.start();
 		await firmwareServer.listen(this.#options.firmwarePort, this.#addresses);
 	}
