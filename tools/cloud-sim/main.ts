@@ -10,6 +10,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { join, resolve } from "node:path";
 import { option, wholeNumber } from "../lib/args.js";
 import { LocalCloud } from "./cloud.js";
+import type { AddressLookup } from "./listen.js";
 import { RestApi } from "./rest.js";
 
 const DASHBOARD = resolve(new URL(".", import.meta.url).pathname, "..", "..", "..", "tools", "cloud-sim", "dashboard");
@@ -47,12 +48,26 @@ export interface RunningCloud {
 	stop(): Promise<void>;
 }
 
-export async function startCloud(options: { state: string; mqttPort?: number; httpPort?: number; firmwarePort?: number; broker?: "embedded" | "mosquitto"; log?: (line: string) => void }): Promise<RunningCloud> {
+export interface StartOptions {
+	state: string;
+	mqttPort?: number;
+	httpPort?: number;
+	firmwarePort?: number;
+	broker?: "embedded" | "mosquitto";
+	/** How `localhost` resolves to the listen addresses; default: the system's resolver. */
+	lookup?: AddressLookup;
+	log?: (line: string) => void;
+}
+
+export async function startCloud(options: StartOptions): Promise<RunningCloud> {
 	const state = resolve(options.state);
-	const cloud = new LocalCloud({ stateDirectory: state, mqttPort: options.mqttPort ?? 0, firmwarePort: options.firmwarePort ?? 0, broker: options.broker, log: options.log });
+	const cloud = new LocalCloud({
+		stateDirectory: state, mqttPort: options.mqttPort ?? 0, firmwarePort: options.firmwarePort ?? 0,
+		broker: options.broker, lookup: options.lookup, log: options.log,
+	});
 	await cloud.start();
 	const rest = new RestApi(cloud, serveDashboard);
-	await rest.listen(options.httpPort ?? 0);
+	await rest.listen(options.httpPort ?? 0, cloud.listenAddresses);
 	const endpoints: Endpoints = {
 		mqttHost: cloud.hostname,
 		mqttPort: cloud.mqttPort,
@@ -90,8 +105,8 @@ async function main(argv: string[]): Promise<void> {
 		log: (line) => console.log(`[cloud-sim] ${line}`),
 	});
 	const { endpoints } = running;
-	console.log(`[cloud-sim] MQTT on ${endpoints.mqttHost}:${endpoints.mqttPort}, REST on http://127.0.0.1:${endpoints.httpPort}/v1/, firmware on https://${endpoints.mqttHost}:${endpoints.firmwarePort}/`);
-	console.log(`[cloud-sim] dashboard: http://127.0.0.1:${endpoints.httpPort}/#key=${endpoints.apiKey}`);
+	console.log(`[cloud-sim] MQTT on ${endpoints.mqttHost}:${endpoints.mqttPort}, REST on http://localhost:${endpoints.httpPort}/v1/, firmware on https://${endpoints.mqttHost}:${endpoints.firmwarePort}/`);
+	console.log(`[cloud-sim] dashboard: http://localhost:${endpoints.httpPort}/#key=${endpoints.apiKey}`);
 	console.log(`[cloud-sim] endpoints in ${join(resolve(state), "endpoints.json")}`);
 	const stop = () => {
 		running.stop().then(() => process.exit(0), () => process.exit(1));

@@ -46,3 +46,16 @@ export function devicePolicy(deviceId: string, topicPrefix: string | null): Devi
 		canSubscribe: (filter) => subscribe.has(filter),
 	};
 }
+
+/**
+ * The device a topic it may publish to belongs to: each such topic names the device
+ * (`$aws/things/<id>/…`, `<prefix>m/d/<id>/…`, `<prefix><id>/jobs/…`). Undefined
+ * for topics of no device.
+ */
+export function publishingDevice(topic: string, topicPrefix: string): string | undefined {
+	if (topic.startsWith("$aws/things/")) return topic.split("/")[2] || undefined;
+	if (!topic.startsWith(topicPrefix)) return undefined;
+	const levels = topic.slice(topicPrefix.length).split("/");
+	if (levels[0] === "m") return levels[1] === "d" ? levels[2] || undefined : undefined;
+	return levels[0] || undefined;
+}

@@ -6,8 +6,8 @@
  */
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import type { LocalCloud } from "./cloud.js";
+import { listenOnAll, type Listening } from "./listen.js";
 import { isObject } from "./shadow.js";
 import type { DeviceRecord } from "./store.js";
 
@@ -59,40 +59,36 @@ async function readJson(request: IncomingMessage): Promise<unknown> {
 
 export class RestApi {
 	readonly #cloud: LocalCloud;
-	readonly #server: Server;
 	readonly #extra: (request: IncomingMessage, response: ServerResponse, path: string) => boolean;
+	#listening: Listening<Server> | undefined = undefined;
 
 	/** `extra` serves what is not the API (the dashboard); it returns false for unknown paths. */
 	constructor(cloud: LocalCloud, extra: (request: IncomingMessage, response: ServerResponse, path: string) => boolean = () => false) {
 		this.#cloud = cloud;
 		this.#extra = extra;
-		this.#server = createServer((request, response) => {
+	}
+
+	get port(): number {
+		if (!this.#listening) throw new Error("the REST API is not listening");
+		return this.#listening.port;
+	}
+
+	/** Listens on `port` (0: a free one) at each of `addresses`. */
+	async listen(port: number, addresses: string[]): Promise<void> {
+		this.#listening = await listenOnAll(() => createServer((request, response) => {
 			this.#handle(request, response).catch((error: unknown) => {
 				const status = error instanceof HttpError ? error.status : 500;
 				if (!response.headersSent) send(response, status, { code: status, message: error instanceof Error ? error.message : String(error) });
 				else response.end();
 			});
-		});
+		}), addresses, port);
 	}
 
-	get port(): number {
-		return (this.#server.address() as AddressInfo).port;
-	}
-
-	get server(): Server {
-		return this.#server;
-	}
-
-	listen(port: number): Promise<void> {
-		return new Promise((resolve, reject) => {
-			this.#server.once("error", reject);
-			this.#server.listen(port, "127.0.0.1", resolve);
-		});
-	}
-
-	close(): Promise<void> {
-		this.#server.closeAllConnections();
-		return new Promise((resolve) => this.#server.close(() => resolve()));
+	async close(): Promise<void> {
+		if (!this.#listening) return;
+		const closed = this.#listening.close();
+		for (const server of this.#listening.servers) server.closeAllConnections();
+		await closed;
 	}
 
 	/** Server-sent events: "device" (an id), "message" (a stored message) and "execution" (a FOTA execution). */

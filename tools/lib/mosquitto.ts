@@ -8,32 +8,40 @@ import net from "node:net";
 import { userInfo } from "node:os";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { listenOnAll } from "../cloud-sim/listen.js";
 import type { Pki } from "./pki.js";
 
-export async function freePort(): Promise<number> {
-	const server = net.createServer();
-	await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-	const { port } = server.address() as net.AddressInfo;
-	await new Promise<void>((resolve) => server.close(() => resolve()));
-	return port;
+/** A port free on each of `addresses` (the ones this machine has), found by binding them all and letting go. */
+async function reservePort(addresses: string[], port = 0): Promise<{ port: number; addresses: string[] }> {
+	const listening = await listenOnAll(() => net.createServer(), addresses, port);
+	await listening.close();
+	return { port: listening.port, addresses: listening.addresses };
 }
 
-async function waitForPort(port: number, ms: number, child: ChildProcess, log: () => string): Promise<void> {
+export async function freePort(): Promise<number> {
+	return (await reservePort(["127.0.0.1"])).port;
+}
+
+async function waitForPort(port: number, addresses: string[], ms: number, child: ChildProcess, log: () => string): Promise<void> {
 	const deadline = Date.now() + ms;
-	for (;;) {
-		if (child.exitCode !== null) throw new Error(`mosquitto exited with ${child.exitCode}: ${log()}`);
-		const open = await new Promise<boolean>((resolve) => {
-			const socket = net.connect({ host: "127.0.0.1", port }, () => { socket.destroy(); resolve(true); });
-			socket.on("error", () => resolve(false));
-		});
-		if (open) return;
-		if (Date.now() > deadline) throw new Error(`mosquitto did not open port ${port}: ${log()}`);
-		await new Promise((resolve) => setTimeout(resolve, 50));
+	for (const host of addresses) {
+		for (;;) {
+			if (child.exitCode !== null) throw new Error(`mosquitto exited with ${child.exitCode}: ${log()}`);
+			const open = await new Promise<boolean>((resolve) => {
+				const socket = net.connect({ host, port }, () => { socket.destroy(); resolve(true); });
+				socket.on("error", () => resolve(false));
+			});
+			if (open) break;
+			if (Date.now() > deadline) throw new Error(`mosquitto did not open port ${port} on ${host}: ${log()}`);
+			await new Promise((resolve) => setTimeout(resolve, 50));
+		}
 	}
 }
 
 export interface Mosquitto {
 	port: number;
+	/** The addresses it listens on, all on `port`. */
+	addresses: string[];
 	log(): string;
 	/** Makes Mosquitto read its configuration again (SIGHUP), e.g. a changed ACL file. */
 	reload(): void;
@@ -47,13 +55,33 @@ export interface BrokerTls {
 	key: string;
 }
 
+export interface TlsMosquittoOptions {
+	/** 0 (default) takes one free on every address. */
+	port?: number;
+	/** Addresses to listen on, one listener each on the same port; default 127.0.0.1. */
+	addresses?: string[];
+	/** Lines for each listener, after its TLS settings (tls_version, …). */
+	listenerExtra?: string[];
+	/** Lines after the listeners: general settings (acl_file, limits, …) and, with one listener, its own. */
+	extra?: string[];
+}
+
 /**
  * Mosquitto with TLS and required client certificates, the certificate's CN as user
- * name; its configuration goes to `directory`. `port` 0 (default) takes a free one.
+ * name; its configuration goes to `directory`.
  */
-export async function startTlsMosquitto(directory: string, tls: BrokerTls, options: { port?: number; extra?: string[] } = {}): Promise<Mosquitto> {
-	const port = options.port || await freePort();
-	return launch(join(directory, "mosquitto.conf"), port, [
+export async function startTlsMosquitto(directory: string, tls: BrokerTls, options: TlsMosquittoOptions = {}): Promise<Mosquitto> {
+	const { port, addresses } = await reservePort(options.addresses ?? ["127.0.0.1"], options.port ?? 0);
+	const listeners = addresses.flatMap((address) => [
+		`listener ${port} ${address}`,
+		`cafile ${tls.ca}`,
+		`certfile ${tls.cert}`,
+		`keyfile ${tls.key}`,
+		"require_certificate true",
+		"use_identity_as_username true",
+		...(options.listenerExtra ?? []),
+	]);
+	return launch(join(directory, "mosquitto.conf"), port, addresses, [
 		`user ${userInfo().username}`,
 		"per_listener_settings false",
 		"persistence false",
@@ -62,12 +90,7 @@ export async function startTlsMosquitto(directory: string, tls: BrokerTls, optio
 		"log_type error",
 		"log_type warning",
 		"log_type notice",
-		`listener ${port} 127.0.0.1`,
-		`cafile ${tls.ca}`,
-		`certfile ${tls.cert}`,
-		`keyfile ${tls.key}`,
-		"require_certificate true",
-		"use_identity_as_username true",
+		...listeners,
 		...(options.extra ?? []),
 	]);
 }
@@ -80,7 +103,7 @@ export async function startMosquitto(pki: Pki, extraConfig = ""): Promise<Mosqui
 /** Mosquitto on plain TCP with anonymous clients, for measurements where TLS is not the subject. */
 export async function startPlainMosquitto(directory: string): Promise<Mosquitto> {
 	const port = await freePort();
-	return launch(join(directory, "mosquitto-plain.conf"), port, [
+	return launch(join(directory, "mosquitto-plain.conf"), port, ["127.0.0.1"], [
 		`user ${userInfo().username}`,
 		"persistence false",
 		"allow_anonymous true",
@@ -90,15 +113,16 @@ export async function startPlainMosquitto(directory: string): Promise<Mosquitto>
 	]);
 }
 
-async function launch(config: string, port: number, lines: string[]): Promise<Mosquitto> {
+async function launch(config: string, port: number, addresses: string[], lines: string[]): Promise<Mosquitto> {
 	writeFileSync(config, [...lines, ""].join("\n"));
 	const child = spawn("mosquitto", ["-c", config], { stdio: ["ignore", "pipe", "pipe"] });
 	let output = "";
 	child.stdout!.on("data", (d: Buffer) => { output += d.toString(); });
 	child.stderr!.on("data", (d: Buffer) => { output += d.toString(); });
-	await waitForPort(port, 10000, child, () => output);
+	await waitForPort(port, addresses, 10000, child, () => output);
 	return {
 		port,
+		addresses,
 		log: () => output,
 		reload: () => { child.kill("SIGHUP"); },
 		stop: async () => {

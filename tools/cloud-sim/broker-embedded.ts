@@ -1,0 +1,153 @@
+/*
+ * The embedded broker: aedes behind TLS with required client certificates, which
+ * can do what AWS IoT does for nRF Cloud. It asks the cloud about every CONNECT
+ * (JITP), enforces the per-device policy on each PUBLISH and SUBSCRIBE, and
+ * reports connections. The connect gate keeps pipelined packets behind the CONNACK.
+ */
+
+import { Aedes, type Client } from "aedes";
+import { EventEmitter } from "node:events";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import tls from "node:tls";
+import type { Broker, BrokerAbilities, BrokerEvents, BrokerOptions } from "./broker.js";
+import { ConnectGate } from "./connect-gate.js";
+import { listenOnAll, type Listening } from "./listen.js";
+import { devicePolicy, type DevicePolicy } from "./policy.js";
+
+interface Session {
+	deviceId: string;
+	policy: DevicePolicy;
+}
+
+export class EmbeddedBroker extends EventEmitter<BrokerEvents> implements Broker {
+	readonly abilities: BrokerAbilities = {
+		admitsConnections: true,
+		reportsConnections: true,
+		refusesForbiddenSubscriptions: true,
+		disconnectsForbiddenPublishers: true,
+		closesConnections: true,
+	};
+
+	readonly #options: BrokerOptions;
+	#aedes!: Aedes;
+	#listening!: Listening<tls.Server>;
+	readonly #sessions = new WeakMap<Client, Session>();
+	/** The current connection of each device. */
+	readonly #clients = new Map<string, Client>();
+
+	constructor(options: BrokerOptions) {
+		super();
+		this.#options = options;
+	}
+
+	get port(): number {
+		return this.#listening.port;
+	}
+
+	async start(): Promise<void> {
+		const log = this.#options.log;
+		this.#aedes = await Aedes.createBroker({ heartbeatInterval: 3600000, keepaliveLimit: 1200, drainTimeout: 30000 });
+		this.#aedes.preConnect = (client, packet, callback) => this.#preConnect(client, packet.clientId, callback);
+		this.#aedes.authorizePublish = (client, packet, callback) => {
+			const session = client ? this.#sessions.get(client) : undefined;
+			if (!session || !session.policy.canPublish(packet.topic)) {
+				log(`policy: ${client?.id ?? "?"} may not publish to ${packet.topic}; disconnecting`);
+				callback(new Error(`not authorized to publish to ${packet.topic}`));
+				return;
+			}
+			callback(null);
+		};
+		this.#aedes.authorizeSubscribe = (client, subscription, callback) => {
+			const session = this.#sessions.get(client);
+			if (!session || !session.policy.canSubscribe(subscription.topic)) {
+				log(`policy: ${client.id} may not subscribe to ${subscription.topic}`);
+				callback(null, null);
+				return;
+			}
+			callback(null, { ...subscription, qos: Math.min(subscription.qos, 1) as 0 | 1 });
+		};
+		this.#aedes.on("client", (client) => this.#connected(client));
+		this.#aedes.on("clientDisconnect", (client) => this.#disconnected(client));
+		this.#aedes.on("publish", (packet, client) => {
+			const session = client ? this.#sessions.get(client) : undefined;
+			if (session) this.emit("publish", session.deviceId, packet.topic, Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload));
+		});
+		const pki = this.#options.pkiDirectory;
+		const credentials = {
+			key: readFileSync(join(pki, "server.key")),
+			cert: readFileSync(join(pki, "server.pem")),
+			ca: readFileSync(join(pki, "device-ca.pem")),
+		};
+		this.#listening = await listenOnAll(() => {
+			const server = tls.createServer({ ...credentials, requestCert: true, rejectUnauthorized: true, minVersion: "TLSv1.2" },
+				(socket) => this.#aedes.handle(new ConnectGate(socket)));
+			server.on("tlsClientError", () => undefined);
+			return server;
+		}, this.#options.addresses, this.#options.port);
+	}
+
+	async stop(): Promise<void> {
+		for (const client of this.#clients.values()) client.close();
+		await this.#listening.close();
+		await new Promise<void>((resolve) => this.#aedes.close(() => resolve()));
+	}
+
+	publish(topic: string, payload: string | Buffer, qos: 0 | 1 = 1): void {
+		this.#aedes.publish({ cmd: "publish", topic, payload: typeof payload === "string" ? Buffer.from(payload) : payload, qos, retain: false, dup: false }, () => undefined);
+	}
+
+	policyChanged(): void {
+		// Sessions keep the policy they connected with; the next CONNECT reads the new one.
+	}
+
+	disconnect(deviceId: string): void {
+		this.#clients.get(deviceId)?.close();
+	}
+
+	isConnected(deviceId: string): boolean {
+		return this.#clients.has(deviceId);
+	}
+
+	#preConnect(client: Client, clientId: string, done: (error: Error | null, success: boolean) => void): void {
+		const socket = client.conn as unknown as tls.TLSSocket;
+		// A refused CONNECT gets no CONNACK: the connection is closed, as AWS IoT closes it.
+		const callback = (error: Error | null, success: boolean): void => {
+			done(error, success);
+			if (!success) socket.destroy();
+		};
+		const certificate = typeof socket.getPeerCertificate === "function" ? socket.getPeerCertificate() : undefined;
+		const commonName = certificate?.subject?.CN;
+		if (!certificate || typeof commonName !== "string") {
+			callback(null, false);
+			return;
+		}
+		if (clientId !== commonName) {
+			this.#options.log(`connect: client id ${clientId} is not the certificate's ${commonName}; closing`);
+			callback(null, false);
+			return;
+		}
+		if (!this.#options.admit(commonName, certificate.fingerprint256)) {
+			callback(null, false);
+			return;
+		}
+		const prefix = this.#options.isAssociated(commonName) ? this.#options.topicPrefix : null;
+		this.#sessions.set(client, { deviceId: commonName, policy: devicePolicy(commonName, prefix) });
+		callback(null, true);
+	}
+
+	#connected(client: Client): void {
+		const session = this.#sessions.get(client);
+		if (!session) return;
+		this.#clients.get(session.deviceId)?.close();
+		this.#clients.set(session.deviceId, client);
+		this.emit("connect", session.deviceId, (client as unknown as { keepalive?: number }).keepalive ?? null);
+	}
+
+	#disconnected(client: Client): void {
+		const session = this.#sessions.get(client);
+		if (!session || this.#clients.get(session.deviceId) !== client) return;
+		this.#clients.delete(session.deviceId);
+		this.emit("disconnect", session.deviceId);
+	}
+}

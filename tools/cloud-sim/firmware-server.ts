@@ -1,0 +1,88 @@
+/*
+ * The firmware download server: HTTPS with the cloud's server certificate, GET
+ * and HEAD of the catalog's download paths, with single byte ranges, as FOTA
+ * clients resume an interrupted download with a Range request.
+ */
+
+import { readFileSync } from "node:fs";
+import type { ServerResponse } from "node:http";
+import { createServer, type Server } from "node:https";
+import { join } from "node:path";
+import type { FirmwareCatalog } from "./firmware.js";
+import { listenOnAll, type Listening } from "./listen.js";
+
+/** The bytes a Range header asks of a `size`-byte image: inclusive bounds, or "unsatisfiable". */
+function byteRange(range: string, size: number): { start: number; end: number } | "unsatisfiable" {
+	const match = /^bytes=(\d*)-(\d*)$/.exec(range.trim());
+	if (!match || (match[1] === "" && match[2] === "")) return "unsatisfiable";
+	let start: number;
+	let end = size - 1;
+	if (match[1] === "") start = Math.max(0, size - Number(match[2]));
+	else {
+		start = Number(match[1]);
+		if (match[2] !== "") end = Math.min(end, Number(match[2]));
+	}
+	return start > end || start >= size ? "unsatisfiable" : { start, end };
+}
+
+export class FirmwareServer {
+	readonly #catalog: FirmwareCatalog;
+	readonly #pkiDirectory: string;
+	#listening!: Listening<Server>;
+
+	constructor(catalog: FirmwareCatalog, pkiDirectory: string) {
+		this.#catalog = catalog;
+		this.#pkiDirectory = pkiDirectory;
+	}
+
+	get port(): number {
+		return this.#listening.port;
+	}
+
+	async listen(port: number, addresses: string[]): Promise<void> {
+		const credentials = {
+			key: readFileSync(join(this.#pkiDirectory, "server.key")),
+			cert: readFileSync(join(this.#pkiDirectory, "server.pem")),
+		};
+		this.#listening = await listenOnAll(() => createServer(credentials,
+			(request, response) => this.#serve(request.url ?? "/", request.headers.range, request.method ?? "GET", response)),
+		addresses, port);
+	}
+
+	async close(): Promise<void> {
+		const closed = this.#listening.close();
+		for (const server of this.#listening.servers) server.closeAllConnections();
+		await closed;
+	}
+
+	#serve(url: string, range: string | undefined, method: string, response: ServerResponse): void {
+		if (method !== "GET" && method !== "HEAD") {
+			response.writeHead(405, { allow: "GET, HEAD" }).end();
+			return;
+		}
+		const record = this.#catalog.find(decodeURIComponent(url.split("?")[0]!.replace(/^\/+/, "")));
+		if (!record) {
+			response.writeHead(404, { "content-type": "text/plain" }).end("not found\n");
+			return;
+		}
+		const image = this.#catalog.image(record);
+		let start = 0;
+		let end = image.length - 1;
+		if (range !== undefined) {
+			const asked = byteRange(range, image.length);
+			if (asked === "unsatisfiable") {
+				response.writeHead(416, { "content-range": `bytes */${image.length}` }).end();
+				return;
+			}
+			({ start, end } = asked);
+		}
+		const headers: Record<string, string | number> = {
+			"content-type": "application/octet-stream",
+			"content-length": end - start + 1,
+			"accept-ranges": "bytes",
+		};
+		if (range !== undefined) headers["content-range"] = `bytes ${start}-${end}/${image.length}`;
+		response.writeHead(range !== undefined ? 206 : 200, headers);
+		response.end(method === "HEAD" ? undefined : image.subarray(start, end + 1));
+	}
+}
