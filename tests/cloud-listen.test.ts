@@ -18,7 +18,7 @@ import { nodeSocket } from "../hosts/node/socket.js";
 import { MqttClient } from "../modules/mqtt/client.js";
 import { cloudPki } from "../tools/cloud-sim/cloud.js";
 import { fleetCredentials, type FleetCredentials } from "../tools/cloud-sim/fleet.js";
-import { listenOnAll, resolveAddresses, systemLookup, type AddressLookup } from "../tools/cloud-sim/listen.js";
+import { listenOnAll, resolveAddresses, systemLookup, type AddressLookup } from "../tools/lib/listen.js";
 import { startCloud, type RunningCloud } from "../tools/cloud-sim/main.js";
 import { issue } from "../tools/lib/pki.js";
 

@@ -12,7 +12,7 @@ import { join } from "node:path";
 import tls from "node:tls";
 import type { Broker, BrokerAbilities, BrokerEvents, BrokerOptions } from "./broker.js";
 import { ConnectGate } from "./connect-gate.js";
-import { listenOnAll, type Listening } from "./listen.js";
+import { listenOnAll, type Listening } from "../lib/listen.js";
 import { devicePolicy, type DevicePolicy } from "./policy.js";
 
 interface Session {

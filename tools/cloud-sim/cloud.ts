@@ -16,7 +16,7 @@ import { cloudPki } from "./cloud-pki.js";
 import { FirmwareCatalog } from "./firmware.js";
 import { FirmwareServer } from "./firmware-server.js";
 import { FotaJobs, type JobOutcome } from "./fota-jobs.js";
-import { resolveAddresses, type AddressLookup } from "./listen.js";
+import { resolveAddresses, type AddressLookup } from "../lib/listen.js";
 import { Messages } from "./messages.js";
 import { trackPresence } from "./presence.js";
 import { Registration } from "./registration.js";

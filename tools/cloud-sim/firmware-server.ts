@@ -9,7 +9,7 @@ import type { ServerResponse } from "node:http";
 import { createServer, type Server } from "node:https";
 import { join } from "node:path";
 import type { FirmwareCatalog } from "./firmware.js";
-import { listenOnAll, type Listening } from "./listen.js";
+import { listenOnAll, type Listening } from "../lib/listen.js";
 
 /** The bytes a Range header asks of a `size`-byte image: inclusive bounds, or "unsatisfiable". */
 function byteRange(range: string, size: number): { start: number; end: number } | "unsatisfiable" {

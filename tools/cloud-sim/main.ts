@@ -10,7 +10,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { join, resolve } from "node:path";
 import { option, wholeNumber } from "../lib/args.js";
 import { LocalCloud } from "./cloud.js";
-import type { AddressLookup } from "./listen.js";
+import type { AddressLookup } from "../lib/listen.js";
 import { RestApi } from "./rest.js";
 
 const DASHBOARD = resolve(new URL(".", import.meta.url).pathname, "..", "..", "..", "tools", "cloud-sim", "dashboard");

@@ -7,7 +7,7 @@
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { LocalCloud } from "./cloud.js";
-import { listenOnAll, type Listening } from "./listen.js";
+import { listenOnAll, type Listening } from "../lib/listen.js";
 import { isObject } from "./shadow.js";
 import type { DeviceRecord } from "./store.js";
 

@@ -8,7 +8,7 @@ import net from "node:net";
 import { userInfo } from "node:os";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { listenOnAll } from "../cloud-sim/listen.js";
+import { listenOnAll } from "./listen.js";
 import type { Pki } from "./pki.js";
 
 /** A port free on each of `addresses` (the ones this machine has), found by binding them all and letting go. */
