@@ -12,11 +12,16 @@ import {
 	cloudKeepaliveTimeLeft, cloudPing, cloudSend, cloudUninit, cloudUserDataSet, type CloudBackend, type CloudEvent,
 } from "../modules/cloud/cloud.js";
 import { NRF_CLOUD_BACKEND, defineNrfCloudBackend, translateEvent } from "../modules/cloud/nrf-cloud-backend.js";
-import { Errno, EventType } from "../modules/nrf-cloud/constants.js";
+import { Errno } from "../modules/nrf-cloud/constants.js";
 import { NrfCloud } from "../modules/nrf-cloud/api.js";
 import { MemorySettings } from "../modules/nrf-cloud/settings.js";
 import { nodeSocket } from "../hosts/node/socket.js";
-import { C2D, CloudPeer, D2C, DEVICE_ID, UNASSOCIATED_SHADOW, pairedDesired, publishes, text, until } from "./support/nrf-cloud-peer.js";
+import { C2D, CloudPeer, D2C, DEVICE_ID, UNASSOCIATED_SHADOW, pairedDesired, publishes, text } from "./support/nrf-cloud-peer.js";
+import { until } from "./support/until.js";
+import {
+	SPEC_CLOUD_DISCONNECT_REASON, SPEC_CLOUD_ENDPOINT_TYPE, SPEC_CLOUD_EVENT_FOR, SPEC_CLOUD_EVENT_TYPE, SPEC_CONNECT_RESULT, SPEC_DISCONNECT_STATUS,
+	SPEC_EVENT_TYPE, V14_HELLO, V15_INITIAL,
+} from "./support/vectors.js";
 
 let peer: CloudPeer;
 before(async () => { peer = await CloudPeer.start(); });
@@ -37,7 +42,7 @@ class Events {
 	readonly handler = (_backend: CloudBackend, event: CloudEvent, userData: unknown) => { this.list.push({ event, userData }); };
 	types(): number[] { return this.list.map((e) => e.event.type); }
 	async waitFor(type: number, count = 1): Promise<CloudEvent> {
-		await until(() => this.list.filter((e) => e.event.type === type).length >= count, 5000, `cloud event ${type}`);
+		await until(() => this.list.filter((e) => e.event.type === type).length >= count, { what: `cloud event ${type}` });
 		return this.list.filter((e) => e.event.type === type)[count - 1]!.event;
 	}
 }
@@ -93,16 +98,16 @@ test("events of an unassociated device, translated; sends to MSG and STATE (V14,
 	assert.equal(events.list[1]!.event.persistentSession, false);
 	assert.deepEqual(events.list[0]!.userData, { app: 1 });
 	// V14: cloud_client's message goes to d2c for NRF_CLOUD.
-	const hello = '{"state":{"reported":{"message":"Hello Internet of Things!"}}}';
+	const hello = V14_HELLO;
 	assert.equal(cloudSend(backend, { buf: hello, qos: CloudQos.AT_MOST_ONCE, endpoint: { type: CloudEndpointType.MSG } }), 0);
 	// V15: a device-simulator style initial shadow update goes to the shadow.
-	const initial = '{"state":{"reported":{"device":{"serviceInfo":{"fota_v2":["APP","MODEM"],"ui":["GPS","FLIP","TEMP","HUMID","AIR_PRESS","BUTTON","LIGHT"]}},"connection":{"status":"connected","keepalive":30}}}}';
+	const initial = V15_INITIAL;
 	assert.equal(cloudSend(backend, { buf: initial, qos: CloudQos.AT_MOST_ONCE, endpoint: { type: CloudEndpointType.STATE } }), 0);
 	assert.equal(cloudSend(backend, { buf: "x", qos: CloudQos.EXACTLY_ONCE, endpoint: { type: CloudEndpointType.MSG } }), -Errno.EINVAL);
 	assert.equal(cloudSend(backend, { buf: "x", qos: 0, endpoint: { type: CloudEndpointType.MSG, str: "custom/topic" } }), -Errno.ENOTSUP);
 	assert.equal(cloudSend(backend, { buf: "x", qos: 0, endpoint: { type: CloudEndpointType.PAIR } }), 0);
 	assert.equal(cloudSend(backend, null as never), -Errno.EINVAL);
-	await until(() => publishes(connection).some((p) => p.topic === D2C) && publishes(connection).some((p) => text(p.payload) === initial), 5000, "sends");
+	await until(() => publishes(connection).some((p) => p.topic === D2C) && publishes(connection).some((p) => text(p.payload) === initial), { what: "sends" });
 	const d2c = publishes(connection).find((p) => p.topic === D2C)!;
 	assert.deepEqual([text(d2c.payload), d2c.qos], [hello, 0]);
 	const state = publishes(connection).find((p) => text(p.payload) === initial)!;
@@ -117,19 +122,25 @@ test("events of an unassociated device, translated; sends to MSG and STATE (V14,
 	await events.waitFor(CloudEventType.DISCONNECTED);
 });
 
-test("translation table: every library event and its Cloud API counterpart", () => {
-	assert.equal(translateEvent({ type: EventType.SENSOR_ATTACHED, status: 0 }), undefined);
-	assert.deepEqual(translateEvent({ type: EventType.TRANSPORT_CONNECTING, status: -8 }), { type: CloudEventType.CONNECTING, err: -8 });
-	assert.deepEqual(translateEvent({ type: EventType.TRANSPORT_CONNECTED, status: 1 }), { type: CloudEventType.CONNECTED, persistentSession: true });
-	assert.deepEqual(translateEvent({ type: EventType.TRANSPORT_DISCONNECTED, status: 2 }), { type: CloudEventType.DISCONNECTED, err: CloudDisconnectReason.INVALID_REQUEST });
-	assert.deepEqual(translateEvent({ type: EventType.ERROR, status: 5 }), { type: CloudEventType.ERROR, err: 5 });
-	assert.equal(translateEvent({ type: EventType.USER_ASSOCIATION_REQUEST, status: 0 })!.type, CloudEventType.PAIR_REQUEST);
-	assert.equal(translateEvent({ type: EventType.USER_ASSOCIATED, status: 0 })!.type, CloudEventType.PAIR_DONE);
-	assert.equal(translateEvent({ type: EventType.READY, status: 0 })!.type, CloudEventType.READY);
-	assert.equal(translateEvent({ type: EventType.SENSOR_DATA_ACK, status: 0, data: new Uint8Array([1, 2]) })!.type, CloudEventType.DATA_SENT);
-	const fota = translateEvent({ type: EventType.FOTA_DONE, status: 0, data: new Uint8Array([1, 0, 0, 0]) })!;
-	assert.deepEqual([fota.type, [...fota.msg!.buf]], [CloudEventType.FOTA_DONE, [1, 0, 0, 0]]);
-	const rx = translateEvent({ type: EventType.RX_DATA, status: 0, data: new Uint8Array([104, 105]), topic: "$aws/things/x/shadow/update/delta" })!;
-	assert.deepEqual(rx.msg!.endpoint, { type: CloudEndpointType.MSG, str: "$aws/things/x/shadow/update/delta" });
+test("translation table: every library event and its Cloud API counterpart, by the numbers of docs/protocol.md (section 3.9)", () => {
+	const E = SPEC_EVENT_TYPE;
+	const C = SPEC_CLOUD_EVENT_TYPE;
+	for (const [name, number] of Object.entries(E)) {
+		const counterpart = (SPEC_CLOUD_EVENT_FOR as Record<string, keyof typeof C | undefined>)[name];
+		const translated = translateEvent({ type: number, status: 0 });
+		if (counterpart === undefined) assert.equal(translated, undefined, `${name} has no Cloud API event`);
+		else assert.equal(translated?.type, C[counterpart], `${name} → CLOUD_EVT_${counterpart}`);
+	}
+	assert.deepEqual(translateEvent({ type: E.TRANSPORT_CONNECTING, status: SPEC_CONNECT_RESULT.ERR_CERT }), { type: C.CONNECTING, err: SPEC_CONNECT_RESULT.ERR_CERT });
+	assert.deepEqual(translateEvent({ type: E.TRANSPORT_CONNECTED, status: 1 }), { type: C.CONNECTED, persistentSession: true });
+	assert.deepEqual(translateEvent({ type: E.TRANSPORT_CONNECTED, status: 0 }), { type: C.CONNECTED, persistentSession: false });
+	assert.deepEqual(translateEvent({ type: E.TRANSPORT_DISCONNECTED, status: SPEC_DISCONNECT_STATUS.INVALID_REQUEST }), { type: C.DISCONNECTED, err: SPEC_CLOUD_DISCONNECT_REASON.INVALID_REQUEST });
+	assert.deepEqual(translateEvent({ type: E.ERROR, status: 5 }), { type: C.ERROR, err: 5 });
+	assert.equal(translateEvent({ type: E.SENSOR_DATA_ACK, status: 0, data: new Uint8Array([1, 2]) })!.msg!.len, 2);
+	const fota = translateEvent({ type: E.FOTA_DONE, status: 0, data: new Uint8Array([1, 0, 0, 0]) })!;
+	assert.deepEqual([fota.type, [...fota.msg!.buf]], [C.FOTA_DONE, [1, 0, 0, 0]]);
+	const rx = translateEvent({ type: E.RX_DATA, status: 0, data: new Uint8Array([104, 105]), topic: "$aws/things/x/shadow/update/delta" })!;
+	// endpoint.type is CLOUD_EP_MSG even for shadow data.
+	assert.deepEqual(rx.msg!.endpoint, { type: SPEC_CLOUD_ENDPOINT_TYPE.MSG, str: "$aws/things/x/shadow/update/delta" });
 	assert.equal(rx.msg!.len, 2);
 });

@@ -17,6 +17,7 @@ import { startCloud, type RunningCloud } from "../tools/cloud-sim/main.js";
 import { mcubootImage } from "../tools/lib/mcuboot-image.js";
 import { provision } from "../tools/provision/main.js";
 import { ensureSim, root } from "./support/sim.js";
+import { until } from "./support/until.js";
 
 const DEVICE = "nrf-352656100000033";
 let dir: string;
@@ -87,9 +88,13 @@ test("dashboard: a device appears, is associated by a click, and its GPS track, 
 	assert.match((await page.locator("#track-info").textContent()) ?? "", /^3 points; last 63\.42217, 10\.42533$/);
 
 	live.client.publish(`$aws/things/${DEVICE}/shadow/update`, JSON.stringify({ state: { reported: { device: { serviceInfo: { fota_v2: ["APP"] } } } } }), { qos: 1 });
-	await new Promise((resolve) => setTimeout(resolve, 200));
 	const headers = { authorization: `Bearer ${running.endpoints.apiKey}` };
 	const base = `http://127.0.0.1:${running.endpoints.httpPort}`;
+	// A job is only made for a device whose shadow lists the firmware type.
+	await until(async () => {
+		const shadow = await (await fetch(`${base}/v1/devices/${DEVICE}`, { headers })).json();
+		return shadow.state.reported.device?.serviceInfo?.fota_v2?.includes("APP") === true;
+	}, { what: "APP in the reported fota_v2" });
 	const firmware = await (await fetch(`${base}/v1/firmwares?type=APP&version=1.1.0&filename=app.bin`, { method: "POST", headers, body: new Uint8Array(mcubootImage(Buffer.alloc(100), { major: 1, minor: 1, revision: 0, build: 0 })) })).json();
 	const job = await (await fetch(`${base}/v1/fota-jobs`, { method: "POST", headers, body: JSON.stringify({ firmwareId: firmware.id, deviceIds: [DEVICE] }) })).json();
 	live.client.publish(`${running.endpoints.topicPrefix}${DEVICE}/jobs/update`, JSON.stringify([job.jobId, 7, 40]), { qos: 1 });

@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { connectFleet, fleetCredentials, type FleetCredentials } from "../tools/cloud-sim/fleet.js";
 import { startCloud, type RunningCloud } from "../tools/cloud-sim/main.js";
+import { until } from "./support/until.js";
 
 const COUNT = Number(process.env.FLEET_SIZE ?? 1000);
 let dir: string;
@@ -45,10 +46,8 @@ test(`${COUNT} devices register through JITP, then hold connections at once`, as
 		d.client.subscribe([{ topic: `${d.id}/shadow/get/accepted`, qos: 1 }]);
 		d.client.publish(`$aws/things/${d.id}/shadow/get`, "", { qos: 1 });
 	}
-	const deadline = Date.now() + 60000;
 	const answered = () => devices.filter((d) => d.received.includes(`${d.id}/shadow/get/accepted`)).length;
-	while (answered() < COUNT && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
-	assert.equal(answered(), COUNT, "every device got its own trimmed shadow");
+	await until(() => answered() === COUNT, { what: "every device's own trimmed shadow", timeout: 60000, interval: 50, detail: () => `${answered()} of ${COUNT} answered` });
 	assert.ok(devices.every((d) => d.received.every((topic) => topic === `${d.id}/shadow/get/accepted`)), "and nobody else's");
 	for (const d of devices) d.client.disconnect();
 	await Promise.all(devices.map((d) => d.closed));

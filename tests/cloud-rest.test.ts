@@ -21,6 +21,7 @@ import { mcubootImage } from "../tools/lib/mcuboot-image.js";
 import { provision } from "../tools/provision/main.js";
 import { restClient } from "./support/cloud.js";
 import { ensureSim } from "./support/sim.js";
+import { until } from "./support/until.js";
 
 const DEVICE = "nrf-352656100000025";
 let dir: string;
@@ -32,12 +33,15 @@ const rest = restClient(() => running.endpoints);
 interface Device {
 	client: MqttClient;
 	messages: PublishPacket[];
+	/** Packet ids of the SUBACKs received. */
+	subacks: number[];
 	closed: Promise<unknown>;
 	connected: Promise<void>;
 }
 
 function device(id = DEVICE, keepalive = 60): Device {
 	const messages: PublishPacket[] = [];
+	const subacks: number[] = [];
 	let onClosed!: (error: unknown) => void;
 	let onConnected!: () => void;
 	let onRefused!: (error: unknown) => void;
@@ -46,22 +50,30 @@ function device(id = DEVICE, keepalive = 60): Device {
 	const connected = new Promise<void>((resolve, reject) => { onConnected = resolve; onRefused = reject; });
 	connected.catch(() => undefined);
 	const client = new MqttClient({
-		clientId: id, keepalive, onConnect: () => onConnected(), onMessage: (m) => { messages.push(m); },
+		clientId: id, keepalive, onConnect: () => onConnected(), onMessage: (m) => { messages.push(m); }, onSubscribe: (packetId) => { subacks.push(packetId); },
 		onClose: (e) => { onRefused(e ?? new Error("closed before CONNACK")); onClosed(e); },
 	});
 	client.connect(nodeSocket({
 		host: "127.0.0.1", port: running.endpoints.mqttPort,
 		tls: { ca: readFileSync(join(dir, "out", "ca.pem")), cert: readFileSync(join(dir, "out", `${id}.pem`)), key: readFileSync(join(dir, "out", `${id}.key`)), servername: "localhost" },
 	}));
-	return { client, messages, closed, connected };
+	return { client, messages, subacks, closed, connected };
 }
 
-async function until(condition: () => boolean, what: string, ms = 10000): Promise<void> {
-	const end = Date.now() + ms;
-	while (!condition()) {
-		if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-		await new Promise((resolve) => setTimeout(resolve, 20));
-	}
+/** Subscribes and waits for the SUBACK: a message sent before it would not be routed to the device. */
+async function subscribe(d: Device, topic: string): Promise<void> {
+	const id = d.client.subscribe([{ topic, qos: 1 }]);
+	await until(() => d.subacks.includes(id), { what: `the SUBACK for ${topic}` });
+}
+
+/** Polls the REST API until `check` accepts the answer to GET `path`; returns that answer. */
+function restUntil(path: string, check: (json: any) => boolean, what: string): Promise<any> {
+	let last: unknown;
+	return until(async () => {
+		const answer = await rest("GET", path);
+		last = answer.json;
+		return answer.status === 200 && check(answer.json) ? answer.json : undefined;
+	}, { what, timeout: 10000, detail: () => `last answer ${JSON.stringify(last)}` });
 }
 
 before(async () => {
@@ -130,14 +142,13 @@ test("messages: c2d to a connected device, d2c stored, filters and paging checke
 	const d = device();
 	await d.connected;
 	const prefix = running.endpoints.topicPrefix;
-	d.client.subscribe([{ topic: `${prefix}m/d/${DEVICE}/c2d`, qos: 1 }]);
-	await new Promise((resolve) => setTimeout(resolve, 100));
+	await subscribe(d, `${prefix}m/d/${DEVICE}/c2d`);
 	assert.equal((await rest("POST", `/v1/devices/${DEVICE}/messages`, { appId: "TEMP", data: 21.5 })).status, 201);
 	assert.equal((await rest("POST", `/v1/devices/${DEVICE}/messages`, "{nope")).status, 400);
-	await until(() => d.messages.length === 1, "the c2d message");
+	await until(() => d.messages.length === 1, { what: "the c2d message" });
 	assert.equal(new TextDecoder().decode(d.messages[0]!.payload), '{"appId":"TEMP","data":21.5}');
 	for (let i = 0; i < 3; i++) d.client.publish(`${prefix}m/d/${DEVICE}/d2c`, JSON.stringify({ appId: "FLIP", messageType: "DATA", data: i % 2 ? "UPSIDE_DOWN" : "NORMAL" }), { qos: 1 });
-	await until(() => d.client.inflight === 0, "PUBACKs");
+	await until(() => d.client.inflight === 0, { what: "PUBACKs" });
 	const d2c = (await rest("GET", `/v1/messages?deviceId=${DEVICE}&direction=d2c`)).json;
 	assert.equal(d2c.total, 3);
 	assert.deepEqual(d2c.items.map((m: { message: { data: string } }) => m.message.data), ["NORMAL", "UPSIDE_DOWN", "NORMAL"]);
@@ -183,17 +194,15 @@ test("FOTA: upload, jobs only for devices reporting the type, jobs/req answered 
 	await d.connected;
 	const prefix = running.endpoints.topicPrefix;
 	d.client.publish(`$aws/things/${DEVICE}/shadow/update`, JSON.stringify({ state: { reported: { device: { serviceInfo: { fota_v2: ["APP", "MODEM"] } } } } }), { qos: 1 });
-	await until(() => d.client.inflight === 0, "the shadow report");
-	await new Promise((resolve) => setTimeout(resolve, 100));
+	await restUntil(`/v1/devices/${DEVICE}`, (json) => json.state.reported.device?.serviceInfo?.fota_v2?.includes("APP"), "APP in the reported fota_v2");
 	const created = await rest("POST", "/v1/fota-jobs", { firmwareId: firmware.id, deviceIds: [DEVICE, "nrf-unknown"] });
 	assert.equal(created.status, 201);
 	assert.deepEqual(created.json.deviceIds, [DEVICE]);
 	const jobId = created.json.jobId;
 
-	d.client.subscribe([{ topic: `${prefix}${DEVICE}/jobs/rcv`, qos: 1 }]);
-	await new Promise((resolve) => setTimeout(resolve, 100));
+	await subscribe(d, `${prefix}${DEVICE}/jobs/rcv`);
 	d.client.publish(`${prefix}${DEVICE}/jobs/req`, '[""]', { qos: 1 });
-	await until(() => d.messages.some((m) => m.topic.endsWith("/jobs/rcv")), "the job document");
+	await until(() => d.messages.some((m) => m.topic.endsWith("/jobs/rcv")), { what: "the job document" });
 	const job = JSON.parse(new TextDecoder().decode(d.messages.find((m) => m.topic.endsWith("/jobs/rcv"))!.payload));
 	assert.equal(job.length, 5);
 	assert.equal(job[0], jobId);
@@ -216,20 +225,23 @@ test("FOTA: upload, jobs only for devices reporting the type, jobs/req answered 
 	assert.equal((await download(`${running.endpoints.tenantId}/nope/x.bin`)).status, 404);
 
 	for (const update of [[jobId, 7, 0], [jobId, 7, 50], [jobId, 7, 100], [jobId, 1, ""]]) d.client.publish(`${prefix}${DEVICE}/jobs/update`, JSON.stringify(update), { qos: 1 });
-	await until(() => d.client.inflight === 0, "job updates");
-	await new Promise((resolve) => setTimeout(resolve, 100));
-	let state = (await rest("GET", `/v1/fota-jobs/${jobId}`)).json;
-	assert.equal(state.executions[0].status, "IN_PROGRESS");
+	await restUntil(`/v1/fota-jobs/${jobId}`, (json) => json.executions[0].status === "IN_PROGRESS", "the execution IN_PROGRESS");
 	d.client.publish(`${prefix}${DEVICE}/jobs/update`, JSON.stringify([jobId, 3, ""]), { qos: 1 });
 	d.client.publish(`${prefix}${DEVICE}/jobs/update`, "not json", { qos: 1 });
-	await until(() => d.client.inflight === 0, "the final update");
-	await new Promise((resolve) => setTimeout(resolve, 100));
-	state = (await rest("GET", `/v1/fota-jobs/${jobId}`)).json;
-	assert.deepEqual([state.executions[0].status, state.executions[0].progress], ["SUCCEEDED", 100]);
+	// "not json" comes after the SUCCEEDED update: once both are acknowledged, the cloud has read past it unharmed.
+	await until(() => d.client.inflight === 0, { what: "the final update's PUBACKs" });
+	const state = await restUntil(`/v1/fota-jobs/${jobId}`, (json) => json.executions[0].status === "SUCCEEDED", "the execution SUCCEEDED");
+	assert.equal(state.executions[0].progress, 100);
 	d.messages.length = 0;
+	// The broker hands the job request to the cloud right after writing its PUBACK; a shadow GET sent once
+	// that PUBACK is here goes through the same steps behind it, so its answer comes after any job document
+	// the request would have produced: once the answer is here, no job is coming.
+	await subscribe(d, `${DEVICE}/shadow/get/accepted`);
 	d.client.publish(`${prefix}${DEVICE}/jobs/req`, '[""]', { qos: 1 });
-	await new Promise((resolve) => setTimeout(resolve, 300));
-	assert.equal(d.messages.filter((m) => m.topic.endsWith("/jobs/rcv")).length, 0, "no job once it succeeded");
+	await until(() => d.client.inflight === 0, { what: "the job request's PUBACK" });
+	d.client.publish(`$aws/things/${DEVICE}/shadow/get`, "", { qos: 1 });
+	await until(() => d.messages.some((m) => m.topic === `${DEVICE}/shadow/get/accepted`), { what: "the shadow after the job request" });
+	assert.deepEqual(d.messages.map((m) => m.topic), [`${DEVICE}/shadow/get/accepted`], "no job once it succeeded");
 	assert.equal((await rest("GET", "/v1/fota-jobs")).json.total, 1);
 	assert.equal((await rest("GET", "/v1/fota-jobs/nope")).status, 404);
 	d.client.disconnect();
@@ -246,11 +258,11 @@ test("keepalive: a silent client is dropped after 1.5 times its keepalive and sh
 	await new Promise<void>((resolve) => socket.once("secureConnect", () => resolve()));
 	const started = Date.now();
 	socket.write(new MqttEncoder().encode({ type: 1, protocolName: "MQTT", protocolLevel: 4, clientId: DEVICE, keepalive: 1, clean: true }));
-	await until(() => (running.cloud.isConnected(DEVICE)), "the connection");
+	await until(() => (running.cloud.isConnected(DEVICE)), { what: "the connection" });
 	await new Promise<void>((resolve) => socket.once("close", () => resolve()));
 	const elapsed = Date.now() - started;
 	assert.ok(elapsed >= 1400 && elapsed < 4000, `closed after ${elapsed} ms`);
-	await until(() => !running.cloud.isConnected(DEVICE), "the disconnect");
+	await until(() => !running.cloud.isConnected(DEVICE), { what: "the disconnect" });
 	assert.equal((await rest("GET", `/v1/devices/${DEVICE}`)).json.state.reported.connection.status, "disconnected");
 });
 

@@ -20,6 +20,7 @@ import { MqttEncoder } from "../modules/mqtt/encoder.js";
 import { PacketType } from "../modules/mqtt/packet.js";
 import { deviceCredentials, restClient } from "./support/cloud.js";
 import { ensureSim } from "./support/sim.js";
+import { until } from "./support/until.js";
 
 const DEVICE = "nrf-352656100441776";
 const OTHER = "nrf-352656100000017";
@@ -30,16 +31,6 @@ let pin: string;
 const credentials = (id: string): ToolCredentials => deviceCredentials(dir, running.endpoints, id);
 
 const rest = restClient(() => running.endpoints);
-
-async function waitFor<T>(probe: () => Promise<T | undefined>, what: string, ms = 10000): Promise<T> {
-	const end = Date.now() + ms;
-	for (;;) {
-		const value = await probe();
-		if (value !== undefined) return value;
-		if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-		await new Promise((resolve) => setTimeout(resolve, 50));
-	}
-}
 
 before(async () => {
 	ensureSim("release");
@@ -115,10 +106,10 @@ test("association through the REST API: a delta with the topics, then d2c messag
 	assert.equal((await rest("PUT", `/v1/association/${DEVICE}`, pin)).status, 409);
 	const gps = '{"appId":"GPS","messageType":"DATA","data":"$GPGGA,123519,6325.123,N,01025.456,E,1,08,0.9,545.4,M,46.9,M,,*47"}';
 	await mosquittoPubAs(credentials(DEVICE), ["-q", "1", "-t", `${prefix}m/d/${DEVICE}/d2c`, "-m", gps]);
-	const messages = await waitFor(async () => {
+	const messages = await until(async () => {
 		const result = await rest("GET", `/v1/messages?deviceId=${DEVICE}`);
 		return result.json.total > 0 ? result.json : undefined;
-	}, "the stored message");
+	}, { what: "the stored message", timeout: 10000 });
 	assert.equal(messages.items[0].topic, `${prefix}m/d/${DEVICE}/d2c`);
 	assert.equal(messages.items[0].direction, "d2c");
 	assert.deepEqual(messages.items[0].message, JSON.parse(gps));

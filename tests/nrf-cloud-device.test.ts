@@ -20,6 +20,7 @@ import { deviceCommand } from "../tools/device/main.js";
 import { provision } from "../tools/provision/main.js";
 import { restClient } from "./support/cloud.js";
 import { ensureSim } from "./support/sim.js";
+import { until } from "./support/until.js";
 
 let dir: string;
 let running: RunningCloud;
@@ -53,11 +54,7 @@ class RunningDevice {
 	}
 
 	async waitForLine(pattern: RegExp, ms = 30000): Promise<void> {
-		const deadline = Date.now() + ms;
-		while (!pattern.test(this.output)) {
-			if (Date.now() > deadline) throw new Error(`timed out waiting for ${pattern}; output:\n${this.output}`);
-			await new Promise((resolve) => setTimeout(resolve, 50));
-		}
+		await until(() => pattern.test(this.output), { what: String(pattern), timeout: ms, interval: 50, detail: () => `output:\n${this.output}` });
 	}
 }
 

@@ -10,17 +10,20 @@ import { after, before, test } from "node:test";
 import fc from "fast-check";
 import { PacketType, type PublishPacket, type SubscribePacket, type UnsubscribePacket } from "../modules/mqtt/packet.js";
 import { nodeSocket } from "../hosts/node/socket.js";
+import type { SettingsStore } from "../modules/nrf-cloud/settings.js";
 import { ConnectResult, DisconnectStatus, Errno, EventType, MessageId, Sensor, State, TopicType } from "../modules/nrf-cloud/constants.js";
 import {
-	ASSOCIATED_SHADOW, C2D, CloudPeer, D2C, DEVICE_ID, DeviceUnderTest, PREFIX, UNASSOCIATED_SHADOW, pairedDesired, publishes, text, until,
+	ASSOCIATED_SHADOW, C2D, CloudPeer, D2C, DEVICE_ID, DeviceUnderTest, PREFIX, UNASSOCIATED_SHADOW, pairedDesired, publishes, text,
 } from "./support/nrf-cloud-peer.js";
+import { until } from "./support/until.js";
+import { V12_SERVICE_INFO, V13_SERVICE_INFO, V6_NOT_ASSOCIATED_REPORT, v7PairedReport } from "./support/vectors.js";
 
 let peer: CloudPeer;
 before(async () => { peer = await CloudPeer.start(); });
 after(async () => { await peer.stop(); });
 
-const NOT_ASSOCIATED_REPORT = '{"state":{"reported":{"stage":null,"nrfcloud_mqtt_topic_prefix":null,"pairing":{"state":"not_associated","topics":null,"config":null},"connection":{"keepalive":null}}}}';
-const pairedReport = (keepalive: number) => `{"state":{"reported":{"nrfcloud_mqtt_topic_prefix":"${PREFIX}","pairingStatus":null,"pairing":{"state":"paired","config":null,"topics":{"d2c":"${D2C}","c2d":"${C2D}"}},"connection":{"keepalive":${keepalive}}}}}`;
+const NOT_ASSOCIATED_REPORT = V6_NOT_ASSOCIATED_REPORT;
+const pairedReport = (keepalive: number) => v7PairedReport(PREFIX, D2C, C2D, keepalive);
 
 function reset(): void {
 	peer.policy = { connack: { returnCode: 0, sessionPresent: false }, shadow: ASSOCIATED_SHADOW, ackPublishes: true };
@@ -40,7 +43,7 @@ test("an associated device: the v1.6 connect sequence, byte for byte, and CONNEC
 	assert.equal(device.init(), 0);
 	const index = await connectReady(device);
 	const connection = await peer.connection(index);
-	await until(() => publishes(connection).some((p) => p.packetId === MessageId.FOTA_REQUEST), 5000, "job request");
+	await until(() => publishes(connection).some((p) => p.packetId === MessageId.FOTA_REQUEST), { what: "job request" });
 	const sent = connection.received;
 	assert.equal(sent[0]!.type, PacketType.CONNECT);
 	const connect = sent[0] as Extract<typeof sent[0], { type: 1 }>;
@@ -80,7 +83,7 @@ test("an associated device: the v1.6 connect sequence, byte for byte, and CONNEC
 	const down = await device.waitFor(EventType.TRANSPORT_DISCONNECTED);
 	assert.equal(down.status, DisconnectStatus.USER_REQUEST);
 	assert.equal(device.library.state, State.INITIALIZED);
-	await until(() => connection.received.at(-1)!.type === PacketType.DISCONNECT, 5000, "DISCONNECT");
+	await until(() => connection.received.at(-1)!.type === PacketType.DISCONNECT, { what: "DISCONNECT" });
 });
 
 test("an unassociated device: the not-associated report, association by delta, then the reconnect the documentation asks for", async () => {
@@ -92,7 +95,7 @@ test("an unassociated device: the not-associated report, association by delta, t
 	await device.library.connect();
 	const connection = await peer.connection(index);
 	await device.waitFor(EventType.USER_ASSOCIATION_REQUEST);
-	await until(() => publishes(connection).some((p) => p.packetId === 1), 5000, "report");
+	await until(() => publishes(connection).some((p) => p.packetId === 1), { what: "report" });
 	const report = publishes(connection).find((p) => p.packetId === 1)!;
 	assert.equal(report.topic, `$aws/things/${DEVICE_ID}/shadow/update`);
 	assert.equal(text(report.payload), NOT_ASSOCIATED_REPORT);
@@ -101,7 +104,7 @@ test("an unassociated device: the not-associated report, association by delta, t
 	// The user adds the device: AWS sends a delta whose state is the desired change (docs/protocol.md §4.5).
 	peer.publish(connection, `$aws/things/${DEVICE_ID}/shadow/update/delta`, JSON.stringify({ version: 12, timestamp: 1614000000, state: pairedDesired(), metadata: {} }));
 	await device.waitFor(EventType.READY);
-	await until(() => publishes(connection).some((p) => p.packetId === 7890), 5000, "report");
+	await until(() => publishes(connection).some((p) => p.packetId === 7890), { what: "report" });
 	assert.equal(text(publishes(connection).find((p) => p.packetId === 7890)!.payload), pairedReport(60));
 	assert.deepEqual(device.types(), [EventType.TRANSPORT_CONNECTING, EventType.TRANSPORT_CONNECTED, EventType.USER_ASSOCIATION_REQUEST, EventType.USER_ASSOCIATED, EventType.READY]);
 	assert.equal(device.library.disconnect(), 0);
@@ -127,7 +130,7 @@ test("a resumed persistent session skips both subscriptions and asks for jobs as
 	peer.policy.connack = { returnCode: 0, sessionPresent: true };
 	const index = await connectReady(device);
 	const connection = await peer.connection(index);
-	await until(() => connection.received.length >= 5, 5000, "packets");
+	await until(() => connection.received.length >= 5, { what: "packets" });
 	const kinds = connection.received.map((p) => p.type === PacketType.PUBLISH ? `PUBLISH ${(p as PublishPacket).packetId}` : String(p.type));
 	assert.deepEqual(kinds.slice(0, 5), [String(PacketType.CONNECT), "PUBLISH 5678", String(PacketType.PUBACK), "PUBLISH 8767", "PUBLISH 7890"]);
 	assert.equal(connection.received.some((p) => p.type === PacketType.SUBSCRIBE), false);
@@ -200,17 +203,17 @@ test("without the poll thread nothing is read until process(), as with nrf_cloud
 	const index = peer.broker.connections.length;
 	assert.equal(await device.library.connect(), 0);
 	await peer.connection(index);
-	await until(() => device.library.pending, 5000, "pending input");
+	await until(() => device.library.pending, { what: "pending input" });
 	assert.deepEqual(device.types(), []);
 	assert.equal(device.library.state, State.INITIALIZED);
 	await until(() => {
 		device.library.process();
 		return device.types().includes(EventType.READY);
-	}, 5000, "READY through process()");
+	}, { what: "READY through process()" });
 	assert.deepEqual(device.types(), [EventType.TRANSPORT_CONNECTED, EventType.USER_ASSOCIATED, EventType.READY]);
 	assert.equal(await device.library.connect(), ConnectResult.ERR_ALREADY_CONNECTED);
 	device.library.disconnect();
-	await until(() => { device.library.process(); return device.types().includes(EventType.TRANSPORT_DISCONNECTED); }, 5000, "disconnect");
+	await until(() => { device.library.process(); return device.types().includes(EventType.TRANSPORT_DISCONNECTED); }, { what: "disconnect" });
 });
 
 test("a config delta is echoed (V8) and given to the application as RX_DATA with the whole delta", async () => {
@@ -224,7 +227,7 @@ test("a config delta is echoed (V8) and given to the application as RX_DATA with
 	const rx = await device.waitFor(EventType.RX_DATA);
 	assert.equal(text(rx.data!), delta);
 	assert.equal(rx.topic, `$aws/things/${DEVICE_ID}/shadow/update/delta`);
-	await until(() => publishes(connection).some((p) => p.packetId === 1), 5000, "echo");
+	await until(() => publishes(connection).some((p) => p.packetId === 1), { what: "echo" });
 	const echo = publishes(connection).find((p) => p.packetId === 1)!;
 	assert.equal(echo.topic, `$aws/things/${DEVICE_ID}/shadow/update`);
 	assert.equal(text(echo.payload), '{"state":{"reported":{"config":{"GPS":{"enable":true}}},"desired":{"config":null}}}');
@@ -247,11 +250,11 @@ test("disassociation while connected: c2d and FOTA unsubscribed, the report, USE
 	device.init();
 	const index = await connectReady(device);
 	const connection = await peer.connection(index);
-	await until(() => publishes(connection).some((p) => p.packetId === MessageId.FOTA_REQUEST), 5000, "FOTA SUBACK");
+	await until(() => publishes(connection).some((p) => p.packetId === MessageId.FOTA_REQUEST), { what: "FOTA SUBACK" });
 	peer.publish(connection, `$aws/things/${DEVICE_ID}/shadow/update/delta`, '{"version":9,"timestamp":1,"state":{"pairing":{"state":"not_associated"}}}');
 	await device.waitFor(EventType.USER_ASSOCIATION_REQUEST);
-	await until(() => connection.received.filter((p) => p.type === PacketType.UNSUBSCRIBE).length === 2, 5000, "unsubscribes");
-	await until(() => publishes(connection).some((p) => text(p.payload) === NOT_ASSOCIATED_REPORT), 5000, "report");
+	await until(() => connection.received.filter((p) => p.type === PacketType.UNSUBSCRIBE).length === 2, { what: "unsubscribes" });
+	await until(() => publishes(connection).some((p) => text(p.payload) === NOT_ASSOCIATED_REPORT), { what: "report" });
 	const unsubscribes = connection.received.filter((p): p is UnsubscribePacket => p.type === PacketType.UNSUBSCRIBE);
 	assert.deepEqual(unsubscribes.map((u) => [u.packetId, u.topics]), [[8765, [C2D]], [8766, [`${PREFIX}${DEVICE_ID}/jobs/rcv`]]]);
 	const unsubscribeAt = connection.received.findIndex((p) => p.type === PacketType.UNSUBSCRIBE);
@@ -297,7 +300,7 @@ test("sensor data: send (QoS 1) and stream (QoS 0) byte-exact on d2c (V9, V10), 
 	assert.equal(device.library.sensorDataSend({ type: Sensor.TEMP, data: "24.3", tag: 0x10000 + 4242 }), 0);
 	const ack = await device.waitFor(EventType.SENSOR_DATA_ACK);
 	assert.deepEqual([...ack.data!], [4242 & 0xFF, 4242 >> 8]);
-	await until(() => publishes(connection).filter((p) => p.topic === D2C).length === 3, 5000, "d2c");
+	await until(() => publishes(connection).filter((p) => p.topic === D2C).length === 3, { what: "d2c" });
 	const d2c = publishes(connection).filter((p) => p.topic === D2C);
 	assert.deepEqual(d2c.map((p) => [text(p.payload), p.qos]), [
 		['{"appId":"FLIP","data":"NORMAL","messageType":"DATA"}', 1],
@@ -308,13 +311,13 @@ test("sensor data: send (QoS 1) and stream (QoS 0) byte-exact on d2c (V9, V10), 
 	assert.ok(d2c[0]!.packetId > 0 && !Object.values(MessageId).includes(d2c[0]!.packetId as never));
 	// shadow_update and raw sends.
 	assert.equal(device.library.shadowUpdate({ type: Sensor.DEVICE_INFO, data: { deviceInfo: { imei: "352656100441776" } } }), 0);
-	const serviceInfo = '{"state":{"reported":{"device":{"serviceInfo":{"ui":["GPS","HUMID","RSRP","BUTTON","TEMP"],"fota_v2":["APP","MODEM","BOOT"]}}}}}';
+	const serviceInfo = V12_SERVICE_INFO;
 	assert.equal(device.library.send({ data: serviceInfo, topicType: TopicType.STATE }), 0);
-	const spaced = '{"state":{"reported":{"device": {"serviceInfo":{"ui":["GPS"]}}}}}';
+	const spaced = V13_SERVICE_INFO;
 	assert.equal(device.library.send({ data: new TextEncoder().encode(spaced), topicType: TopicType.MESSAGE, qos: 1 }), 0);
 	assert.equal(device.library.send({ data: "x", topicType: 3 }), -Errno.ENODATA);
 	assert.equal(device.library.send({ data: "x", topicType: TopicType.MESSAGE, qos: 2 }), -Errno.EINVAL);
-	await until(() => publishes(connection).length >= 8, 5000, "updates");
+	await until(() => publishes(connection).length >= 8, { what: "updates" });
 	const update = publishes(connection).filter((p) => p.topic === `$aws/things/${DEVICE_ID}/shadow/update`).map((p) => text(p.payload));
 	assert.ok(update.includes('{"state":{"reported":{"DEVICE":{"deviceInfo":{"imei":"352656100441776"}}}}}'));
 	assert.ok(update.includes(serviceInfo));
@@ -339,7 +342,7 @@ test("input-sequence association (opt-in): pattern_wait, nrf_cloud_user_associat
 	assert.equal(request.sequenceLength, 6);
 	assert.equal(device.library.userAssociate({ type: 0, sequence: [1, 2, 5] }), -Errno.EINVAL);
 	assert.equal(device.library.userAssociate({ type: 0, sequence: [1, 2, 3, 4, 1, 2] }), 0);
-	await until(() => publishes(connection).some((p) => p.packetId === 9547), 5000, "sequence report");
+	await until(() => publishes(connection).some((p) => p.packetId === 9547), { what: "sequence report" });
 	assert.equal(text(publishes(connection).find((p) => p.packetId === 9547)!.payload),
 		'{"state":{"reported":{"pairing":{"state":"pattern_wait","config":{"iteration":1,"method":"buttons","length":3}},"pairingStatus":{"method":"buttons","pattern":[18,52,18]}}}}');
 	peer.publish(connection, `$aws/things/${DEVICE_ID}/shadow/update/delta`, JSON.stringify({ state: pairedDesired() }));
@@ -362,17 +365,17 @@ test("a stored FOTA result is reported when the endpoints are known and cleared 
 	device.init();
 	const index = await connectReady(device);
 	const connection = await peer.connection(index);
-	await until(() => publishes(connection).some((p) => p.packetId === 7890), 5000, "paired report");
+	await until(() => publishes(connection).some((p) => p.packetId === 7890), { what: "paired report" });
 	const update = publishes(connection).find((p) => p.packetId === 8768)!;
 	assert.equal(update.topic, `${PREFIX}${DEVICE_ID}/jobs/update`);
 	assert.equal(text(update.payload), '["abcd1234",3,""]');
 	// Step 8b comes before the paired report.
 	assert.ok(publishes(connection).indexOf(update) < publishes(connection).findIndex((p) => p.packetId === 7890));
-	await until(() => decodeStoredJob(device.settings.read("fota/job"))?.validate === 5, 5000, "cleared job");
+	await until(() => decodeStoredJob(device.settings.read("fota/job"))?.validate === 5, { what: "cleared job" });
 	assert.equal(device.library.modemFotaCompleted(true), -Errno.EOPNOTSUPP);
 	device.settings.write("fota/job", encodeStoredJob({ validate: 1, type: 1, id: "modem-job" }));
 	assert.equal(device.library.modemFotaCompleted(false), 0);
-	await until(() => publishes(connection).some((p) => text(p.payload) === '["modem-job",2,""]'), 5000, "modem result");
+	await until(() => publishes(connection).some((p) => text(p.payload) === '["modem-job",2,""]'), { what: "modem result" });
 	device.library.disconnect();
 	await device.waitFor(EventType.TRANSPORT_DISCONNECTED);
 });
@@ -389,12 +392,18 @@ async function flightsToReady(pipeline: boolean, shadow: unknown): Promise<{ fli
 	const connection = await peer.connection(index);
 	await device.waitFor(shadow === UNASSOCIATED_SHADOW ? EventType.USER_ASSOCIATION_REQUEST : EventType.READY);
 	const flights = peer.flights;
-	await until(() => connection.received.length >= (shadow === UNASSOCIATED_SHADOW ? 5 : 8), 5000, "all requests");
-	await new Promise((resolve) => setTimeout(resolve, 150));
-	// The PUBACK answers the peer's own packet id, which differs from run to run.
-	const sent = connection.received.map((p) => p.type === PacketType.PUBACK ? "PUBACK" : JSON.stringify(p, (_k, v: unknown) => v instanceof Uint8Array ? Buffer.from(v).toString("hex") : v));
+	await until(() => connection.received.length >= (shadow === UNASSOCIATED_SHADOW ? 5 : 8), { what: "all requests" });
+	// Whatever the last answers make the device send must be in the comparison: once every answer is out,
+	// a QoS 1 publish follows them, and its PUBACK shows the device has read and handled all before it.
+	await until(() => peer.idle, { what: "the peer to send its last answers" });
+	// On get/rejected it is logged and dropped: no event, no packet but its PUBACK.
+	const probe = peer.publish(connection, `$aws/things/${DEVICE_ID}/shadow/get/rejected`, '{"code":404,"message":"probe"}');
+	await until(() => connection.received.some((p) => p.type === PacketType.PUBACK && p.packetId === probe), { what: "the PUBACK for the probe" });
 	device.library.disconnect();
 	await device.waitFor(EventType.TRANSPORT_DISCONNECTED);
+	const end = await until(() => connection.received.findIndex((p) => p.type === PacketType.DISCONNECT) + 1, { what: "DISCONNECT" });
+	// The PUBACK answers the peer's own packet id, which differs from run to run.
+	const sent = connection.received.slice(0, end).map((p) => p.type === PacketType.PUBACK ? "PUBACK" : JSON.stringify(p, (_k, v: unknown) => v instanceof Uint8Array ? Buffer.from(v).toString("hex") : v));
 	return { flights, sent, events: device.types() };
 }
 
@@ -420,7 +429,7 @@ test("malformed and random shadow documents, deltas, c2d payloads and job docume
 	device.init();
 	const index = await connectReady(device);
 	const connection = await peer.connection(index);
-	await until(() => publishes(connection).some((p) => p.packetId === MessageId.FOTA_REQUEST), 5000, "FOTA SUBACK");
+	await until(() => publishes(connection).some((p) => p.packetId === MessageId.FOTA_REQUEST), { what: "FOTA SUBACK" });
 	const shadowTopic = `${DEVICE_ID}/shadow/get/accepted`;
 	const deltaTopic = `$aws/things/${DEVICE_ID}/shadow/update/delta`;
 	const jobs = `${PREFIX}${DEVICE_ID}/jobs/rcv`;
@@ -440,7 +449,7 @@ test("malformed and random shadow documents, deltas, c2d payloads and job docume
 		}
 	}
 	// Every publish on c2d is handed over; the rest is dropped (logged) or, with a config inside, handed over too.
-	await until(() => device.events.filter((e) => e.type === EventType.RX_DATA && e.topic === C2D).length === sent / topics.length, 10000, "c2d deliveries");
+	await until(() => device.events.filter((e) => e.type === EventType.RX_DATA && e.topic === C2D).length === sent / topics.length, { what: "c2d deliveries", timeout: 10000 });
 	const allowed = new Set<number>([EventType.TRANSPORT_CONNECTING, EventType.TRANSPORT_CONNECTED, EventType.USER_ASSOCIATED, EventType.READY, EventType.RX_DATA, EventType.USER_ASSOCIATION_REQUEST]);
 	for (const type of device.types()) assert.ok(allowed.has(type), `event ${type}`);
 	assert.ok(logs.some((line) => /FOTA job document that does not parse/.test(line)));
@@ -461,22 +470,58 @@ test("FOTA jobs on jobs/rcv go to the platform's runner once each; documents tha
 	device.init();
 	const index = await connectReady(device);
 	const connection = await peer.connection(index);
-	await until(() => publishes(connection).some((p) => p.packetId === MessageId.FOTA_REQUEST), 5000, "job request");
+	await until(() => publishes(connection).some((p) => p.packetId === MessageId.FOTA_REQUEST), { what: "job request" });
 	const topic = `${PREFIX}${DEVICE_ID}/jobs/rcv`;
 	peer.publish(connection, topic, '["abcd1234",0,1234,"nrfcloud.com","v1/firmwares/appfw.bin"]');
 	peer.publish(connection, topic, '["abcd1234",0,1234,"nrfcloud.com","v1/firmwares/appfw.bin"]');
 	peer.publish(connection, topic, '["bad",7,1,"h","p"]');
 	peer.publish(connection, topic, '["efgh5678",2,99,"nrfcloud.com","v1/boot/s0.bin v1/boot/s1.bin"]');
-	await until(() => jobs.length === 2, 5000, "jobs");
-	await new Promise((resolve) => setTimeout(resolve, 100));
+	// efgh5678 was published last: once it is there, the repeated and the bad document have been handled.
+	await until(() => jobs.some((job) => (job as { id: string }).id === "efgh5678"), { what: "the last job", detail: () => JSON.stringify(jobs) });
 	assert.deepEqual(jobs, [
 		{ id: "abcd1234", type: 0, size: 1234, host: "nrfcloud.com", path: "v1/firmwares/appfw.bin" },
 		{ id: "efgh5678", type: 2, size: 99, host: "nrfcloud.com", path: "v1/boot/s0.bin v1/boot/s1.bin" },
 	]);
 	// FOTA documents are not bound by the payload buffer.
 	peer.publish(connection, topic, JSON.stringify(["ijkl9012", 1, 5, "h", "p".repeat(3000)]));
-	await until(() => jobs.length === 3, 5000, "large job");
+	await until(() => jobs.length === 3, { what: "large job" });
 	assert.equal(device.library.state, State.DC_CONNECTED);
 	device.library.disconnect();
 	await device.waitFor(EventType.TRANSPORT_DISCONNECTED);
+});
+
+test("a settings store that throws on every read, write and delete: the library still connects to READY, logging each failure", async () => {
+	reset();
+	const logs: string[] = [];
+	const calls: string[] = [];
+	const failing: SettingsStore = {
+		read(key) { calls.push(`read ${key}`); throw new Error(`flash read error at ${key}`); },
+		write(key) { calls.push(`write ${key}`); throw new Error(`flash write error at ${key}`); },
+		delete(key) { calls.push(`delete ${key}`); throw new Error(`flash erase error at ${key}`); },
+	};
+	const device = new DeviceUnderTest(peer, { log: (line) => logs.push(line) }, { settings: failing });
+	assert.equal(device.init(), 0);
+	const index = await connectReady(device);
+	const connection = await peer.connection(index);
+	await until(() => publishes(connection).some((p) => p.packetId === MessageId.FOTA_REQUEST), { what: "the job request" });
+	assert.deepEqual(device.types(), [EventType.TRANSPORT_CONNECTING, EventType.TRANSPORT_CONNECTED, EventType.USER_ASSOCIATED, EventType.READY]);
+	assert.equal(device.library.state, State.DC_CONNECTED);
+	// The store was asked (the session flag before CONNECT, the FOTA job with the endpoints, the flag on the c2d SUBACK) and every failure logged.
+	for (const call of ["read p_sesh", "read fota/job", "write p_sesh"]) assert.ok(calls.includes(call), `${call}: ${JSON.stringify(calls)}`);
+	for (const line of [
+		"settings: reading p_sesh failed: flash read error at p_sesh",
+		"settings: reading fota/job failed: flash read error at fota/job",
+		"settings: writing p_sesh failed: flash write error at p_sesh",
+	]) assert.ok(logs.includes(line), `${line}: ${JSON.stringify(logs)}`);
+	assert.equal(device.library.sensorDataSend({ type: Sensor.FLIP, data: "NORMAL" }), 0);
+	await until(() => publishes(connection).some((p) => p.topic === D2C), { what: "the FLIP message" });
+	device.library.disconnect();
+	await device.waitFor(EventType.TRANSPORT_DISCONNECTED);
+	// Nothing could be stored, so the next connection cannot ask to resume a session; it still reaches READY.
+	await device.library.connect();
+	await device.waitFor(EventType.READY, 2);
+	assert.equal((await peer.connection(index + 1)).received[0]!.type, PacketType.CONNECT);
+	assert.equal(((await peer.connection(index + 1)).received[0] as { clean: boolean }).clean, true);
+	device.library.disconnect();
+	await device.waitFor(EventType.TRANSPORT_DISCONNECTED, 2);
 });

@@ -4,17 +4,19 @@
  */
 
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { root, runSim, sanitizerFindings } from "./support/sim.js";
-import { writeMqttPacketVectors } from "./support/xs-vectors.js";
+import { runSim, sanitizerFindings } from "./support/sim.js";
+import { startTlsFixture, writeDeviceFixture, writeMqttPacketVectors } from "./support/xs-fixtures.js";
+import { assertSuite, outputOf, suiteFile, type SuiteReport } from "./support/xs-suite.js";
+import { HOST_CONSOLE_LINES, runSuite, suiteRuns, type SuiteRun } from "./support/xs-suites.js";
 
 let scratch: string;
 
 before(() => {
-	writeMqttPacketVectors(join(root, "build", "tests", "xs", "generated"));
+	writeMqttPacketVectors();
 	scratch = mkdtempSync(join(tmpdir(), "sim-host-"));
 });
 
@@ -26,47 +28,63 @@ function script(name: string, source: string): string {
 	return path;
 }
 
-async function suite(name: string, variant = "release") {
-	const result = await runSim(["--timeout", "300", join(root, "build", "tests", "xs", `${name}.suite.js`)], { variant });
-	const failures = result.stdout.split("\n").filter((line) => line.startsWith("not ok"));
-	assert.deepEqual(failures, [], result.stderr);
-	assert.match(result.stdout, /\n(\d+) passed, 0 failed\n$/);
-	assert.equal(result.status, 0, result.stderr);
-	return result;
+/** The release runs of this file, by label, kept for the debug build to be compared with. */
+const releaseReports = new Map<string, Promise<SuiteReport>>();
+
+function releaseRun(run: SuiteRun): Promise<SuiteReport> {
+	let report = releaseReports.get(run.label);
+	if (report === undefined) {
+		report = runSuite(run, "release");
+		releaseReports.set(run.label, report);
+	}
+	return report;
+}
+
+function runNamed(label: string): SuiteRun {
+	const run = suiteRuns(join(scratch, "release")).find((r) => r.label === label);
+	assert.ok(run, label);
+	return run;
 }
 
 test("XS suite: host services (modules, timers, promise jobs, native())", async () => {
-	await suite("host");
+	const report = await releaseRun(runNamed("host"));
+	assert.deepEqual(outputOf(report, "console and trace write lines"), HOST_CONSOLE_LINES);
 });
 
 test("XS suite: the C codec against the TypeScript codec and mqtt-packet's frames", async () => {
-	await suite("codec");
+	await releaseRun(runNamed("codec"));
 });
 
 test("XS suite: the emulated modem's AT commands, on fresh state and on old modem firmware", async () => {
-	const fresh = join(scratch, "modem-fresh");
-	const result = await runSim(["--state", fresh, join(root, "build", "tests", "xs", "modem.suite.js")]);
-	assert.equal(result.status, 0, result.stdout + result.stderr);
-	assert.match(result.stdout, /\n6 passed, 0 failed\n$/);
-	const old = join(scratch, "modem-old");
-	mkdirSync(old, { recursive: true });
-	writeFileSync(join(old, "firmware"), "mfw_nrf9160_1.2.3\n");
-	const legacy = await runSim(["--state", old, join(root, "build", "tests", "xs", "modem.suite.js"), "old-firmware"]);
-	assert.equal(legacy.status, 0, legacy.stdout + legacy.stderr);
-	assert.match(legacy.stdout, /\n6 passed, 0 failed\n$/);
+	await releaseRun(runNamed("modem"));
+	await releaseRun(runNamed("modem on old firmware"));
 });
 
 test("under AddressSanitizer, LeakSanitizer and UBSan: host, codec and modem suites are clean", async () => {
-	for (const [name, args] of [["host", []], ["codec", []], ["modem", ["--state", join(scratch, "modem-asan")]]] as const) {
-		const result = await runSim([...args, join(root, "build", "tests", "xs", `${name}.suite.js`)], { variant: "asan", env: { ASAN_OPTIONS: "detect_leaks=1" } });
-		assert.deepEqual(sanitizerFindings(result.stderr), [], `${name}: ${result.stderr}`);
-		assert.equal(result.status, 0, `${name}: ${result.stdout}${result.stderr}`);
-		assert.match(result.stdout, /\n\d+ passed, 0 failed\n$/);
+	for (const run of suiteRuns(join(scratch, "asan")).filter((r) => ["host", "codec", "modem"].includes(r.label))) {
+		const result = await runSim([...run.options, suiteFile(run.suite), ...run.args], { variant: "asan", env: { ASAN_OPTIONS: "detect_leaks=1" } });
+		assert.deepEqual(sanitizerFindings(result.stderr), [], `${run.label}: ${result.stderr}`);
+		assertSuite(result, run.expected, { label: `${run.label} (asan)` });
 	}
 });
 
 test("the debug build runs the same suites", async () => {
-	await suite("host", "debug");
+	const tls = await startTlsFixture();
+	try {
+		writeDeviceFixture();
+		const debugRuns = suiteRuns(join(scratch, "debug"));
+		for (const run of suiteRuns(join(scratch, "release"))) {
+			const release = await releaseRun(run);
+			const debugRun = debugRuns.find((r) => r.label === run.label)!;
+			// Without an xsbug to talk to, the debug build runs on its own; port 1 refuses at once.
+			const debug = await runSuite(debugRun, "debug", { XSBUG_HOST: "127.0.0.1:1" });
+			assert.deepEqual(debug.tests.map((t) => t.name), release.tests.map((t) => t.name), `${run.label}: the same tests in the same order`);
+			if (run.label === "host") assert.deepEqual(outputOf(debug, "console and trace write lines"), HOST_CONSOLE_LINES);
+		}
+	}
+	finally {
+		await tls.stop();
+	}
 });
 
 test("exit statuses: uncaught errors, rejections, syntax errors and missing modules are 1", async () => {

@@ -10,12 +10,16 @@ import { MemorySettings } from "../../modules/nrf-cloud/settings.js";
 import { NrfCloud, type CloudEvent, type Platform } from "../../modules/nrf-cloud/api.js";
 import type { NrfCloudConfig } from "../../modules/nrf-cloud/config.js";
 import { nodeSocket } from "../../hosts/node/socket.js";
+import { eventName } from "../../modules/nrf-cloud/constants.js";
 import { ScriptedBroker, type PeerConnection } from "./scripted-broker.js";
+import { until } from "./until.js";
+import { V1_CLIENT_ID, V1_IMEI, V3_PREFIX, V3_TENANT } from "./vectors.js";
 
-export const IMEI = "352656100441776";
-export const DEVICE_ID = `nrf-${IMEI}`;
-export const TENANT = "63ae73c3-9918-4b03-a1a8-132174824392";
-export const PREFIX = `prod/${TENANT}/`;
+/** The V1 device, in V3's tenant. */
+export const IMEI = V1_IMEI;
+export const DEVICE_ID = V1_CLIENT_ID;
+export const TENANT = V3_TENANT;
+export const PREFIX = V3_PREFIX;
 export const D2C = `${PREFIX}m/d/${DEVICE_ID}/d2c`;
 export const C2D = `${PREFIX}m/d/${DEVICE_ID}/c2d`;
 
@@ -56,7 +60,8 @@ export class CloudPeer {
 	static async start(): Promise<CloudPeer> {
 		const broker = await ScriptedBroker.start();
 		const peer = new CloudPeer(broker);
-		broker.onConnection = (connection) => { void peer.#serve(connection); };
+		// Answer each packet as it is decoded, before any test code sees the connection.
+		broker.onConnection = (connection) => { connection.onPacket = (packet) => peer.#answer(connection, packet); };
 		return peer;
 	}
 
@@ -69,22 +74,17 @@ export class CloudPeer {
 		return this.broker.connection(n);
 	}
 
-	async #serve(connection: PeerConnection): Promise<void> {
-		for (let i = 0; ; i++) {
-			let packet: Packet;
-			try {
-				packet = await connection.packet(i, 600000);
-			}
-			catch {
-				return;
-			}
-			this.#answer(connection, packet);
-		}
+	/** Every packet sent to a device, with how many of its packets had arrived by then (to check what waited for what). */
+	readonly sent: Array<{ connection: PeerConnection; packet: Packet; afterReceived: number }> = [];
+
+	#write(connection: PeerConnection, packet: Packet): void {
+		this.sent.push({ connection, packet, afterReceived: connection.received.length });
+		connection.send(packet);
 	}
 
 	#send(connection: PeerConnection, packet: Packet): void {
 		if (!this.policy.batch) {
-			connection.send(packet);
+			this.#write(connection, packet);
 			return;
 		}
 		this.#pending.push({ connection, packet });
@@ -102,7 +102,7 @@ export class CloudPeer {
 		const batch = this.#pending.splice(0);
 		const first = batch.filter((p) => p.packet.type === PacketType.CONNACK);
 		const rest = batch.filter((p) => p.packet.type !== PacketType.CONNACK).reverse();
-		for (const { connection, packet } of [...first, ...rest]) connection.send(packet);
+		for (const { connection, packet } of [...first, ...rest]) this.#write(connection, packet);
 		this.flights++;
 	}
 
@@ -135,10 +135,16 @@ export class CloudPeer {
 		}
 	}
 
-	/** Publishes to the device (QoS 1 by default). */
-	publish(connection: PeerConnection, topic: string, payload: string | Uint8Array, qos: 0 | 1 = 1): void {
+	/** Publishes to the device (QoS 1 by default); returns the packet id (0 for QoS 0). */
+	publish(connection: PeerConnection, topic: string, payload: string | Uint8Array, qos: 0 | 1 = 1): number {
 		const id = qos === 1 ? this.#nextId++ : 0;
 		this.#send(connection, { type: PacketType.PUBLISH, topic, payload: typeof payload === "string" ? Buffer.from(payload) : payload, qos, retain: false, dup: false, packetId: id });
+		return id;
+	}
+
+	/** No answer is waiting to be sent (in batch mode: the last flight is out). */
+	get idle(): boolean {
+		return this.#pending.length === 0 && this.#flushTimer === undefined;
 	}
 
 	async stop(): Promise<void> {
@@ -166,7 +172,6 @@ export class DeviceUnderTest {
 	readonly library: NrfCloud;
 	readonly events: CloudEvent[] = [];
 	readonly settings: MemorySettings;
-	#waiters: Array<() => void> = [];
 	onEvent: ((event: CloudEvent) => void) | undefined = undefined;
 
 	constructor(peer: CloudPeer, config: NrfCloudConfig = {}, platform: Partial<Platform> = {}) {
@@ -183,9 +188,6 @@ export class DeviceUnderTest {
 		return this.library.init({ clientId, eventHandler: (event) => {
 			this.events.push(event);
 			this.onEvent?.(event);
-			const waiters = this.#waiters;
-			this.#waiters = [];
-			for (const w of waiters) w();
 		} });
 	}
 
@@ -195,21 +197,9 @@ export class DeviceUnderTest {
 	}
 
 	/** Waits until an event of `type` has been seen `count` times. */
-	async waitFor(type: number, count = 1, ms = 5000): Promise<CloudEvent> {
-		const deadline = Date.now() + ms;
-		for (;;) {
-			const seen = this.events.filter((e) => e.type === type);
-			if (seen.length >= count) return seen[count - 1]!;
-			if (Date.now() > deadline) throw new Error(`timed out waiting for event ${type} (#${count}); have ${JSON.stringify(this.types())}`);
-			await new Promise<void>((resolve) => { this.#waiters.push(resolve); setTimeout(resolve, 20); });
-		}
-	}
-}
-
-export async function until(condition: () => boolean, ms = 5000, what = "condition"): Promise<void> {
-	const deadline = Date.now() + ms;
-	while (!condition()) {
-		if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-		await new Promise((resolve) => setTimeout(resolve, 10));
+	waitFor(type: number, count = 1, ms = 5000): Promise<CloudEvent> {
+		return until(() => this.events.filter((e) => e.type === type)[count - 1], {
+			what: `event ${eventName(type)} (#${count})`, timeout: ms, detail: () => `have ${this.types().map(eventName).join(", ")}`,
+		});
 	}
 }

@@ -3,6 +3,7 @@
 import type { MqttClientOptions } from "../../modules/mqtt/client.js";
 import type { MqttError } from "../../modules/mqtt/errors.js";
 import type { PublishPacket } from "../../modules/mqtt/packet.js";
+import { until } from "./until.js";
 
 export type ClientEvent =
 	| { kind: "connect"; sessionPresent: boolean }
@@ -15,7 +16,6 @@ export type ClientEvent =
 
 export class Recorder {
 	readonly events: ClientEvent[] = [];
-	#waiters: Array<() => void> = [];
 
 	callbacks(): Pick<MqttClientOptions, "onConnect" | "onMessage" | "onSubscribe" | "onUnsubscribe" | "onPublish" | "onDiscard" | "onClose"> {
 		return {
@@ -31,9 +31,6 @@ export class Recorder {
 
 	#push(event: ClientEvent): void {
 		this.events.push(event);
-		const waiters = this.#waiters;
-		this.#waiters = [];
-		for (const w of waiters) w();
 	}
 
 	of<K extends ClientEvent["kind"]>(kind: K): Array<Extract<ClientEvent, { kind: K }>> {
@@ -42,14 +39,9 @@ export class Recorder {
 
 	/** Waits until `count` events of `kind` were recorded; returns them. */
 	async wait<K extends ClientEvent["kind"]>(kind: K, count = 1, ms = 10000): Promise<Array<Extract<ClientEvent, { kind: K }>>> {
-		const deadline = Date.now() + ms;
-		for (;;) {
-			const found = this.of(kind);
-			if (found.length >= count) return found;
-			if (Date.now() > deadline) throw new Error(`timed out waiting for ${count} "${kind}" events; have ${JSON.stringify(this.events.map((e) => e.kind))}`);
-			await new Promise<void>((resolve) => { this.#waiters.push(resolve); setTimeout(resolve, 50); });
-		}
+		await until(() => this.of(kind).length >= count, {
+			what: `${count} "${kind}" events`, timeout: ms, detail: () => `have ${JSON.stringify(this.events.map((e) => e.kind))}`,
+		});
+		return this.of(kind);
 	}
 }
-
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

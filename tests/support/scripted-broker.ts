@@ -8,46 +8,41 @@ import net from "node:net";
 import { MqttDecoder } from "../../modules/mqtt/decoder.js";
 import { MqttEncoder } from "../../modules/mqtt/encoder.js";
 import type { Packet } from "../../modules/mqtt/packet.js";
+import { until } from "./until.js";
 
 export class PeerConnection {
 	readonly socket: net.Socket;
 	readonly received: Packet[] = [];
 	readonly raw: Buffer[] = [];
-	#waiters: Array<() => void> = [];
+	/** Called for every packet as it is decoded (the scripted cloud answers from here). */
+	onPacket: ((packet: Packet) => void) | undefined = undefined;
 	#encoder = new MqttEncoder();
 	closed = false;
 
 	constructor(socket: net.Socket) {
 		this.socket = socket;
-		const decoder = new MqttDecoder({ onPacket: (p) => { this.received.push(p); this.#wake(); } });
+		const decoder = new MqttDecoder({ onPacket: (p) => { this.received.push(p); this.onPacket?.(p); } });
 		socket.on("data", (data: Buffer) => { this.raw.push(data); decoder.parse(new Uint8Array(data)); });
-		socket.on("close", () => { this.closed = true; this.#wake(); });
+		socket.on("close", () => { this.closed = true; });
 		socket.on("error", () => undefined);
 	}
 
-	#wake(): void {
-		const waiters = this.#waiters;
-		this.#waiters = [];
-		for (const w of waiters) w();
+	/** The packet types received so far, for timeout messages. */
+	#types(): string {
+		return JSON.stringify(this.received.map((p) => p.type));
 	}
 
-	/** Resolves with the n-th packet received (0-based), waiting up to `ms`. */
-	async packet(n: number, ms = 5000): Promise<Packet> {
-		const deadline = Date.now() + ms;
-		while (this.received.length <= n) {
+	/** Resolves with the n-th packet received (0-based), waiting up to `ms`; fails as soon as the connection closes without it. */
+	packet(n: number, ms = 5000): Promise<Packet> {
+		return until(() => {
+			if (this.received.length > n) return this.received[n]!;
 			if (this.closed) throw new Error(`connection closed after ${this.received.length} packets, wanted packet ${n}`);
-			if (Date.now() > deadline) throw new Error(`timed out waiting for packet ${n}; have ${JSON.stringify(this.received.map((p) => p.type))}`);
-			await new Promise<void>((resolve) => { this.#waiters.push(resolve); setTimeout(resolve, 50); });
-		}
-		return this.received[n]!;
+			return undefined;
+		}, { what: `packet ${n}`, timeout: ms, detail: () => `have ${this.#types()}` });
 	}
 
 	async closedByClient(ms = 5000): Promise<void> {
-		const deadline = Date.now() + ms;
-		while (!this.closed) {
-			if (Date.now() > deadline) throw new Error("client did not close the connection");
-			await new Promise<void>((resolve) => { this.#waiters.push(resolve); setTimeout(resolve, 50); });
-		}
+		await until(() => this.closed, { what: "the client to close the connection", timeout: ms, detail: () => `have ${this.#types()}` });
 	}
 
 	send(packet: Packet): void {
@@ -66,7 +61,6 @@ export class PeerConnection {
 export class ScriptedBroker {
 	readonly server: net.Server;
 	readonly connections: PeerConnection[] = [];
-	#waiters: Array<() => void> = [];
 	/** Called for every new connection, before any test code sees it. */
 	onConnection: ((connection: PeerConnection) => void) | undefined = undefined;
 
@@ -76,9 +70,6 @@ export class ScriptedBroker {
 			const connection = new PeerConnection(socket);
 			this.connections.push(connection);
 			this.onConnection?.(connection);
-			const waiters = this.#waiters;
-			this.#waiters = [];
-			for (const w of waiters) w();
 		});
 	}
 
@@ -92,13 +83,8 @@ export class ScriptedBroker {
 		return (this.server.address() as net.AddressInfo).port;
 	}
 
-	async connection(n: number, ms = 5000): Promise<PeerConnection> {
-		const deadline = Date.now() + ms;
-		while (this.connections.length <= n) {
-			if (Date.now() > deadline) throw new Error(`no connection ${n}`);
-			await new Promise<void>((resolve) => { this.#waiters.push(resolve); setTimeout(resolve, 50); });
-		}
-		return this.connections[n]!;
+	connection(n: number, ms = 5000): Promise<PeerConnection> {
+		return until(() => this.connections[n], { what: `connection ${n}`, timeout: ms, detail: () => `${this.connections.length} so far` });
 	}
 
 	async stop(): Promise<void> {

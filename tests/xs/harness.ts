@@ -1,13 +1,26 @@
 /*
  * A small test harness for suites that run inside XS on the simulator host:
- * test(name, fn) with sync or async bodies, assertions, and a report whose last
- * line is "N passed, M failed"; the host exits 1 when anything failed.
+ * test(name, fn) with sync or async bodies, assertions, and a report that the
+ * Node wrappers parse (tests/support/xs-suite.ts):
+ *
+ *   # <suite>: <count> tests
+ *   ok <name>
+ *   not ok <name> # <error>
+ *   <passed> passed, <failed> failed
+ *
+ * One line per test, in order, after the lines the test body printed. Names
+ * carry colons, so " # " (which a name may not contain) separates the error.
+ * The host exits 1 when anything failed.
  */
 
 type Body = () => void | Promise<void>;
 const tests: Array<{ name: string; body: Body }> = [];
 
+/** Registers a test; a name must be unique and fit on one report line, as the wrappers find tests by name. */
 export function test(name: string, body: Body): void {
+	if (typeof name !== "string" || name.length === 0 || /[\r\n\t]/.test(name) || name.includes(" # "))
+		throw new TypeError(`a test name is one line without " # ": ${JSON.stringify(name)}`);
+	if (tests.some((t) => t.name === name)) throw new TypeError(`two tests are named ${JSON.stringify(name)}`);
 	tests.push({ name, body });
 }
 
@@ -89,8 +102,10 @@ export const assert = {
 	},
 };
 
-export function delay(milliseconds: number): Promise<void> {
-	return new Promise((resolve) => setTimeout(resolve, milliseconds));
+/** An error as one report line: newlines would split it into lines the wrappers take for output. */
+function oneLine(error: unknown): string {
+	const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+	return text.replace(/\r?\n/g, "\\n");
 }
 
 /**
@@ -100,16 +115,16 @@ export function delay(milliseconds: number): Promise<void> {
 export async function run(suite: string, onSuccess?: () => void): Promise<void> {
 	let passed = 0;
 	let failed = 0;
+	console.log(`# ${suite}: ${tests.length} tests`);
 	for (const { name, body } of tests) {
 		try {
 			await body();
 			passed++;
-			console.log(`ok - ${suite}: ${name}`);
+			console.log(`ok ${name}`);
 		}
 		catch (error) {
 			failed++;
-			const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-			console.log(`not ok - ${suite}: ${name}: ${detail}`);
+			console.log(`not ok ${name} # ${oneLine(error)}`);
 		}
 	}
 	console.log(`${passed} passed, ${failed} failed`);

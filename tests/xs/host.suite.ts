@@ -1,6 +1,7 @@
 /* The simulator host's own services, seen from JavaScript inside XS. */
 
-import { assert, delay, run, test } from "./harness.js";
+import { until } from "../support/until.js";
+import { assert, run, test } from "./harness.js";
 import { double } from "./fixtures/module-a.js";
 
 declare const Timer: {
@@ -27,6 +28,16 @@ test("a missing module is a clear error", async () => {
 	await assert.rejects(() => import(missing), (e) => e instanceof ReferenceError && /not found/.test(String(e)));
 });
 
+/**
+ * Resolves when a timer due in `milliseconds` has fired. Timers fire in
+ * deadline order (the first timer test checks that), so once it has, every
+ * timer due before it would have fired too: this is how the tests below see
+ * that a cleared or unscheduled timer stayed quiet.
+ */
+function timerPassed(milliseconds: number): Promise<void> {
+	return new Promise((resolve) => setTimeout(resolve, milliseconds));
+}
+
 test("timers fire in deadline order, after promise jobs", async () => {
 	const order: string[] = [];
 	setTimeout(() => order.push("t30"), 30);
@@ -36,7 +47,8 @@ test("timers fire in deadline order, after promise jobs", async () => {
 	const cancelled = setTimeout(() => order.push("cancelled"), 5);
 	clearTimeout(cancelled);
 	clearTimeout(undefined);
-	await delay(60);
+	// t30 is due last: once it fired, the cancelled timer's time (5 ms) is long past.
+	await until(() => order.includes("t30"), { what: "the 30 ms timer", detail: () => `fired: ${order.join(", ")}` });
 	assert.deepEqual(order, ["job", "t0 xy", "t10", "t30"]);
 });
 
@@ -45,15 +57,16 @@ test("setInterval repeats until cleared; Timer.repeat, schedule and clear", asyn
 	const interval = setInterval(() => { count++; if (count === 3) clearInterval(interval); }, 5);
 	let repeats = 0;
 	const timer = Timer.repeat(() => { repeats++; }, 5);
-	await delay(60);
+	// Six repeats of a timer with the interval's period: the interval would have run six times had clearing failed.
+	await until(() => repeats >= 6, { what: "six repeats of Timer.repeat", detail: () => `${repeats} repeats` });
 	assert.equal(count, 3);
-	assert.ok(repeats >= 3, `only ${repeats} repeats`);
 	Timer.schedule(timer);
 	const frozen = repeats;
-	await delay(20);
-	assert.equal(repeats, frozen, "an unscheduled timer stays quiet");
+	await timerPassed(20);
+	assert.equal(repeats, frozen, "an unscheduled timer stays quiet for four of its periods");
 	Timer.schedule(timer, 1);
-	await delay(20);
+	await until(() => repeats === frozen + 1, { what: "the rescheduled timer", detail: () => `${repeats - frozen} fired` });
+	await timerPassed(20);
 	assert.equal(repeats, frozen + 1, "a rescheduled timer without repeat fires once");
 	Timer.clear(timer);
 	assert.throws(() => Timer.set(5 as unknown as () => void, 1), (e) => e instanceof TypeError);
@@ -66,7 +79,7 @@ test("Timer.set passes the timer to its callback; Timer.delay blocks", async () 
 	const before = Date.now();
 	Timer.delay(20);
 	assert.ok(Date.now() - before >= 19, "Timer.delay waited");
-	await delay(5);
+	await until(() => seen !== undefined, { what: "the Timer.set callback" });
 	assert.equal(seen, timer);
 });
 
@@ -108,8 +121,12 @@ test("the host reports memory figures", () => {
 	assert.ok(memory.slotSize === 16 || memory.slotSize === 32);
 });
 
+// Asserted by the wrapper (sim-host.test.ts), which sees the host's standard output: these lines exactly, in order.
 test("console and trace write lines", () => {
 	console.log("console line", 1, { a: [1, 2] });
+	trace("trace line\n");
+	// trace adds no newline of its own: two calls make one line.
+	trace("second ");
 	trace("trace line\n");
 });
 

@@ -16,24 +16,27 @@ import { StateMachine, type CloudEvent, type FsmPort } from "../../modules/nrf-c
 import { TransportEvent } from "../../modules/nrf-cloud/transport-events.js";
 import { configure, init, nrfCloud } from "../../modules/nrf-cloud/device.js";
 import { utf8Encode } from "../../modules/platform/utf8.js";
+import {
+	V10_GGA, V10_GPS, V16_JOB_REQUEST, V17_BLE_JOB, V17_BLE_JOB_DECODED, V17_JOB, V17_JOB_DECODED, V18_UPDATES, V21_PATTERN, V21_PRESSES,
+	V3_C2D, V3_D2C, V3_PREFIX, V6_NOT_ASSOCIATED_REPORT, V8_CONFIG, V8_ECHO, V9_FLIP, v7PairedReport,
+} from "../support/vectors.js";
 import { assert, run, test } from "./harness.js";
 
 const oldFirmware = (native("xs_sim_args")() as string[]).includes("old-firmware");
 const enc = (text: string) => utf8Encode(text);
 
 test("encoders give the C library's bytes (V6, V7, V8, V9, V10, V16, V18)", () => {
-	assert.equal(notAssociatedReport(), '{"state":{"reported":{"stage":null,"nrfcloud_mqtt_topic_prefix":null,"pairing":{"state":"not_associated","topics":null,"config":null},"connection":{"keepalive":null}}}}');
-	assert.equal(pairedReport({ prefix: "prod/t/", d2c: "prod/t/m/d/x/d2c", c2d: "prod/t/m/d/x/c2d" }, 1200),
-		'{"state":{"reported":{"nrfcloud_mqtt_topic_prefix":"prod/t/","pairingStatus":null,"pairing":{"state":"paired","config":null,"topics":{"d2c":"prod/t/m/d/x/d2c","c2d":"prod/t/m/d/x/c2d"}},"connection":{"keepalive":1200}}}}');
-	assert.equal(configEcho({ GPS: { enable: true } }), '{"state":{"reported":{"config":{"GPS":{"enable":true}}},"desired":{"config":null}}}');
-	assert.equal(sensorMessage("FLIP", "NORMAL"), '{"appId":"FLIP","data":"NORMAL","messageType":"DATA"}');
-	assert.equal(sensorMessage("GPS", "$GPGGA,141856.00,6326.27336,N,01028.08721,E,1,09,0.81,34.7,M,39.8,M,,*64"),
-		'{"appId":"GPS","data":"$GPGGA,141856.00,6326.27336,N,01028.08721,E,1,09,0.81,34.7,M,39.8,M,,*64","messageType":"DATA"}');
+	assert.equal(notAssociatedReport(), V6_NOT_ASSOCIATED_REPORT);
+	assert.equal(pairedReport({ prefix: V3_PREFIX, d2c: V3_D2C, c2d: V3_C2D }, 1200), v7PairedReport(V3_PREFIX, V3_D2C, V3_C2D, 1200));
+	assert.equal(configEcho(V8_CONFIG), V8_ECHO);
+	assert.equal(sensorMessage("FLIP", "NORMAL"), V9_FLIP);
+	assert.equal(sensorMessage("GPS", V10_GGA), V10_GPS);
+	// XS's own strings: escapes as cJSON writes them, non-ASCII as it is.
 	assert.equal(sensorMessage("TEMP", 'q"\\\n\u0001é'), '{"appId":"TEMP","data":"q\\"\\\\\\n\\u0001é","messageType":"DATA"}');
-	assert.equal(JOB_REQUEST, '[""]');
-	assert.equal(jobUpdate("abcd1234", 7, 10), '["abcd1234",7,10]');
-	assert.equal(jobUpdate("abcd1234", 2, "Error during download"), '["abcd1234",2,"Error during download"]');
-	assert.deepEqual(packSequence([1, 2, 3, 4, 1, 2]), [18, 52, 18]);
+	assert.equal(JOB_REQUEST, V16_JOB_REQUEST);
+	assert.equal(jobUpdate("abcd1234", 7, 10), V18_UPDATES[1]);
+	assert.equal(jobUpdate("abcd1234", 2, "Error during download"), V18_UPDATES[8]);
+	assert.deepEqual(packSequence([...V21_PRESSES]), [...V21_PATTERN]);
 });
 
 test("decoders on UTF-8 payloads, job documents and the stored job record", () => {
@@ -41,7 +44,8 @@ test("decoders on UTF-8 payloads, job documents and the stored job record", () =
 	const pairing = decodePairing(message.desired);
 	assert.equal(pairing.kind, PairingKind.PAIRED);
 	assert.equal(pairing.endpoints!.c2d, "p/😀/c2d");
-	assert.deepEqual(decodeJob(enc('["abcd1234",0,1234,"nrfcloud.com","v1/firmwares/appfw.bin"]')), { id: "abcd1234", type: 0, size: 1234, host: "nrfcloud.com", path: "v1/firmwares/appfw.bin" });
+	assert.deepEqual(decodeJob(enc(V17_JOB)), V17_JOB_DECODED);
+	assert.deepEqual(decodeJob(enc(V17_BLE_JOB), true), V17_BLE_JOB_DECODED);
 	assert.equal(decodeJob(enc('["abcd1234",3,1234,"h","p"]')), undefined);
 	assert.equal(decodeShadow(new Uint8Array([0x7B, 0xFF, 0x7D])), undefined);
 	const record = encodeStoredJob({ validate: 1, type: 1, id: "3fa85f64-5717-4562-b3fc-2c963f66afa6" });

@@ -10,6 +10,7 @@ import { nativeCodec } from "../../modules/mqtt/native-codec.js";
 import type { PublishPacket } from "../../modules/mqtt/packet.js";
 import { CredentialType, at, writeCredential } from "../../modules/modem/at.js";
 import { TcpSocket, tcpSocket } from "../../modules/socket/tcp.js";
+import { until } from "../support/until.js";
 import { fixture } from "./generated/tls-fixture.js";
 import { assert, run, test } from "./harness.js";
 
@@ -60,14 +61,6 @@ function session(tag: number, codec?: Codec, hostname = "localhost"): Session {
 	return { client, closed, connected, messages, acks };
 }
 
-async function until(condition: () => boolean, what: string, ms = 5000): Promise<void> {
-	const end = Date.now() + ms;
-	while (!condition()) {
-		if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-		await new Promise((resolve) => setTimeout(resolve, 10));
-	}
-}
-
 for (const [name, codec] of [["TypeScript", undefined], ["C", nativeCodec]] as const) {
 	test(`MQTT over TLS with the ${name} codec: connect, subscribe, QoS 0 and 1 round trip, disconnect`, async () => {
 		const s = session(TAG, codec);
@@ -76,7 +69,7 @@ for (const [name, codec] of [["TypeScript", undefined], ["C", nativeCodec]] as c
 		s.client.subscribe([{ topic, qos: 1 }]);
 		s.client.publish(topic, "qos0 from XS");
 		const id = s.client.publish(topic, new Uint8Array(3000).fill(0x5A), { qos: 1, packetId: 7890 });
-		await until(() => s.messages.length === 2 && s.acks.length === 1, "two messages and a PUBACK");
+		await until(() => s.messages.length === 2 && s.acks.length === 1, { what: "two messages and a PUBACK", detail: () => `${s.messages.length} messages, PUBACKs ${s.acks.join(",")}` });
 		assert.equal(id, 7890);
 		assert.deepEqual(s.acks, [7890]);
 		const texts = s.messages.map((m) => m.payload.length);

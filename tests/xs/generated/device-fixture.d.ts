@@ -1,4 +1,4 @@
-/* Written by tests/sim-device.test.ts before the XS device suite runs. */
+/* Written by tests/support/xs-fixtures.ts (writeDeviceFixture) before the XS device suite runs. */
 
 export declare const fixture: {
 	appImage: string;

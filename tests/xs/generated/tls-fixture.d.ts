@@ -1,4 +1,4 @@
-/* Written by tests/sim-tls.test.ts before the XS TLS suite runs. */
+/* Written by tests/support/xs-fixtures.ts (startTlsFixture) before the XS TLS suite runs. */
 
 export declare const fixture: {
 	port: number;

@@ -1,0 +1,127 @@
+/*
+ * The XS suites and the tests each is expected to report, written out here
+ * rather than read from the suites, so that a test dropped from a suite (or
+ * one that stops registering) fails its wrapper instead of shrinking the
+ * count. Every way the release build runs a suite is listed in suiteRuns(),
+ * which the debug-build comparison in sim-host.test.ts runs as well.
+ */
+
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { runSim } from "./sim.js";
+import { assertSuite, suiteFile, type SuiteReport } from "./xs-suite.js";
+
+export const HOST_TESTS = [
+	"ES modules load through relative specifiers, with their own imports",
+	"dynamic import resolves and caches modules",
+	"a missing module is a clear error",
+	"timers fire in deadline order, after promise jobs",
+	"setInterval repeats until cleared; Timer.repeat, schedule and clear",
+	"Timer.set passes the timer to its callback; Timer.delay blocks",
+	"async functions and promise chains run to completion",
+	"native() finds host functions and rejects unknown names",
+	"Native() classes are host objects that subclass normally",
+	"the host reports memory figures",
+	"console and trace write lines",
+] as const;
+
+/** What the host suite's "console and trace write lines" prints, line by line. */
+export const HOST_CONSOLE_LINES = ['console line 1 {"a":[1,2]}', "trace line", "second trace line"] as const;
+
+export const CODEC_TESTS = [
+	"mqtt-packet's frames: both codecs decode them to its packet and encode the packet to its bytes",
+	"random packets: same bytes, same decoded packets",
+	"a stream split at every byte decodes the same in C",
+	"the malformed corpus gives the same error codes in C",
+	"random bytes: both decoders agree on packets, errors and waiting",
+	"the decoders enforce the size limit, stay failed and reset alike",
+	"encoding errors carry the same codes",
+] as const;
+
+export const MODEM_TESTS = [
+	"AT+CGSN gives a 15-digit IMEI with a valid Luhn digit, stable across calls",
+	"AT+CGMR, AT+CGMI, AT+CGMM and AT%XMODEMUUID",
+	"unknown and malformed commands give ERROR, or +CME ERROR with AT+CMEE=1",
+	"AT%CMNG refuses writes while the modem is online",
+	"AT%CMNG writes, lists, reads and deletes credentials by security tag",
+] as const;
+
+/** With the argument "old-firmware" the modem suite has one test more. */
+export const MODEM_OLD_FIRMWARE_TESTS = [...MODEM_TESTS, "AT%XMODEMUUID on modem firmware before 1.3.0 is a clear error"] as const;
+
+export const NRF_CLOUD_TESTS = [
+	"encoders give the C library's bytes (V6, V7, V8, V9, V10, V16, V18)",
+	"decoders on UTF-8 payloads, job documents and the stored job record",
+	"random and malformed shadow data in every state: no exception, valid states, only allowed events",
+	"the device binding: client ID from the emulated modem, or a clear error on old modem firmware",
+] as const;
+
+export const DEVICE_FIRST_TESTS = [
+	"key-value: write, read, list and delete; integers as 4 bytes",
+	"DFU: a damaged or incomplete image fails the integrity check",
+	"DFU: a modem image is checked against its SHA-256",
+	"DFU: an application image is written with progress, verified, scheduled, and the device reboots",
+] as const;
+
+export const DEVICE_SECOND_TESTS = [
+	"key-value values survived the restart",
+	"the update scheduled before the reboot was applied",
+] as const;
+
+export const TLS_TESTS = [
+	"credentials go into the modem's security tags with AT%CMNG",
+	"MQTT over TLS with the TypeScript codec: connect, subscribe, QoS 0 and 1 round trip, disconnect",
+	"MQTT over TLS with the C codec: connect, subscribe, QoS 0 and 1 round trip, disconnect",
+	"a client certificate from an untrusted CA is refused by the broker",
+	"the server certificate is verified against the tag's CA and the SNI name",
+	"a tag without a client certificate connects TLS but the broker refuses it",
+	"bad arguments throw synchronously; a refused TCP connection reports through onError",
+] as const;
+
+/** The exit status of the device suite's first run: the reboot it asks for. */
+export const REBOOT_STATUS = 75;
+
+export interface SuiteRun {
+	/** Names this run in messages and in the debug comparison. */
+	label: string;
+	suite: string;
+	/** Host options (before the suite) and the suite's own arguments (after it). */
+	options: string[];
+	args: string[];
+	expected: readonly string[];
+	status: number;
+}
+
+/** Modem firmware 1.2.3 in a fresh state directory, for the old-firmware runs. */
+export function oldFirmwareState(directory: string): string {
+	mkdirSync(directory, { recursive: true });
+	writeFileSync(join(directory, "firmware"), "mfw_nrf9160_1.2.3\n");
+	return directory;
+}
+
+/**
+ * Every run of an XS suite the release wrappers make, in an order that works
+ * (the device suite's second run needs the first's state), each with its own
+ * state under `scratch`. The TLS run needs startTlsFixture() and the device
+ * runs writeDeviceFixture() (xs-fixtures.ts); the codec run writeMqttPacketVectors().
+ */
+export function suiteRuns(scratch: string): SuiteRun[] {
+	const state = (name: string) => join(scratch, name);
+	return [
+		{ label: "host", suite: "host", options: [], args: [], expected: HOST_TESTS, status: 0 },
+		{ label: "codec", suite: "codec", options: ["--timeout", "300"], args: [], expected: CODEC_TESTS, status: 0 },
+		{ label: "modem", suite: "modem", options: ["--state", state("modem")], args: [], expected: MODEM_TESTS, status: 0 },
+		{ label: "modem on old firmware", suite: "modem", options: ["--state", oldFirmwareState(state("modem-old"))], args: ["old-firmware"], expected: MODEM_OLD_FIRMWARE_TESTS, status: 0 },
+		{ label: "nrf-cloud", suite: "nrf-cloud", options: ["--state", state("nrf-cloud")], args: [], expected: NRF_CLOUD_TESTS, status: 0 },
+		{ label: "nrf-cloud on old firmware", suite: "nrf-cloud", options: ["--state", oldFirmwareState(state("nrf-cloud-old"))], args: ["old-firmware"], expected: NRF_CLOUD_TESTS, status: 0 },
+		{ label: "device, first start", suite: "device", options: ["--state", state("device")], args: ["first"], expected: DEVICE_FIRST_TESTS, status: REBOOT_STATUS },
+		{ label: "device, after the reboot", suite: "device", options: ["--state", state("device")], args: ["second"], expected: DEVICE_SECOND_TESTS, status: 0 },
+		{ label: "tls", suite: "tls", options: ["--timeout", "120", "--state", state("tls")], args: [], expected: TLS_TESTS, status: 0 },
+	];
+}
+
+/** Runs one suite run on a host variant and asserts its report. */
+export async function runSuite(run: SuiteRun, variant = "release", env: NodeJS.ProcessEnv = {}): Promise<SuiteReport> {
+	const result = await runSim([...run.options, suiteFile(run.suite), ...run.args], { variant, env });
+	return assertSuite(result, run.expected, { status: run.status, label: `${run.label} (${variant})` });
+}
