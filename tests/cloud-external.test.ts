@@ -74,9 +74,8 @@ test("on Mosquitto: association reloads the ACL; then d2c is stored and c2d deli
 	assert.equal((await rest("PUT", `/v1/association/${DEVICE}`, DEVICE)).status, 202);
 	const [line] = await delta.wait(1);
 	assert.equal(JSON.parse(line!.slice(line!.indexOf(" ") + 1)).state.pairing.state, "paired");
-	// Not a check that something stays away: time for Mosquitto to act on the SIGHUP that reloads the ACL.
-	// Nothing tells when it has (the cloud does not expose Mosquitto's log); see the report.
-	await new Promise((resolve) => setTimeout(resolve, 300));
+	// Mosquitto's log says when the ACL is reloaded; what is sent after that meets the new policy.
+	await running.cloud.policyApplied();
 	const prefix = running.endpoints.topicPrefix;
 	await mosquittoPubAs(credentials(DEVICE), ["-q", "1", "-t", `${prefix}m/d/${DEVICE}/d2c`, "-m", '{"appId":"FLIP","messageType":"DATA","data":"NORMAL"}']);
 	const stored = await until(async () => {

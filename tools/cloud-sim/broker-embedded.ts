@@ -101,6 +101,11 @@ export class EmbeddedBroker extends EventEmitter<BrokerEvents> implements Broker
 		// Sessions keep the policy they connected with; the next CONNECT reads the new one.
 	}
 
+	policyApplied(): Promise<void> {
+		// Policies are read at each CONNECT and publish: a change is in force at once.
+		return Promise.resolve();
+	}
+
 	disconnect(deviceId: string): void {
 		this.#clients.get(deviceId)?.close();
 	}

@@ -31,6 +31,7 @@ export class MosquittoBroker extends EventEmitter<BrokerEvents> implements Broke
 	readonly #options: BrokerOptions;
 	#mosquitto: Mosquitto | undefined = undefined;
 	#services: MqttClient | undefined = undefined;
+	#applied: Promise<void> = Promise.resolve();
 
 	constructor(options: BrokerOptions) {
 		super();
@@ -70,9 +71,16 @@ export class MosquittoBroker extends EventEmitter<BrokerEvents> implements Broke
 	}
 
 	policyChanged(): void {
-		if (!this.#mosquitto) return;
+		const mosquitto = this.#mosquitto;
+		if (!mosquitto) return;
 		this.#writeAcl();
-		this.#mosquitto.reload();
+		const reloaded = mosquitto.reload();
+		// Reloads run one after the other; a failed one is logged and does not stop the next.
+		this.#applied = this.#applied.then(() => reloaded).catch((error: unknown) => this.#options.log(`ACL reload: ${error instanceof Error ? error.message : String(error)}`));
+	}
+
+	policyApplied(): Promise<void> {
+		return this.#applied;
 	}
 
 	disconnect(): void {

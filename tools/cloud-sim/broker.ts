@@ -81,6 +81,8 @@ export interface Broker extends EventEmitter<BrokerEvents> {
 	 * new tenant, as AWS IoT attaches the broader policy from then on.
 	 */
 	policyChanged(deviceId: string): void;
+	/** Resolves once every policy change so far is in force for what devices send next. */
+	policyApplied(): Promise<void>;
 	/** Closes the device's connection where the broker can (abilities.closesConnections). */
 	disconnect(deviceId: string): void;
 	/** Whether the device has a connection now; always false where the broker does not report connections. */

@@ -182,6 +182,11 @@ export class LocalCloud extends EventEmitter<CloudEvents> {
 		return this.#running.messages.sendToDevice(id, message);
 	}
 
+	/** Resolves once association changes so far are in force at the broker (Mosquitto reloads its ACL). */
+	policyApplied(): Promise<void> {
+		return this.#running.broker.policyApplied();
+	}
+
 	isConnected(id: string): boolean {
 		return this.#running.broker.isConnected(id);
 	}

@@ -43,8 +43,13 @@ export interface Mosquitto {
 	/** The addresses it listens on, all on `port`. */
 	addresses: string[];
 	log(): string;
-	/** Makes Mosquitto read its configuration again (SIGHUP), e.g. a changed ACL file. */
-	reload(): void;
+	/**
+	 * Makes Mosquitto read its configuration again (SIGHUP), e.g. a changed ACL
+	 * file. Resolves once its log says it did: Mosquitto reloads in its main loop
+	 * before it reads the next packet, so whatever is sent afterwards meets the
+	 * new configuration. Needs "log_type information", which startTlsMosquitto sets.
+	 */
+	reload(): Promise<void>;
 	stop(): Promise<void>;
 }
 
@@ -90,6 +95,7 @@ export async function startTlsMosquitto(directory: string, tls: BrokerTls, optio
 		"log_type error",
 		"log_type warning",
 		"log_type notice",
+		"log_type information",
 		...listeners,
 		...(options.extra ?? []),
 	]);
@@ -113,6 +119,21 @@ export async function startPlainMosquitto(directory: string): Promise<Mosquitto>
 	]);
 }
 
+const RELOADED = /Reloading config/g;
+
+function reloads(log: string): number {
+	return log.match(RELOADED)?.length ?? 0;
+}
+
+/** Polls `done` until it holds; rejects after `timeout` ms with what was awaited and the log. */
+async function waitFor(done: () => boolean, timeout: number, what: string, log: () => string): Promise<void> {
+	const deadline = Date.now() + timeout;
+	while (!done()) {
+		if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}:\n${log()}`);
+		await new Promise((resolve) => setTimeout(resolve, 10));
+	}
+}
+
 async function launch(config: string, port: number, addresses: string[], lines: string[]): Promise<Mosquitto> {
 	writeFileSync(config, [...lines, ""].join("\n"));
 	const child = spawn("mosquitto", ["-c", config], { stdio: ["ignore", "pipe", "pipe"] });
@@ -124,7 +145,11 @@ async function launch(config: string, port: number, addresses: string[], lines: 
 		port,
 		addresses,
 		log: () => output,
-		reload: () => { child.kill("SIGHUP"); },
+		reload: async () => {
+			const seen = reloads(output);
+			child.kill("SIGHUP");
+			await waitFor(() => reloads(output) > seen, 10000, "Mosquitto to reload its configuration", () => output);
+		},
 		stop: async () => {
 			if (child.exitCode !== null) return;
 			const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
