@@ -17,7 +17,8 @@ import {
 import { StateMachine } from "../modules/nrf-cloud/fsm.js";
 import { TransportEvent } from "../modules/nrf-cloud/transport-events.js";
 import { NrfCloud } from "../modules/nrf-cloud/library.js";
-import { classifyConnectFailure } from "../modules/nrf-cloud/connect-failure.js";
+import { classifyConnectFailure, closedBeforeUpErrno, connectFailureErrno } from "../modules/nrf-cloud/connect-failure.js";
+import { SocketError } from "../modules/platform/socket.js";
 import { fotaTopics, shadowTopics } from "../modules/nrf-cloud/topics.js";
 import { RecordingPort } from "./support/fsm-port.js";
 
@@ -284,16 +285,28 @@ test("connect results and disconnect statuses carry the C enums' numbers", () =>
 		ERR_PRV_KEY: -7, ERR_CERT: -8, ERR_CERT_MISC: -9, ERR_TIMEOUT_NO_DATA: -10, ERR_ALREADY_CONNECTED: -11,
 	});
 	assert.deepEqual(DisconnectStatus, { USER_REQUEST: 0, CLOSED_BY_REMOTE: 1, INVALID_REQUEST: 2, MISC: 3, COUNT: 4 });
-	// What the TLS socket reports becomes the result the C library derives from its errno.
-	assert.equal(classifyConnectFailure("tcp: cannot resolve nowhere.invalid: Name or service not known"), ConnectResult.ERR_NETWORK);
-	assert.equal(classifyConnectFailure("security tag 16842753: the private key does not parse (-0x3d00)"), ConnectResult.ERR_PRV_KEY);
-	assert.equal(classifyConnectFailure("security tag 16842753 has no CA certificate to verify the server with"), ConnectResult.ERR_CERT);
-	assert.equal(classifyConnectFailure("TLS handshake failed: X509 - Certificate verification failed"), ConnectResult.ERR_CERT);
-	assert.equal(classifyConnectFailure("TLS handshake failed: SSL - A fatal alert message was received from our peer"), ConnectResult.ERR_CERT_MISC);
-	assert.equal(classifyConnectFailure("connect failed: Connection refused"), ConnectResult.ERR_CERT_MISC);
-	assert.equal(classifyConnectFailure("connect failed: Connection timed out"), ConnectResult.ERR_TIMEOUT_NO_DATA);
-	assert.equal(classifyConnectFailure("tcp: out of memory"), ConnectResult.ERR_NO_MEM);
-	assert.equal(classifyConnectFailure("something else"), ConnectResult.ERR_MISC);
+});
+
+test("a connect failure's errno becomes the connect result of the C library's translation table", () => {
+	const table: Readonly<Record<string, number>> = {
+		ECHILD: ConnectResult.ERR_NETWORK, EHOSTUNREACH: ConnectResult.ERR_NETWORK, ENETUNREACH: ConnectResult.ERR_NETWORK, ENETDOWN: ConnectResult.ERR_NETWORK,
+		EACCES: ConnectResult.ERR_NOT_INITD, ENOEXEC: ConnectResult.ERR_BACKEND, EINVAL: ConnectResult.ERR_PRV_KEY, EOPNOTSUPP: ConnectResult.ERR_CERT,
+		ECONNREFUSED: ConnectResult.ERR_CERT_MISC, ETIMEDOUT: ConnectResult.ERR_TIMEOUT_NO_DATA, ENOMEM: ConnectResult.ERR_NO_MEM,
+		EINPROGRESS: ConnectResult.ERR_ALREADY_CONNECTED,
+	};
+	for (const name of Object.keys(table)) assert.ok(name in Errno, `${name} is a Zephyr errno the platform layer knows`);
+	// Every errno the platform layer knows: the table's result, ERR_MISC for the rest.
+	for (const [name, errno] of Object.entries(Errno)) assert.equal(classifyConnectFailure(errno), table[name] ?? ConnectResult.ERR_MISC, name);
+	// Linux's numbers (ECONNREFUSED 111, EHOSTUNREACH 113), negated ones and nonsense are not Zephyr errnos.
+	for (const errno of [0, 111, 113, 110, -Errno.ECONNREFUSED, 4096, Number.NaN]) assert.equal(classifyConnectFailure(errno), ConnectResult.ERR_MISC, String(errno));
+	// What connect() threw: a SocketError's errno, whatever its message says; EIO for anything else.
+	assert.equal(connectFailureErrno(new SocketError(Errno.EINVAL, "connect failed: Connection refused")), Errno.EINVAL);
+	assert.equal(connectFailureErrno(new Error("security tag 16842753: the private key does not parse")), Errno.EIO);
+	assert.equal(connectFailureErrno("cannot resolve"), Errno.EIO);
+	assert.equal(connectFailureErrno({ errno: Errno.EOPNOTSUPP }), Errno.EIO, "only a SocketError carries a socket's errno");
+	// A close without an error before the connection was up: the peer hung up during the handshake.
+	assert.equal(closedBeforeUpErrno(undefined), Errno.ECONNREFUSED);
+	assert.equal(closedBeforeUpErrno(new SocketError(Errno.ETIMEDOUT, "x")), Errno.ETIMEDOUT);
 });
 
 test("V28: a connection closed before CONNACK is reported as INVALID_REQUEST (on the wire in the library test)", () => {

@@ -19,7 +19,7 @@ import { MqttError, MqttErrorCode } from "../mqtt/errors.js";
 import type { PublishPacket } from "../mqtt/packet.js";
 import type { SocketCallbacks, SocketError, SocketFactory } from "../platform/socket.js";
 import { ConnectResult, DisconnectStatus, Errno, MessageId } from "./constants.js";
-import { classifyConnectFailure, sendErrno } from "./connect-failure.js";
+import { classifyConnectFailure, closedBeforeUpErrno, connectFailureErrno, sendErrno } from "./connect-failure.js";
 import { JOB_REQUEST, type Endpoints } from "./codec.js";
 import type { ResolvedConfig } from "./config.js";
 import { TransportEvent, type TransportEventData, type TransportEventValue } from "./transport-events.js";
@@ -158,7 +158,7 @@ export class CloudTransport {
 			this.#client = undefined;
 			client.close();
 			const reason = describe(error);
-			this.#listener.connectOutcome(classifyConnectFailure(reason), reason);
+			this.#listener.connectOutcome(classifyConnectFailure(connectFailureErrno(error)), reason);
 			return;
 		}
 		// Without a session to resume, the shadow SUBSCRIBE and GET always follow CONNACK: send them with CONNECT.
@@ -205,7 +205,7 @@ export class CloudTransport {
 					this.#client = undefined;
 					this.#attempt++;
 					inner.onError(error);
-					this.#listener.connectOutcome(classifyConnectFailure(reason), reason);
+					this.#listener.connectOutcome(classifyConnectFailure(closedBeforeUpErrno(error)), reason);
 					return;
 				}
 				if (this.#config.pollThread) inner.onError(error);
