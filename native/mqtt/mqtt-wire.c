@@ -522,6 +522,10 @@ MqttWireStatus mqttWireDecoderFeed(MqttWireDecoder* decoder, const uint8_t* byte
 	*frameReady = 0;
 	if (decoder->failure.status)
 		return decoder->failure.status;
+	if (decoder->frameLength && decoder->pendingLength == decoder->frameLength) {
+		*frameReady = 1;	/* the complete frame was not taken yet: nothing more goes in */
+		return MQTT_WIRE_OK;
+	}
 	if (!length)
 		return MQTT_WIRE_OK;
 	if (decoder->pendingLength == 0) {
