@@ -27,8 +27,9 @@ import {
 import { StateMachine } from "../modules/nrf-cloud/fsm.js";
 import { TransportEvent } from "../modules/nrf-cloud/transport-events.js";
 import { NrfCloud } from "../modules/nrf-cloud/api.js";
-import { classifyConnectFailure } from "../modules/nrf-cloud/connect-failure.js";
+import { classifyConnectFailure, closedBeforeUpErrno, connectFailureErrno } from "../modules/nrf-cloud/connect-failure.js";
 import { MemorySettings, type SettingsStore } from "../modules/nrf-cloud/settings.js";
+import { SocketError } from "../modules/platform/socket.js";
 import { fotaTopics, shadowTopics } from "../modules/nrf-cloud/topics.js";
 import { nodeSocket } from "../hosts/node/socket.js";
 import { RecordingPort } from "./support/fsm-port.js";
@@ -262,7 +263,7 @@ class RecordingStore implements SettingsStore {
 }
 
 test("V20: settings keys: the library keeps p_sesh and fota/job under the nrf_cloud domain", async () => {
-	// The device binding opens its key-value store with this domain (modules/nrf-cloud/nrf-cloud.ts).
+	// The device binding opens its key-value store with this domain (modules/nrf-cloud/device.ts).
 	assert.equal(SETTINGS_DOMAIN, V20_SETTINGS_DOMAIN);
 	const store = new RecordingStore();
 	const { device } = await v2Device({}, { settings: store });
@@ -393,16 +394,6 @@ test("V27: the event numbers of v1.5/v1.6, as the library emits them", async () 
 
 test("connect results and disconnect statuses: the C enums' numbers, from the library's own failures", async () => {
 	const R = SPEC_CONNECT_RESULT;
-	// What the TLS socket reports becomes the result the C library derives from its errno.
-	assert.equal(classifyConnectFailure("tcp: cannot resolve nowhere.invalid: Name or service not known"), R.ERR_NETWORK);
-	assert.equal(classifyConnectFailure("security tag 16842753: the private key does not parse (-0x3d00)"), R.ERR_PRV_KEY);
-	assert.equal(classifyConnectFailure("security tag 16842753 has no CA certificate to verify the server with"), R.ERR_CERT);
-	assert.equal(classifyConnectFailure("TLS handshake failed: X509 - Certificate verification failed"), R.ERR_CERT);
-	assert.equal(classifyConnectFailure("TLS handshake failed: SSL - A fatal alert message was received from our peer"), R.ERR_CERT_MISC);
-	assert.equal(classifyConnectFailure("connect failed: Connection refused"), R.ERR_CERT_MISC);
-	assert.equal(classifyConnectFailure("connect failed: Connection timed out"), R.ERR_TIMEOUT_NO_DATA);
-	assert.equal(classifyConnectFailure("tcp: out of memory"), R.ERR_NO_MEM);
-	assert.equal(classifyConnectFailure("something else"), R.ERR_MISC);
 	// Results of connect itself.
 	const idle = library();
 	assert.equal(await idle.connect(), R.ERR_NOT_INITD);
@@ -418,6 +409,28 @@ test("connect results and disconnect statuses: the C enums' numbers, from the li
 	const broken = await v2Device();
 	broken.connection.sendRaw(new Uint8Array([0xF0, 0x00]));
 	assert.equal((await broken.device.waitFor(SPEC_EVENT_TYPE.TRANSPORT_DISCONNECTED)).status, D.MISC);
+});
+
+test("a connect failure's errno becomes the connect result of the C library's translation table", () => {
+	const table: Readonly<Record<string, number>> = {
+		ECHILD: SPEC_CONNECT_RESULT.ERR_NETWORK, EHOSTUNREACH: SPEC_CONNECT_RESULT.ERR_NETWORK, ENETUNREACH: SPEC_CONNECT_RESULT.ERR_NETWORK, ENETDOWN: SPEC_CONNECT_RESULT.ERR_NETWORK,
+		EACCES: SPEC_CONNECT_RESULT.ERR_NOT_INITD, ENOEXEC: SPEC_CONNECT_RESULT.ERR_BACKEND, EINVAL: SPEC_CONNECT_RESULT.ERR_PRV_KEY, EOPNOTSUPP: SPEC_CONNECT_RESULT.ERR_CERT,
+		ECONNREFUSED: SPEC_CONNECT_RESULT.ERR_CERT_MISC, ETIMEDOUT: SPEC_CONNECT_RESULT.ERR_TIMEOUT_NO_DATA, ENOMEM: SPEC_CONNECT_RESULT.ERR_NO_MEM,
+		EINPROGRESS: SPEC_CONNECT_RESULT.ERR_ALREADY_CONNECTED,
+	};
+	for (const name of Object.keys(table)) assert.ok(name in Errno, `${name} is a Zephyr errno the platform layer knows`);
+	// Every errno the platform layer knows: the table's result, ERR_MISC for the rest.
+	for (const [name, errno] of Object.entries(Errno)) assert.equal(classifyConnectFailure(errno), table[name] ?? SPEC_CONNECT_RESULT.ERR_MISC, name);
+	// Linux's numbers (ECONNREFUSED 111, EHOSTUNREACH 113), negated ones and nonsense are not Zephyr errnos.
+	for (const errno of [0, 111, 113, 110, -Errno.ECONNREFUSED, 4096, Number.NaN]) assert.equal(classifyConnectFailure(errno), SPEC_CONNECT_RESULT.ERR_MISC, String(errno));
+	// What connect() threw: a SocketError's errno, whatever its message says; EIO for anything else.
+	assert.equal(connectFailureErrno(new SocketError(Errno.EINVAL, "connect failed: Connection refused")), Errno.EINVAL);
+	assert.equal(connectFailureErrno(new Error("security tag 16842753: the private key does not parse")), Errno.EIO);
+	assert.equal(connectFailureErrno("cannot resolve"), Errno.EIO);
+	assert.equal(connectFailureErrno({ errno: Errno.EOPNOTSUPP }), Errno.EIO, "only a SocketError carries a socket's errno");
+	// A close without an error before the connection was up: the peer hung up during the handshake.
+	assert.equal(closedBeforeUpErrno(undefined), Errno.ECONNREFUSED);
+	assert.equal(closedBeforeUpErrno(new SocketError(Errno.ETIMEDOUT, "x")), Errno.ETIMEDOUT);
 });
 
 test("V28: a connection closed before CONNACK is TRANSPORT_DISCONNECTED with INVALID_REQUEST, and CLOUD_EVT_DISCONNECTED with CLOUD_DISCONNECT_INVALID_REQUEST", async () => {

@@ -4,11 +4,11 @@
  */
 
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { runSim, sanitizerFindings } from "./support/sim.js";
+import { root, runSim, sanitizerFindings } from "./support/sim.js";
 import { startTlsFixture, writeDeviceFixture, writeMqttPacketVectors } from "./support/xs-fixtures.js";
 import { assertSuite, outputOf, suiteFile, type SuiteReport } from "./support/xs-suite.js";
 import { HOST_CONSOLE_LINES, runSuite, suiteRuns, type SuiteRun } from "./support/xs-suites.js";
@@ -58,6 +58,48 @@ test("XS suite: the C codec against the TypeScript codec and mqtt-packet's frame
 test("XS suite: the emulated modem's AT commands, on fresh state and on old modem firmware", async () => {
 	await releaseRun(runNamed("modem"));
 	await releaseRun(runNamed("modem on old firmware"));
+});
+
+test("without --state the emulated device refuses to run: modem, storage, DFU and TLS name the option and write nothing", async () => {
+	const modules = join(root, "build", "modules");
+	const app = script("stateless.js", [
+		`import { at } from "${modules}/modem/at.js";`,
+		`import { KeyValueStore } from "${modules}/storage/key-value.js";`,
+		`import { DfuTarget } from "${modules}/dfu/target.js";`,
+		`import { TcpSocket } from "${modules}/socket/tcp.js";`,
+		"const outcomes = {};",
+		"function attempt(name, body) {",
+		"\ttry { body(); outcomes[name] = \"nothing thrown\"; }",
+		"\tcatch (error) { outcomes[name] = { errno: error.errno, name: error.name, message: error.message }; }",
+		"}",
+		'attempt("at", () => at("AT+CGSN"));',
+		'attempt("storage", () => new KeyValueStore({ path: "nrf_cloud" }));',
+		'attempt("dfu", () => new DfuTarget({ type: "app", size: 100 }));',
+		'attempt("lastUpdate", () => DfuTarget.lastUpdate());',
+		'attempt("tls", () => new TcpSocket({ host: "127.0.0.1", port: 1, secTag: 16842753 }, { onReadable() {}, onWritable() {}, onError() {} }));',
+		"console.log(JSON.stringify(outcomes));",
+		"",
+	].join("\n"));
+	for (const variant of ["release", "asan"]) {
+		const cwd = mkdtempSync(join(scratch, "cwd-"));
+		const result = await runSim([app], { variant, cwd, env: { ASAN_OPTIONS: "detect_leaks=1" } });
+		assert.equal(result.status, 0, result.stdout + result.stderr);
+		assert.deepEqual(sanitizerFindings(result.stderr), [], result.stderr);
+		const outcomes = JSON.parse(result.stdout) as Record<string, { errno: number; name: string; message: string }>;
+		assert.deepEqual(Object.keys(outcomes), ["at", "storage", "dfu", "lastUpdate", "tls"]);
+		for (const [name, outcome] of Object.entries(outcomes)) {
+			assert.equal(outcome.errno, 2, `${name} (ENOENT): ${JSON.stringify(outcome)}`);
+			assert.ok(outcome.message.includes("--state DIR"), `${name} names the option: ${outcome.message}`);
+		}
+		assert.equal(outcomes.tls!.name, "SocketError");
+		assert.deepEqual(readdirSync(cwd), [], "nothing written to the working directory");
+	}
+	// The same program with a state directory gets past the modem.
+	const state = join(scratch, "stateful");
+	const result = await runSim(["--state", state, app]);
+	const outcomes = JSON.parse(result.stdout) as Record<string, unknown>;
+	assert.equal(outcomes.at, "nothing thrown", result.stdout);
+	assert.ok(readdirSync(state).includes("imei"));
 });
 
 test("under AddressSanitizer, LeakSanitizer and UBSan: host, codec and modem suites are clean", async () => {

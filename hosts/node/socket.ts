@@ -33,6 +33,8 @@ export class NodeStreamSocket implements StreamSocket {
 	readonly #received: Buffer[] = [];
 	#receivedBytes = 0;
 	#closed = false;
+	/** The connection (with TLS, the handshake) is up: onWritable was called. */
+	#up = false;
 
 	constructor(options: NodeSocketOptions, callbacks: SocketCallbacks) {
 		if (options === null || typeof options !== "object") throw new TypeError("options must be an object");
@@ -41,6 +43,7 @@ export class NodeStreamSocket implements StreamSocket {
 		this.#callbacks = callbacks;
 		this.#capacity = options.writeCapacity ?? 65536;
 		const onConnected = (): void => {
+			this.#up = true;
 			if (!this.#closed) this.#callbacks.onWritable(this.#writable());
 		};
 		if (options.tls !== undefined) {
@@ -69,8 +72,9 @@ export class NodeStreamSocket implements StreamSocket {
 		this.#socket.on("drain", () => {
 			if (!this.#closed) this.#callbacks.onWritable(this.#writable());
 		});
-		this.#socket.on("end", () => this.#fail(undefined));
-		this.#socket.on("close", () => this.#fail(undefined));
+		// Before the connection is up an end is a failure whose error (or close) follows; after, the peer closed.
+		this.#socket.on("end", () => { if (this.#up) this.#fail(undefined); });
+		this.#socket.on("close", () => this.#fail(this.#up ? undefined : new SocketError(Errno.ECONNREFUSED, "connection closed before it was up")));
 		this.#socket.on("error", (error: Error) => this.#fail(error));
 	}
 
@@ -112,7 +116,7 @@ export class NodeStreamSocket implements StreamSocket {
 		if (this.#closed) return;
 		this.#closed = true;
 		this.#socket.destroy();
-		this.#callbacks.onError(error === undefined ? undefined : socketError(error));
+		this.#callbacks.onError(error === undefined ? undefined : socketError(error, this.#up));
 	}
 }
 
@@ -120,21 +124,47 @@ export class NodeStreamSocket implements StreamSocket {
 const NODE_ERRNO: Readonly<Record<string, number>> = {
 	ENOTFOUND: Errno.EHOSTUNREACH,
 	EAI_AGAIN: Errno.EHOSTUNREACH,
+	EAI_FAIL: Errno.EHOSTUNREACH,
+	EAI_NONAME: Errno.EHOSTUNREACH,
 	EHOSTUNREACH: Errno.EHOSTUNREACH,
+	EADDRNOTAVAIL: Errno.EHOSTUNREACH,
 	ENETUNREACH: Errno.ENETUNREACH,
+	ENETDOWN: Errno.ENETDOWN,
 	ECONNREFUSED: Errno.ECONNREFUSED,
 	ECONNRESET: Errno.ECONNRESET,
+	ECONNABORTED: Errno.ECONNABORTED,
 	EPIPE: Errno.EPIPE,
 	ETIMEDOUT: Errno.ETIMEDOUT,
 	ENOMEM: Errno.ENOMEM,
 };
 
-function socketError(error: Error): SocketError {
+/**
+ * OpenSSL's verification results as Node reports them in `code`: the server's
+ * certificate was not accepted, which the modem reports as EOPNOTSUPP.
+ */
+const CERTIFICATE_VERIFICATION = new Set([
+	"UNABLE_TO_GET_ISSUER_CERT", "UNABLE_TO_GET_ISSUER_CERT_LOCALLY", "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+	"UNABLE_TO_DECRYPT_CERT_SIGNATURE", "UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY", "CERT_SIGNATURE_FAILURE",
+	"CERT_NOT_YET_VALID", "CERT_HAS_EXPIRED", "ERROR_IN_CERT_NOT_BEFORE_FIELD", "ERROR_IN_CERT_NOT_AFTER_FIELD",
+	"DEPTH_ZERO_SELF_SIGNED_CERT", "SELF_SIGNED_CERT_IN_CHAIN", "CERT_CHAIN_TOO_LONG", "CERT_REVOKED", "INVALID_CA",
+	"PATH_LENGTH_EXCEEDED", "INVALID_PURPOSE", "CERT_UNTRUSTED", "CERT_REJECTED", "HOSTNAME_MISMATCH",
+	"ERR_TLS_CERT_ALTNAME_INVALID",
+]);
+
+/**
+ * The SocketError for a Node error. Before the connection is up (`up` false) a
+ * reset or broken pipe is the server ending the TLS handshake: ECONNREFUSED,
+ * as the modem reports a failed handshake.
+ */
+export function socketError(error: Error, up = true): SocketError {
+	if (error instanceof SocketError) return error;
 	const code = (error as NodeJS.ErrnoException).code;
 	let errno: number = Errno.EIO;
 	if (code !== undefined && NODE_ERRNO[code] !== undefined) errno = NODE_ERRNO[code]!;
-	// TLS failures (certificate checks, alerts) carry OpenSSL codes: the handshake was refused.
-	else if (code !== undefined && (code.startsWith("ERR_SSL") || code.includes("CERT") || code.startsWith("ERR_TLS"))) errno = Errno.ECONNREFUSED;
+	else if (code !== undefined && CERTIFICATE_VERIFICATION.has(code)) errno = Errno.EOPNOTSUPP;
+	// Other TLS failures (alerts from the server, for one about our own certificate, and handshake errors): refused.
+	else if (code !== undefined && (code.startsWith("ERR_SSL") || code.startsWith("ERR_TLS"))) errno = Errno.ECONNREFUSED;
+	if (!up && (errno === Errno.ECONNRESET || errno === Errno.EPIPE)) errno = Errno.ECONNREFUSED;
 	return new SocketError(errno, error.message);
 }
 

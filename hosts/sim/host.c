@@ -6,6 +6,10 @@
 #include "xsAll.h"
 #include "xs.h"
 #include "sim.h"
+#include "zephyr-errno.h"
+
+#include <errno.h>
+#include <stdarg.h>
 
 extern double gSimTimerDeadline;
 extern xsSlot gSimFireTimers;
@@ -133,4 +137,59 @@ void xs_sim_args(xsMachine* the)
 		xsVar(0) = xsString(gSimArgv[i]);
 		xsCall1(xsResult, push, xsVar(0));
 	}
+}
+
+/* ---- errors with an errno, for the bindings ---- */
+
+int zephyrErrno(int linuxErrno)
+{
+	switch (linuxErrno) {
+	case ENOENT: return ZEPHYR_ENOENT;
+	case EIO: return ZEPHYR_EIO;
+	case ENOEXEC: return ZEPHYR_ENOEXEC;
+	case ECHILD: return ZEPHYR_ECHILD;
+	case EAGAIN: return ZEPHYR_EAGAIN;
+	case ENOMEM:
+	case ENOBUFS: return ZEPHYR_ENOMEM;
+	case EACCES:
+	case EPERM: return ZEPHYR_EACCES;
+	case EBUSY: return ZEPHYR_EBUSY;
+	case EINVAL: return ZEPHYR_EINVAL;
+	case ENAMETOOLONG: return ZEPHYR_ENAMETOOLONG;
+	case ENOSPC:
+	case EDQUOT: return ZEPHYR_ENOSPC;
+	case EPIPE: return ZEPHYR_EPIPE;
+	case ENOTSUP: return ZEPHYR_ENOTSUP;
+	case EMSGSIZE: return ZEPHYR_EMSGSIZE;
+	case ENETUNREACH: return ZEPHYR_ENETUNREACH;
+	case ECONNABORTED: return ZEPHYR_ECONNABORTED;
+	case ECONNRESET: return ZEPHYR_ECONNRESET;
+	case ENOTCONN: return ZEPHYR_ENOTCONN;
+	case ETIMEDOUT: return ZEPHYR_ETIMEDOUT;
+	case ECONNREFUSED: return ZEPHYR_ECONNREFUSED;
+	case ENETDOWN: return ZEPHYR_ENETDOWN;
+	/* No route to the address, or an address this machine cannot use: the host is unreachable. */
+	case EHOSTUNREACH:
+	case EADDRNOTAVAIL:
+	case EAFNOSUPPORT: return ZEPHYR_EHOSTUNREACH;
+	case EHOSTDOWN: return ZEPHYR_EHOSTDOWN;
+	case EINPROGRESS: return ZEPHYR_EINPROGRESS;
+	case EPROTO: return ZEPHYR_EPROTO;
+	case ENODATA: return ZEPHYR_ENODATA;
+	default: return ZEPHYR_EIO;
+	}
+}
+
+void simThrowErrno(void* machine, int errnoValue, const char* format, ...)
+{
+	xsMachine* the = machine;
+	char message[512];
+	va_list arguments;
+	va_start(arguments, format);
+	vsnprintf(message, sizeof(message), format, arguments);
+	va_end(arguments);
+	/* The result slot is about to be thrown: it holds the error while its errno is set. */
+	xsResult = xsNew1(xsGlobal, xsID("Error"), xsString(message));
+	xsSet(xsResult, xsID("errno"), xsInteger(errnoValue));
+	xsThrow(xsResult);
 }

@@ -236,7 +236,8 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: sim [options] main.js [arguments]\n"
 		"  --modules DIR        resolve bare module specifiers in DIR (repeatable)\n"
-		"  --state DIR          state directory of the emulated device\n"
+		"  --state DIR          state directory of the emulated device (modem, security tags,\n"
+		"                       storage, DFU); without it they refuse to run\n"
 		"  --chunk BYTES        initial chunk heap      --chunk-cap BYTES  hard cap on chunk memory\n"
 		"  --slots COUNT        initial slot heap       --slot-cap BYTES   hard cap on slot memory\n"
 		"  --stack COUNT        stack slots             --keys COUNT       initial keys\n"

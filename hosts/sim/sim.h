@@ -37,6 +37,12 @@ void simUncaughtException(void* the, const char* where);
 /* Ends the run loop after the current callback; the host exits with `status`. */
 void simRequestExit(int status);
 
+/*
+ * Throws an Error whose `errno` property is a Zephyr errno (zephyr-errno.h),
+ * so that JavaScript tells failures apart by number, never by message text.
+ */
+void simThrowErrno(void* the, int errnoValue, const char* format, ...) __attribute__((noreturn, format(printf, 3, 4)));
+
 /* Milliseconds on a monotonic clock. */
 double simNow(void);
 

@@ -5,18 +5,46 @@
  */
 
 import { MqttError, MqttErrorCode } from "../mqtt/errors.js";
+import { SocketError } from "../platform/socket.js";
 import { ConnectResult, Errno } from "./constants.js";
 
-/** Maps the text of a socket failure to the connect result the C library derives from its errno. */
-export function classifyConnectFailure(reason: string): number {
-	if (/cannot resolve|getaddrinfo|ENOTFOUND|EAI_/i.test(reason)) return ConnectResult.ERR_NETWORK;
-	if (/private key/i.test(reason)) return ConnectResult.ERR_PRV_KEY;
-	if (/certificate|security tag/i.test(reason)) return ConnectResult.ERR_CERT;
-	if (/refused|handshake|TLS|alert/i.test(reason)) return ConnectResult.ERR_CERT_MISC;
-	if (/timed? ?out/i.test(reason)) return ConnectResult.ERR_TIMEOUT_NO_DATA;
-	if (/memory/i.test(reason)) return ConnectResult.ERR_NO_MEM;
-	if (/unreachable|network/i.test(reason)) return ConnectResult.ERR_NETWORK;
-	return ConnectResult.ERR_MISC;
+/**
+ * The connect result for the errno (positive, Zephyr numbering) a connection
+ * attempt failed with: the translation table of the C library's connect path.
+ */
+export function classifyConnectFailure(errno: number): number {
+	switch (errno) {
+		case Errno.ECHILD:
+		case Errno.EHOSTUNREACH:
+		case Errno.ENETUNREACH:
+		case Errno.ENETDOWN: return ConnectResult.ERR_NETWORK;
+		case Errno.EACCES: return ConnectResult.ERR_NOT_INITD;
+		case Errno.ENOEXEC: return ConnectResult.ERR_BACKEND;
+		case Errno.EINVAL: return ConnectResult.ERR_PRV_KEY;
+		case Errno.EOPNOTSUPP: return ConnectResult.ERR_CERT;
+		case Errno.ECONNREFUSED: return ConnectResult.ERR_CERT_MISC;
+		case Errno.ETIMEDOUT: return ConnectResult.ERR_TIMEOUT_NO_DATA;
+		case Errno.ENOMEM: return ConnectResult.ERR_NO_MEM;
+		case Errno.EINPROGRESS: return ConnectResult.ERR_ALREADY_CONNECTED;
+		default: return ConnectResult.ERR_MISC;
+	}
+}
+
+/**
+ * The errno of what opening a connection threw: a SocketError's own, EIO for
+ * anything else (a bug or an engine error says nothing about the network).
+ */
+export function connectFailureErrno(error: unknown): number {
+	return error instanceof SocketError ? error.errno : Errno.EIO;
+}
+
+/**
+ * The errno of a connection that ended before it was up: the socket's, or
+ * ECONNREFUSED when the peer closed it without one (it hung up during the
+ * TLS handshake, which the modem reports as a refused connection).
+ */
+export function closedBeforeUpErrno(error: SocketError | undefined): number {
+	return error === undefined ? Errno.ECONNREFUSED : error.errno;
 }
 
 /** -errno for an MQTT client exception on a send path. */

@@ -17,7 +17,7 @@ import { MqttError, MqttErrorCode } from "../mqtt/errors.js";
 import type { PublishPacket } from "../mqtt/packet.js";
 import type { SocketCallbacks, SocketFactory } from "../platform/socket.js";
 import { ConnectResult, Errno, MessageId } from "./constants.js";
-import { classifyConnectFailure, sendErrno } from "./connect-failure.js";
+import { classifyConnectFailure, closedBeforeUpErrno, connectFailureErrno, sendErrno } from "./connect-failure.js";
 import { disconnectStatus } from "./disconnect-status.js";
 import { isReservedPacketId } from "./packet-ids.js";
 import { Pipeline } from "./pipeline.js";
@@ -147,7 +147,7 @@ export class CloudTransport {
 			this.#client = undefined;
 			client.close();
 			const reason = describe(error);
-			this.#listener.connectOutcome(classifyConnectFailure(reason), reason);
+			this.#listener.connectOutcome(classifyConnectFailure(connectFailureErrno(error)), reason);
 			return;
 		}
 		// Without a session to resume, the shadow SUBSCRIBE and GET always follow CONNACK: send them with CONNECT.
@@ -182,7 +182,7 @@ export class CloudTransport {
 					this.#client = undefined;
 					this.#attempt++;
 					inner.onError(error);
-					this.#listener.connectOutcome(classifyConnectFailure(reason), reason);
+					this.#listener.connectOutcome(classifyConnectFailure(closedBeforeUpErrno(error)), reason);
 					return;
 				}
 				this.#gate.error(inner, error);

@@ -5,13 +5,19 @@
  * tag, never from JavaScript. It implements the MQTT client's StreamSocket.
  */
 
-import { Errno } from "../platform/errno.js";
+import { errnoName } from "../platform/errno.js";
 import { SocketError, type SocketCallbacks, type SocketFactory, type StreamSocket } from "../platform/socket.js";
 
 export interface TcpSocketOptions {
-	/** Host name (resolved with DNS) or numeric address. */
+	/** Host name (resolved with DNS; every address it resolves to is tried in turn) or numeric address. */
 	host?: string;
 	address?: string;
+	/**
+	 * Simulator host only: numeric addresses tried in this order instead of
+	 * resolving `host`, so tests can make the first address one nobody listens
+	 * on. `host` still names the server for SNI and verification.
+	 */
+	addresses?: string[];
 	port: number;
 	/** TLS with the credentials of this modem security tag; plain TCP without it. */
 	secTag?: number;
@@ -21,6 +27,15 @@ export interface TcpSocketOptions {
 	verify?: boolean;
 }
 
+/** What the native socket reports: an errno (Zephyr numbering) and a message for people. */
+function socketError(errno: number, message: string | undefined): SocketError {
+	return new SocketError(errno, message ?? errnoName(errno));
+}
+
+/**
+ * Failures while opening (name resolution, the security tag's credentials, a
+ * connect that fails at once) throw a SocketError; later ones reach onError.
+ */
 export class TcpSocket extends Native("xs_tcp_destructor") implements StreamSocket {
 	constructor(options: TcpSocketOptions, callbacks: SocketCallbacks) {
 		super();
@@ -29,13 +44,17 @@ export class TcpSocket extends Native("xs_tcp_destructor") implements StreamSock
 		const host = options.address ?? options.host;
 		if (typeof host !== "string" || host.length === 0) throw new TypeError("host or address required");
 		if (!Number.isInteger(options.port) || options.port < 1 || options.port > 65535) throw new RangeError("invalid port");
+		const { addresses } = options;
+		if (addresses !== undefined && (!Array.isArray(addresses) || addresses.length === 0 || addresses.some((a) => typeof a !== "string")))
+			throw new TypeError("addresses must be a non-empty array of numeric addresses");
 		const { onReadable, onWritable, onError } = callbacks;
 		if (typeof onReadable !== "function" || typeof onWritable !== "function" || typeof onError !== "function")
 			throw new TypeError("onReadable, onWritable and onError must be functions");
-		native("xs_tcp_constructor").call(this, { address: host, port: options.port, secTag: options.secTag, hostname: options.hostname ?? options.host, verify: options.verify },
+		native("xs_tcp_constructor").call(this, { address: host, addresses, port: options.port, secTag: options.secTag, hostname: options.hostname ?? options.host, verify: options.verify },
 			(count: number) => onReadable.call(callbacks, count),
 			(count: number) => onWritable.call(callbacks, count),
-			(message?: string) => onError.call(callbacks, message === undefined ? undefined : new SocketError(Errno.EIO, message)));
+			(errno?: number, message?: string) => onError.call(callbacks, errno === undefined ? undefined : socketError(errno, message)),
+			socketError);
 	}
 
 	read(count?: number): ArrayBuffer | undefined {

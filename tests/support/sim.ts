@@ -27,12 +27,12 @@ export interface SimRun {
 	stderr: string;
 }
 
-export function runSim(args: string[], options: { variant?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; wrapper?: string[] } = {}): Promise<SimRun> {
+export function runSim(args: string[], options: { variant?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; wrapper?: string[]; cwd?: string } = {}): Promise<SimRun> {
 	const path = ensureSim(options.variant);
 	const command = options.wrapper ? options.wrapper[0]! : path;
 	const commandArgs = options.wrapper ? [...options.wrapper.slice(1), path, ...args] : args;
 	return new Promise((resolve, reject) => {
-		const child = spawn(command, commandArgs, { env: { ...process.env, ...options.env }, stdio: ["ignore", "pipe", "pipe"] });
+		const child = spawn(command, commandArgs, { env: { ...process.env, ...options.env }, cwd: options.cwd, stdio: ["ignore", "pipe", "pipe"] });
 		let stdout = "";
 		let stderr = "";
 		child.stdout.on("data", (d: Buffer) => { stdout += d.toString(); });

@@ -78,6 +78,22 @@ export const TLS_TESTS = [
 	"bad arguments throw synchronously; a refused TCP connection reports through onError",
 ] as const;
 
+export const CONNECT_FAILURE_TESTS = [
+	"security tags for each failure go into the modem",
+	"a host name that does not resolve: the socket reports EHOSTUNREACH, the library -3",
+	"a tag with a client certificate but no private key: the socket reports EINVAL, the library -7",
+	"a tag whose private key does not parse: the socket reports EINVAL, the library -7",
+	"a tag without a CA certificate: the socket reports EOPNOTSUPP, the library -8",
+	"a tag whose CA certificate does not parse: the socket reports EOPNOTSUPP, the library -8",
+	"a server certificate the tag's CA did not sign: the socket reports EOPNOTSUPP, the library -8",
+	"a client certificate the broker refuses in the handshake: the socket reports ECONNREFUSED, the library -9",
+	"a port nobody listens on: the socket reports ECONNREFUSED, the library -9",
+	"the working tag connects, and the library reports SUCCESS",
+	"several addresses: refused ones are skipped until one connects, over TLS",
+	"several addresses that all refuse: the last one's error is reported",
+	"bad address lists are refused before anything is opened",
+] as const;
+
 /** The exit status of the device suite's first run: the reboot it asks for. */
 export const REBOOT_STATUS = 75;
 

@@ -35,9 +35,20 @@ function runXs(command: string[], timeoutMs = 120000): unknown {
 	return benchLine(result.stdout, result.stderr);
 }
 
+/** Runs `body` with a fresh state directory for the emulated device, removed afterwards. */
+function withState<T>(body: (state: string) => T): T {
+	const state = mkdtempSync(join(tmpdir(), "bench-state-"));
+	try {
+		return body(state);
+	}
+	finally {
+		rmSync(state, { recursive: true, force: true });
+	}
+}
+
 export function xsCodecBench(seconds: number): boolean {
 	// A 1 MB chunk heap and 64 K slots keep collections from dominating both sides.
-	const rows = runXs([sim("release"), "--chunk", "1048576", "--slots", "65536", join(root, "build", "tools", "bench", "xs", "codec.js"), String(seconds)]) as Array<{ row: string; ts: number; c: number }>;
+	const rows = withState((state) => runXs([sim("release"), "--state", state, "--chunk", "1048576", "--slots", "65536", join(root, "build", "tools", "bench", "xs", "codec.js"), String(seconds)])) as Array<{ row: string; ts: number; c: number }>;
 	console.log("\nInside XS (simulator host, release build, 1 MB chunk heap): C codec against the TypeScript codec, packets/s, best of 3 alternating rounds\n");
 	console.log(table(["packet", "C", "TypeScript", "ratio"], rows.map((r) => [r.row, formatRate(r.c), formatRate(r.ts), `${(r.c / r.ts).toFixed(1)}x`])));
 	const behind = rows.filter((r) => r.c / r.ts < 10);
@@ -68,7 +79,7 @@ export async function xsHeapBench(): Promise<void> {
 	const broker = await startPlainMosquitto(dir);
 	try {
 		const program = join(root, "build", "tools", "bench", "xs", "mqtt-cycle.js");
-		const base = [...(launcher ?? []), sim(variant)];
+		const base = [...(launcher ?? []), sim(variant), "--state", join(dir, "state")];
 		const baseline = runXs([...base, program, "baseline"]) as HeapFigures;
 		const cycles = ["ts", "c"].map((codec) => runXs([...base, program, "cycle", String(broker.port), codec]) as HeapFigures);
 		const slotSize = baseline.slotSize;

@@ -9,10 +9,17 @@
  * <state>/dfu/secondary.bin  the slot
  * <state>/dfu/pending        type and size of an update scheduled for the next start
  * <state>/dfu/primary-<type>.bin, <state>/dfu/last  the applied image and its result
+ *
+ * Failures of the target throw an Error whose errno (Zephyr numbering) tells
+ * them apart: EACCES for a step out of order (closed, not erased, not
+ * verified), ENODATA for an incomplete image, EINVAL for one that fails its
+ * integrity check, ENOMEM, and the file system's errno for I/O. Bad arguments
+ * are TypeError and RangeError.
  */
 
 #include "xsmc.h"
 #include "sim.h"
+#include "zephyr-errno.h"
 #include "../../modem/posix/modem.h"
 
 #include <mbedtls/sha256.h>
@@ -75,7 +82,7 @@ static Dfu* getDfu(xsMachine* the)
 {
 	Dfu* dfu = xsmcGetHostData(xsThis);
 	if (!dfu)
-		xsUnknownError("DFU target is closed");
+		simThrowErrno(the, ZEPHYR_EACCES, "DFU target is closed");
 	return dfu;
 }
 
@@ -105,6 +112,7 @@ static void bootCheck(void);
 
 void xs_dfu_constructor(xsMachine* the)
 {
+	modemRequireState(the);
 	bootCheck();
 	if (xsmcArgc < 2 || xsmcTypeOf(xsArg(0)) != xsStringType)
 		xsTypeError("DFU: image type must be \"app\", \"modem\" or \"boot\"");
@@ -121,7 +129,7 @@ void xs_dfu_constructor(xsMachine* the)
 		xsRangeError("DFU: image of %.0f bytes does not fit the %.0f-byte slot", size, slotSize);
 	Dfu* dfu = calloc(1, sizeof(Dfu));
 	if (!dfu)
-		xsUnknownError("out of memory");
+		simThrowErrno(the, ZEPHYR_ENOMEM, "out of memory");
 	dfu->type = type;
 	dfu->size = (uint32_t)size;
 	dfu->slotSize = (uint32_t)slotSize;
@@ -143,8 +151,9 @@ void xs_dfu_constructor(xsMachine* the)
 	if (!dfu->slot)
 		dfu->slot = fopen(path, "w+b");
 	if (!dfu->slot) {
+		int problem = errno;
 		free(dfu);
-		xsUnknownError("DFU: cannot open the secondary slot: %s", strerror(errno));
+		simThrowErrno(the, zephyrErrno(problem), "DFU: cannot open the secondary slot: %s", strerror(problem));
 	}
 	xsmcSetHostData(xsThis, dfu);
 }
@@ -156,15 +165,15 @@ void xs_dfu_erase(xsMachine* the)
 	uint8_t block[4096];
 	memset(block, 0xFF, sizeof(block));
 	if (fseek(dfu->slot, 0, SEEK_SET) != 0)
-		xsUnknownError("DFU: erase failed");
+		simThrowErrno(the, zephyrErrno(errno), "DFU: erase failed: %s", strerror(errno));
 	for (uint32_t at = 0; at < dfu->slotSize; at += sizeof(block)) {
 		size_t count = dfu->slotSize - at < sizeof(block) ? dfu->slotSize - at : sizeof(block);
 		if (fwrite(block, 1, count, dfu->slot) != count)
-			xsUnknownError("DFU: erase failed: %s", strerror(errno));
+			simThrowErrno(the, zephyrErrno(errno), "DFU: erase failed: %s", strerror(errno));
 	}
 	fflush(dfu->slot);
 	if (ftruncate(fileno(dfu->slot), dfu->slotSize) != 0)
-		xsUnknownError("DFU: erase failed: %s", strerror(errno));
+		simThrowErrno(the, zephyrErrno(errno), "DFU: erase failed: %s", strerror(errno));
 	dfu->erased = 1;
 	dfu->written = 0;
 	dfu->verified = 0;
@@ -175,7 +184,7 @@ void xs_dfu_write(xsMachine* the)
 {
 	Dfu* dfu = getDfu(the);
 	if (!dfu->erased)
-		xsUnknownError("DFU: erase the slot before writing");
+		simThrowErrno(the, ZEPHYR_EACCES, "DFU: erase the slot before writing");
 	void* data;
 	xsUnsignedValue length;
 	xsmcGetBufferReadable(xsArg(0), &data, &length);
@@ -183,11 +192,12 @@ void xs_dfu_write(xsMachine* the)
 		xsRangeError("DFU: %u more bytes exceed the announced image size of %u", (unsigned)length, dfu->size);
 	uint8_t* copy = malloc(length ? length : 1);
 	if (!copy)
-		xsUnknownError("out of memory");
+		simThrowErrno(the, ZEPHYR_ENOMEM, "out of memory");
 	memcpy(copy, data, length);
 	if (fseek(dfu->slot, dfu->written, SEEK_SET) != 0 || fwrite(copy, 1, length, dfu->slot) != length) {
+		int problem = errno;
 		free(copy);
-		xsUnknownError("DFU: write failed: %s", strerror(errno));
+		simThrowErrno(the, zephyrErrno(problem), "DFU: write failed: %s", strerror(problem));
 	}
 	free(copy);
 	fflush(dfu->slot);
@@ -260,10 +270,10 @@ void xs_dfu_verify(xsMachine* the)
 {
 	Dfu* dfu = getDfu(the);
 	if (dfu->written != dfu->size)
-		xsUnknownError("DFU: %u of %u bytes written", dfu->written, dfu->size);
+		simThrowErrno(the, ZEPHYR_ENODATA, "DFU: %u of %u bytes written", dfu->written, dfu->size);
 	uint8_t* image = readImage(dfu);
 	if (!image)
-		xsUnknownError("DFU: cannot read the slot back");
+		simThrowErrno(the, ZEPHYR_EIO, "DFU: cannot read the slot back");
 	const char* problem = NULL;
 	dfu->version[0] = 0;
 	if (dfu->hasDigest) {
@@ -276,7 +286,7 @@ void xs_dfu_verify(xsMachine* the)
 		problem = checkMcuboot(image, dfu->size, dfu->version, sizeof(dfu->version));
 	free(image);
 	if (problem)
-		xsUnknownError("DFU: integrity check failed: %s", problem);
+		simThrowErrno(the, ZEPHYR_EINVAL, "DFU: integrity check failed: %s", problem);
 	dfu->verified = 1;
 	xsmcSetString(xsResult, dfu->version);
 }
@@ -286,12 +296,12 @@ void xs_dfu_schedule(xsMachine* the)
 {
 	Dfu* dfu = getDfu(the);
 	if (!dfu->verified)
-		xsUnknownError("DFU: verify the image before scheduling it");
+		simThrowErrno(the, ZEPHYR_EACCES, "DFU: verify the image before scheduling it");
 	char path[1200];
 	dfuPath(path, sizeof(path), "pending");
 	FILE* file = fopen(path, "w");
 	if (!file)
-		xsUnknownError("DFU: cannot schedule: %s", strerror(errno));
+		simThrowErrno(the, zephyrErrno(errno), "DFU: cannot schedule: %s", strerror(errno));
 	fprintf(file, "%s %u %s\n", gTypeNames[dfu->type], dfu->size, dfu->version[0] ? dfu->version : "-");
 	fclose(file);
 }
@@ -300,6 +310,7 @@ void xs_dfu_schedule(xsMachine* the)
 void xs_dfu_cancel(xsMachine* the)
 {
 	Dfu* dfu = getDfu(the);
+	modemRequireState(the);
 	char path[1200];
 	dfuPath(path, sizeof(path), "pending");
 	unlink(path);
@@ -386,6 +397,7 @@ void xs_dfu_last_update(xsMachine* the)
 {
 	char last[1200];
 	FILE* file;
+	modemRequireState(the);
 	bootCheck();
 	dfuPath(last, sizeof(last), "last");
 	file = fopen(last, "r");
@@ -417,6 +429,7 @@ void xs_dfu_last_update(xsMachine* the)
 void xs_dfu_clear_last_update(xsMachine* the)
 {
 	char last[1200];
+	modemRequireState(the);
 	dfuPath(last, sizeof(last), "last");
 	unlink(last);
 }

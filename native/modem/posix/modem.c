@@ -6,10 +6,16 @@
  *
  * State directory: imei, uuid, firmware (e.g. "mfw_nrf9160_1.3.0"), cfun, cmee,
  * sectag/<tag>/<type>.pem. Missing identity files are created on first use.
+ *
+ * Without a state directory the modem refuses to run rather than write its
+ * state into whatever directory the host was started in; storage, DFU and the
+ * TLS socket, which keep their state under the same directory, refuse too.
  */
 
 #include "xsmc.h"
 #include "modem.h"
+#include "sim.h"
+#include "zephyr-errno.h"
 
 #include <mbedtls/sha256.h>
 
@@ -62,15 +68,32 @@ static void append(Response* response, const char* format, ...)
 	}
 }
 
-void modemEnsureStateDirectory(void)
+const char* modemStateProblem(void)
 {
-	mkdir(gSimStateDirectory ? gSimStateDirectory : ".", 0700);
+	if (gSimStateDirectory && *gSimStateDirectory)
+		return NULL;
+	return "the emulated device has no state directory (modem, security tags, storage, DFU): start the simulator host with --state DIR";
+}
+
+void modemRequireState(xsMachine* the)
+{
+	const char* problem = modemStateProblem();
+	if (problem)
+		simThrowErrno(the, ZEPHYR_ENOENT, "%s", problem);
+}
+
+int modemEnsureStateDirectory(void)
+{
+	if (modemStateProblem())
+		return 0;
+	return mkdir(gSimStateDirectory, 0700) == 0 || errno == EEXIST;
 }
 
 int modemStatePath(char* out, size_t size, const char* relative)
 {
-	const char* root = gSimStateDirectory ? gSimStateDirectory : ".";
-	return snprintf(out, size, "%s/%s", root, relative) < (int)size;
+	if (modemStateProblem())
+		return 0;
+	return snprintf(out, size, "%s/%s", gSimStateDirectory, relative) < (int)size;
 }
 
 static int readSmallFile(const char* relative, char* out, size_t size)
@@ -104,9 +127,8 @@ static int writeFileAtomically(const char* path, const char* data, size_t length
 static int writeSmallFile(const char* relative, const char* text)
 {
 	char path[1024];
-	if (!modemStatePath(path, sizeof(path), relative))
+	if (!modemStatePath(path, sizeof(path), relative) || !modemEnsureStateDirectory())
 		return 0;
-	mkdir(gSimStateDirectory ? gSimStateDirectory : ".", 0700);
 	return writeFileAtomically(path, text, strlen(text));
 }
 
@@ -277,7 +299,8 @@ static char* parseQuoted(const char** p, size_t* length)
 static void listCredentials(Response* response, long onlyTag, int onlyType)
 {
 	char root[1024];
-	modemStatePath(root, sizeof(root), "sectag");
+	if (!modemStatePath(root, sizeof(root), "sectag"))
+		return;
 	DIR* tags = opendir(root);
 	if (!tags)
 		return;
@@ -349,13 +372,15 @@ static void cmng(Response* response, const char* p)
 		if (length > MAX_CREDENTIAL) { free(content); error(response, CME_MEMORY_FULL); return; }
 		char path[1024], directory[1024];
 		snprintf(directory, sizeof(directory), "sectag/%ld", tag);
-		modemStatePath(path, sizeof(path), "sectag");
-		mkdir(gSimStateDirectory ? gSimStateDirectory : ".", 0700);
-		mkdir(path, 0700);
-		modemStatePath(path, sizeof(path), directory);
-		mkdir(path, 0700);
-		modemCredentialPath(path, sizeof(path), tag, (int)type);
-		int ok = writeFileAtomically(path, content, length);
+		int ok = modemEnsureStateDirectory() && modemStatePath(path, sizeof(path), "sectag");
+		if (ok) {
+			mkdir(path, 0700);
+			ok = modemStatePath(path, sizeof(path), directory);
+		}
+		if (ok) {
+			mkdir(path, 0700);
+			ok = modemCredentialPath(path, sizeof(path), tag, (int)type) && writeFileAtomically(path, content, length);
+		}
 		free(content);
 		if (ok) append(response, "OK\r\n");
 		else error(response, CME_MEMORY_FULL);
@@ -382,8 +407,7 @@ static void cmng(Response* response, const char* p)
 		if (tag < 0 || type < 0 || *p) { error(response, 0); return; }
 		if (modemCfun() == 1) { error(response, CME_ACTIVE_STATE); return; }
 		char path[1024];
-		modemCredentialPath(path, sizeof(path), tag, (int)type);
-		if (unlink(path) != 0) { error(response, CME_NOT_FOUND); return; }
+		if (!modemCredentialPath(path, sizeof(path), tag, (int)type) || unlink(path) != 0) { error(response, CME_NOT_FOUND); return; }
 		append(response, "OK\r\n");
 		return;
 	}
@@ -480,13 +504,14 @@ void xs_modem_at(xsMachine* the)
 {
 	if (xsmcArgc < 1 || xsmcTypeOf(xsArg(0)) != xsStringType)
 		xsTypeError("AT command must be a string");
+	modemRequireState(the);
 	char* command = strdup(xsmcToString(xsArg(0)));
 	if (!command)
-		xsUnknownError("out of memory");
+		simThrowErrno(the, ZEPHYR_ENOMEM, "out of memory");
 	char* response = modemAt(command);
 	free(command);
 	if (!response)
-		xsUnknownError("out of memory");
+		simThrowErrno(the, ZEPHYR_ENOMEM, "out of memory");
 	xsmcSetString(xsResult, response);
 	free(response);
 }

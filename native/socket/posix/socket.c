@@ -5,20 +5,34 @@
  * only, with the CA, client certificate and private key taken from a security
  * tag of the emulated modem, SNI, and required peer verification, as the
  * nRF9160 modem's TLS sockets do.
+ *
+ * Failures carry a Zephyr errno with the words the nRF9160's connect path
+ * would use, because the nRF Cloud library turns the errno (never the message)
+ * into its connect result: name resolution failed or no usable address
+ * EHOSTUNREACH; private key missing or unparseable EINVAL; CA or client
+ * certificate missing or unparseable, or the server certificate not verified
+ * EOPNOTSUPP; connection refused or the TLS handshake failed ECONNREFUSED;
+ * ETIMEDOUT; ENOMEM; ECONNRESET or EPIPE once connected; EIO for the rest.
+ *
+ * A host name may resolve to several addresses: each is tried in turn, as
+ * getaddrinfo users do, and the last failure is reported when none connects.
  */
 
 #include "xsmc.h"
 #include "sim.h"
+#include "zephyr-errno.h"
 #ifndef SIM_NO_TLS
 #include "../../modem/posix/modem.h"
 #endif
 
 #include <errno.h>
 #include <fcntl.h>
+#include <arpa/inet.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +53,8 @@
 #define TX_CAPACITY 16384
 #define RX_LIMIT 65536
 #define READ_CHUNK 4096
+/* Addresses of one host name that are tried; more are ignored. */
+#define MAX_ADDRESSES 16
 
 enum { STATE_CONNECTING, STATE_HANDSHAKE, STATE_OPEN, STATE_CLOSED };
 
@@ -56,6 +72,14 @@ typedef struct {
 	int peerClosed;
 	int reported;	/* onError was called; nothing follows */
 	int readPaused;
+	int ioError;	/* Linux errno of the last failed send or receive under TLS */
+	/* Connecting: the candidate addresses, the next to try, and why the last one failed. */
+	struct sockaddr_storage addresses[MAX_ADDRESSES];
+	socklen_t addressLengths[MAX_ADDRESSES];
+	int addressCount;
+	int nextAddress;
+	int lastErrno;
+	char lastError[200];
 #ifndef SIM_NO_TLS
 	mbedtls_ssl_context ssl;
 	mbedtls_ssl_config config;
@@ -124,23 +148,16 @@ void xs_tcp_destructor(void* data)
 }
 
 /* Calls a JavaScript callback with `this` = the socket; an exception ends the run as uncaught. */
-static void callBack(Socket* s, xsSlot* callback, int withArgument, xsIntegerValue count, const char* message)
+/* Calls onReadable or onWritable with a count, with `this` = the socket; an exception ends the run as uncaught. */
+static void callBack(Socket* s, xsSlot* callback, xsIntegerValue count)
 {
 	xsMachine* the = s->the;
 	xsBeginHost(the);
 	{
 		xsTry {
 			xsmcVars(1);
-			if (message) {
-				xsmcSetString(xsVar(0), (char*)message);
-				xsCallFunction1(*callback, s->self, xsVar(0));
-			}
-			else if (withArgument) {
-				xsmcSetInteger(xsVar(0), count);
-				xsCallFunction1(*callback, s->self, xsVar(0));
-			}
-			else
-				xsCallFunction0(*callback, s->self);
+			xsmcSetInteger(xsVar(0), count);
+			xsCallFunction1(*callback, s->self, xsVar(0));
 		}
 		xsCatch {
 			simUncaughtException(the, "socket callback");
@@ -149,18 +166,68 @@ static void callBack(Socket* s, xsSlot* callback, int withArgument, xsIntegerVal
 	xsEndHost(the);
 }
 
-/* Reports the end of the connection once: with a message for an error, without for a peer close. */
-static void fail(Socket* s, const char* message)
+/* Calls onError(errno, message), or onError() for a close by the peer (errno 0). */
+static void callError(Socket* s, int errnoValue, const char* message)
+{
+	xsMachine* the = s->the;
+	xsBeginHost(the);
+	{
+		xsTry {
+			if (errnoValue) {
+				xsmcVars(2);
+				xsmcSetInteger(xsVar(0), errnoValue);
+				xsmcSetString(xsVar(1), (char*)message);
+				xsCallFunction2(s->onError, s->self, xsVar(0), xsVar(1));
+			}
+			else
+				xsCallFunction0(s->onError, s->self);
+		}
+		xsCatch {
+			simUncaughtException(the, "socket callback");
+		}
+	}
+	xsEndHost(the);
+}
+
+/* Reports the end of the connection once: with an errno and a message for an error, without for a peer close. */
+static void fail(Socket* s, int errnoValue, const char* message)
 {
 	if (s->reported || s->state == STATE_CLOSED)
 		return;
 	s->reported = 1;
 	releaseResources(s);
-	callBack(s, &s->onError, 0, 0, message);
+	callError(s, errnoValue, message);
 	forget(s);
 }
 
+/* fail() for a system call's Linux errno, with "what: reason" as the message. */
+static void failSystem(Socket* s, const char* what, int linuxErrno)
+{
+	char message[200];
+	snprintf(message, sizeof(message), "%s: %s", what, strerror(linuxErrno));
+	fail(s, zephyrErrno(linuxErrno), message);
+}
+
 #ifndef SIM_NO_TLS
+static int isAllocationFailure(int code)
+{
+	return code == MBEDTLS_ERR_SSL_ALLOC_FAILED || code == MBEDTLS_ERR_X509_ALLOC_FAILED || code == MBEDTLS_ERR_PK_ALLOC_FAILED;
+}
+
+/* The errno of an mbedTLS failure on an open socket or during the handshake. */
+static int tlsErrno(Socket* s, int code)
+{
+	if (isAllocationFailure(code))
+		return ZEPHYR_ENOMEM;
+	if (code == MBEDTLS_ERR_X509_CERT_VERIFY_FAILED)
+		return ZEPHYR_EOPNOTSUPP;	/* the server's certificate: not from the tag's CA, or for another name */
+	if (s->state == STATE_HANDSHAKE)
+		return ZEPHYR_ECONNREFUSED;	/* an alert, a close or a reset before the session was up */
+	if (code == MBEDTLS_ERR_NET_SEND_FAILED || code == MBEDTLS_ERR_NET_RECV_FAILED)
+		return zephyrErrno(s->ioError);
+	return ZEPHYR_EIO;
+}
+
 static void failTls(Socket* s, const char* what, int code)
 {
 	char detail[200];
@@ -177,7 +244,7 @@ static void failTls(Socket* s, const char* what, int code)
 	}
 	else
 		snprintf(message, sizeof(message), "%s: %s", what, detail);
-	fail(s, message);
+	fail(s, tlsErrno(s, code), message);
 }
 
 static int tlsSend(void* context, const unsigned char* data, size_t length)
@@ -188,6 +255,7 @@ static int tlsSend(void* context, const unsigned char* data, size_t length)
 		return (int)count;
 	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
 		return MBEDTLS_ERR_SSL_WANT_WRITE;
+	s->ioError = errno;
 	return MBEDTLS_ERR_NET_SEND_FAILED;
 }
 
@@ -201,6 +269,7 @@ static int tlsReceive(void* context, unsigned char* data, size_t length)
 		return MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY;	/* TCP closed: treated like close_notify */
 	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
 		return MBEDTLS_ERR_SSL_WANT_READ;
+	s->ioError = errno;
 	return MBEDTLS_ERR_NET_RECV_FAILED;
 }
 
@@ -238,9 +307,7 @@ static int flush(Socket* s)
 			if (sent < 0) {
 				if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
 					break;
-				char message[128];
-				snprintf(message, sizeof(message), "send failed: %s", strerror(errno));
-				fail(s, message);
+				failSystem(s, "send failed", errno);
 				return 0;
 			}
 			count = (int)sent;
@@ -272,7 +339,7 @@ static int receive(Socket* s)
 {
 	while (s->rxLength < RX_LIMIT) {
 		if (!growReceive(s, READ_CHUNK)) {
-			fail(s, "out of memory");
+			fail(s, ZEPHYR_ENOMEM, "out of memory for received bytes");
 			return 0;
 		}
 		int count;
@@ -297,9 +364,7 @@ static int receive(Socket* s)
 			if (got < 0) {
 				if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
 					return 1;
-				char message[128];
-				snprintf(message, sizeof(message), "receive failed: %s", strerror(errno));
-				fail(s, message);
+				failSystem(s, "receive failed", errno);
 				return 0;
 			}
 			if (got == 0) {
@@ -318,7 +383,7 @@ static void becomeOpen(Socket* s)
 {
 	s->state = STATE_OPEN;
 	updateWatch(s, POLLIN);
-	callBack(s, &s->onWritable, 1, TX_CAPACITY, NULL);
+	callBack(s, &s->onWritable, TX_CAPACITY);
 }
 
 #ifndef SIM_NO_TLS
@@ -337,7 +402,30 @@ static void handshake(Socket* s)
 		failTls(s, "TLS handshake failed", result);
 }
 
-static int setUpTls(Socket* s, long tag, const char* hostname, int verify, char* error, size_t errorSize)
+/* Why TLS could not be set up: an errno and a message. */
+typedef struct {
+	int errnoValue;
+	char message[300];
+} SetupError;
+
+static int setupFailed(SetupError* error, int errnoValue, const char* format, ...) __attribute__((format(printf, 3, 4)));
+static int setupFailed(SetupError* error, int errnoValue, const char* format, ...)
+{
+	va_list arguments;
+	va_start(arguments, format);
+	vsnprintf(error->message, sizeof(error->message), format, arguments);
+	va_end(arguments);
+	error->errnoValue = errnoValue;
+	return 0;
+}
+
+/* EOPNOTSUPP for a certificate that does not parse, ENOMEM when parsing ran out of memory. */
+static int certificateErrno(int code)
+{
+	return isAllocationFailure(code) ? ZEPHYR_ENOMEM : ZEPHYR_EOPNOTSUPP;
+}
+
+static int setUpTls(Socket* s, long tag, const char* hostname, int verify, SetupError* error)
 {
 	size_t length;
 	char* pem;
@@ -350,70 +438,140 @@ static int setUpTls(Socket* s, long tag, const char* hostname, int verify, char*
 	mbedtls_entropy_init(&s->entropy);
 	mbedtls_ctr_drbg_init(&s->drbg);
 	s->secure = 1;
+	const char* problem = modemStateProblem();
+	if (problem)
+		return setupFailed(error, ZEPHYR_ENOENT, "security tag %ld: %s", tag, problem);
 	const char* personal = "nrfcloud-sim-tls";
-	if ((result = mbedtls_ctr_drbg_seed(&s->drbg, mbedtls_entropy_func, &s->entropy, (const unsigned char*)personal, strlen(personal)))) {
-		snprintf(error, errorSize, "TLS random generator failed (-0x%04x)", -result);
-		return 0;
-	}
+	if ((result = mbedtls_ctr_drbg_seed(&s->drbg, mbedtls_entropy_func, &s->entropy, (const unsigned char*)personal, strlen(personal))))
+		return setupFailed(error, ZEPHYR_EIO, "TLS random generator failed (-0x%04x)", -result);
 	pem = modemReadCredential(tag, 0, &length);
 	if (pem) {
 		result = mbedtls_x509_crt_parse(&s->ca, (const unsigned char*)pem, length + 1);
 		free(pem);
-		if (result) {
-			snprintf(error, errorSize, "security tag %ld: the CA certificate does not parse (-0x%04x)", tag, -result);
-			return 0;
-		}
+		if (result)
+			return setupFailed(error, certificateErrno(result), "security tag %ld: the CA certificate does not parse (-0x%04x)", tag, -result);
 	}
-	else if (verify) {
-		snprintf(error, errorSize, "security tag %ld has no CA certificate to verify the server with", tag);
-		return 0;
-	}
+	else if (verify)
+		return setupFailed(error, ZEPHYR_EOPNOTSUPP, "security tag %ld has no CA certificate to verify the server with", tag);
 	char* certificate = modemReadCredential(tag, 1, &length);
 	if (certificate) {
 		result = mbedtls_x509_crt_parse(&s->certificate, (const unsigned char*)certificate, length + 1);
 		free(certificate);
-		if (result) {
-			snprintf(error, errorSize, "security tag %ld: the client certificate does not parse (-0x%04x)", tag, -result);
-			return 0;
-		}
+		if (result)
+			return setupFailed(error, certificateErrno(result), "security tag %ld: the client certificate does not parse (-0x%04x)", tag, -result);
 		pem = modemReadCredential(tag, 2, &length);
-		if (!pem) {
-			snprintf(error, errorSize, "security tag %ld has a client certificate but no private key", tag);
-			return 0;
-		}
+		if (!pem)
+			return setupFailed(error, ZEPHYR_EINVAL, "security tag %ld has a client certificate but no private key", tag);
 		result = mbedtls_pk_parse_key(&s->key, (const unsigned char*)pem, length + 1, NULL, 0);
 		free(pem);
-		if (result) {
-			snprintf(error, errorSize, "security tag %ld: the private key does not parse (-0x%04x)", tag, -result);
-			return 0;
-		}
+		if (result)
+			return setupFailed(error, isAllocationFailure(result) ? ZEPHYR_ENOMEM : ZEPHYR_EINVAL, "security tag %ld: the private key does not parse (-0x%04x)", tag, -result);
 	}
-	if ((result = mbedtls_ssl_config_defaults(&s->config, MBEDTLS_SSL_IS_CLIENT, MBEDTLS_SSL_TRANSPORT_STREAM, MBEDTLS_SSL_PRESET_DEFAULT))) {
-		snprintf(error, errorSize, "TLS configuration failed (-0x%04x)", -result);
-		return 0;
-	}
+	if ((result = mbedtls_ssl_config_defaults(&s->config, MBEDTLS_SSL_IS_CLIENT, MBEDTLS_SSL_TRANSPORT_STREAM, MBEDTLS_SSL_PRESET_DEFAULT)))
+		return setupFailed(error, isAllocationFailure(result) ? ZEPHYR_ENOMEM : ZEPHYR_EIO, "TLS configuration failed (-0x%04x)", -result);
 	mbedtls_ssl_conf_min_version(&s->config, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);
 	mbedtls_ssl_conf_max_version(&s->config, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);
 	mbedtls_ssl_conf_authmode(&s->config, verify ? MBEDTLS_SSL_VERIFY_REQUIRED : MBEDTLS_SSL_VERIFY_NONE);
 	mbedtls_ssl_conf_ca_chain(&s->config, &s->ca, NULL);
 	mbedtls_ssl_conf_rng(&s->config, mbedtls_ctr_drbg_random, &s->drbg);
-	if (s->certificate.version && (result = mbedtls_ssl_conf_own_cert(&s->config, &s->certificate, &s->key))) {
-		snprintf(error, errorSize, "TLS client certificate rejected (-0x%04x)", -result);
-		return 0;
-	}
-	if ((result = mbedtls_ssl_setup(&s->ssl, &s->config))) {
-		snprintf(error, errorSize, "TLS setup failed (-0x%04x)", -result);
-		return 0;
-	}
-	if ((result = mbedtls_ssl_set_hostname(&s->ssl, hostname))) {
-		snprintf(error, errorSize, "TLS host name failed (-0x%04x)", -result);
-		return 0;
-	}
+	if (s->certificate.version && (result = mbedtls_ssl_conf_own_cert(&s->config, &s->certificate, &s->key)))
+		return setupFailed(error, certificateErrno(result), "TLS client certificate rejected (-0x%04x)", -result);
+	if ((result = mbedtls_ssl_setup(&s->ssl, &s->config)))
+		return setupFailed(error, isAllocationFailure(result) ? ZEPHYR_ENOMEM : ZEPHYR_EIO, "TLS setup failed (-0x%04x)", -result);
+	if ((result = mbedtls_ssl_set_hostname(&s->ssl, hostname)))
+		return setupFailed(error, isAllocationFailure(result) ? ZEPHYR_ENOMEM : ZEPHYR_EIO, "TLS host name failed (-0x%04x)", -result);
 	mbedtls_ssl_set_bio(&s->ssl, s, tlsSend, tlsReceive, NULL);
 	return 1;
 }
 
 #endif
+
+/* "[::1]:8883" or "127.0.0.1:8883" for messages. */
+static void describeAddress(const struct sockaddr_storage* address, char* out, size_t size)
+{
+	char text[INET6_ADDRSTRLEN] = "?";
+	int port = 0;
+	if (address->ss_family == AF_INET6) {
+		const struct sockaddr_in6* v6 = (const struct sockaddr_in6*)address;
+		inet_ntop(AF_INET6, &v6->sin6_addr, text, sizeof(text));
+		port = ntohs(v6->sin6_port);
+		snprintf(out, size, "[%s]:%d", text, port);
+	}
+	else {
+		const struct sockaddr_in* v4 = (const struct sockaddr_in*)address;
+		inet_ntop(AF_INET, &v4->sin_addr, text, sizeof(text));
+		port = ntohs(v4->sin_port);
+		snprintf(out, size, "%s:%d", text, port);
+	}
+}
+
+/* Remembers why the current candidate failed; reported if no later one connects. */
+static void candidateFailed(Socket* s, int index, const char* what, int linuxErrno)
+{
+	char address[INET6_ADDRSTRLEN + 16];
+	describeAddress(&s->addresses[index], address, sizeof(address));
+	s->lastErrno = zephyrErrno(linuxErrno);
+	snprintf(s->lastError, sizeof(s->lastError), "%s %s: %s", what, address, strerror(linuxErrno));
+}
+
+/*
+ * Starts a non-blocking connect to the next candidate address that does not
+ * fail at once. Returns 1 with s->fd connecting, or 0 when no candidate is
+ * left (s->lastErrno and s->lastError say why the last one failed).
+ */
+static int connectNext(Socket* s)
+{
+	while (s->nextAddress < s->addressCount) {
+		int index = s->nextAddress++;
+		const struct sockaddr* address = (const struct sockaddr*)&s->addresses[index];
+		int fd = socket(address->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (fd < 0) {
+			candidateFailed(s, index, "socket for", errno);
+			continue;
+		}
+		int one = 1;
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		if (connect(fd, address, s->addressLengths[index]) == 0 || errno == EINPROGRESS) {
+			s->fd = fd;
+			return 1;
+		}
+		candidateFailed(s, index, "connect to", errno);
+		close(fd);
+	}
+	return 0;
+}
+
+/* The TCP connect to the current candidate ended: go on with TLS, or with the next candidate. */
+static void connected(Socket* s)
+{
+	int problem = 0;
+	socklen_t size = sizeof(problem);
+	if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &problem, &size) != 0)
+		problem = errno;
+	if (problem) {
+		candidateFailed(s, s->nextAddress - 1, "connect to", problem);
+		simWatchRemove(s->watch);
+		s->watch = NULL;
+		close(s->fd);
+		s->fd = -1;
+		if (!connectNext(s)) {
+			fail(s, s->lastErrno, s->lastError);
+			return;
+		}
+		s->watch = simWatchAdd(s->fd, POLLOUT, socketEvent, s);
+		if (!s->watch)
+			fail(s, ZEPHYR_ENOMEM, "tcp: out of memory");
+		return;
+	}
+#ifndef SIM_NO_TLS
+	if (s->secure) {
+		s->state = STATE_HANDSHAKE;
+		handshake(s);
+		return;
+	}
+#endif
+	becomeOpen(s);
+}
 
 static void socketEvent(void* refcon, int fd, short revents)
 {
@@ -421,24 +579,7 @@ static void socketEvent(void* refcon, int fd, short revents)
 	if (s->state == STATE_CLOSED)
 		return;
 	if (s->state == STATE_CONNECTING) {
-		int problem = 0;
-		socklen_t size = sizeof(problem);
-		if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &problem, &size) != 0)
-			problem = errno;
-		if (problem) {
-			char message[160];
-			snprintf(message, sizeof(message), "connect failed: %s", strerror(problem));
-			fail(s, message);
-			return;
-		}
-#ifndef SIM_NO_TLS
-		if (s->secure) {
-			s->state = STATE_HANDSHAKE;
-			handshake(s);
-			return;
-		}
-#endif
-		becomeOpen(s);
+		connected(s);
 		return;
 	}
 #ifndef SIM_NO_TLS
@@ -452,7 +593,7 @@ static void socketEvent(void* refcon, int fd, short revents)
 		if (!flush(s))
 			return;
 		if (hadPending && s->txLength == 0) {
-			callBack(s, &s->onWritable, 1, TX_CAPACITY, NULL);
+			callBack(s, &s->onWritable, TX_CAPACITY);
 			if (s->state == STATE_CLOSED)
 				return;
 		}
@@ -463,12 +604,12 @@ static void socketEvent(void* refcon, int fd, short revents)
 		if (s->readPaused)
 			updateWatch(s, s->txLength ? POLLOUT : 0);
 		if (s->rxLength > 0) {
-			callBack(s, &s->onReadable, 1, (xsIntegerValue)s->rxLength, NULL);
+			callBack(s, &s->onReadable, (xsIntegerValue)s->rxLength);
 			if (s->state == STATE_CLOSED)
 				return;
 		}
 		if (s->peerClosed && s->rxLength == 0)
-			fail(s, NULL);
+			fail(s, 0, NULL);
 	}
 }
 
@@ -480,32 +621,123 @@ static Socket* getSocket(xsMachine* the, int mustBeOpen)
 	return s;
 }
 
-/* constructor({ host | address, port, secTag?, hostname?, verify? }, onReadable, onWritable, onError) */
+/* Vars of the constructor. */
+enum { VAR_VALUE, VAR_ENTRY, VAR_ERRNO, VAR_MESSAGE, VAR_COUNT };
+#define FACTORY_ARG 4
+
+/*
+ * Throws the SocketError made by makeError(errno, message), the constructor's
+ * fifth argument, after releasing what the socket holds.
+ */
+static void throwSocketError(xsMachine* the, Socket* s, int errnoValue, const char* format, ...) __attribute__((noreturn, format(printf, 4, 5)));
+static void throwSocketError(xsMachine* the, Socket* s, int errnoValue, const char* format, ...)
+{
+	char message[400];
+	va_list arguments;
+	va_start(arguments, format);
+	vsnprintf(message, sizeof(message), format, arguments);
+	va_end(arguments);
+	if (s)
+		releaseResources(s);
+	xsmcSetInteger(xsVar(VAR_ERRNO), errnoValue);
+	xsmcSetString(xsVar(VAR_MESSAGE), message);
+	xsResult = xsCallFunction2(xsArg(FACTORY_ARG), xsUndefined, xsVar(VAR_ERRNO), xsVar(VAR_MESSAGE));
+	xsThrow(xsResult);
+}
+
+/* Adds a resolved address to the candidates; returns 0 when the list is full. */
+static int addCandidate(Socket* s, const struct addrinfo* entry)
+{
+	if (s->addressCount >= MAX_ADDRESSES || entry->ai_addrlen > sizeof(struct sockaddr_storage))
+		return 0;
+	memcpy(&s->addresses[s->addressCount], entry->ai_addr, entry->ai_addrlen);
+	s->addressLengths[s->addressCount] = entry->ai_addrlen;
+	s->addressCount++;
+	return 1;
+}
+
+/* The candidates: every address of `host` in getaddrinfo's order. */
+static void resolve(xsMachine* the, Socket* s, const char* host, const char* port)
+{
+	struct addrinfo hints = { 0 };
+	struct addrinfo* addresses = NULL;
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	int resolved = getaddrinfo(host, port, &hints, &addresses);
+	if (resolved != 0 || !addresses) {
+		if (addresses)
+			freeaddrinfo(addresses);
+		throwSocketError(the, s, resolved == EAI_MEMORY ? ZEPHYR_ENOMEM : ZEPHYR_EHOSTUNREACH, "tcp: cannot resolve %s: %s", host, gai_strerror(resolved));
+	}
+	for (const struct addrinfo* entry = addresses; entry && addCandidate(s, entry); entry = entry->ai_next)
+		;
+	freeaddrinfo(addresses);
+	if (!s->addressCount)
+		throwSocketError(the, s, ZEPHYR_EHOSTUNREACH, "tcp: %s has no usable address", host);
+}
+
+/*
+ * The candidates from `addresses`, numeric addresses in the order given: the
+ * simulator's way to test the loop over several addresses without a resolver
+ * that returns several, which the test machines' /etc/hosts do not have.
+ */
+static void numericCandidates(xsMachine* the, Socket* s, xsSlot* list, const char* port)
+{
+	if (xsmcTypeOf(*list) != xsReferenceType || !xsmcIsInstanceOf(*list, xsArrayPrototype))
+		xsTypeError("tcp: addresses must be an array of numeric addresses");
+	xsmcGet(xsVar(VAR_ENTRY), *list, xsID("length"));
+	xsIntegerValue count = xsmcToInteger(xsVar(VAR_ENTRY));
+	if (count < 1 || count > MAX_ADDRESSES)
+		xsRangeError("tcp: addresses must hold 1 to %d numeric addresses", MAX_ADDRESSES);
+	for (xsIntegerValue i = 0; i < count; i++) {
+		char text[INET6_ADDRSTRLEN + 1];
+		xsmcGetIndex(xsVar(VAR_ENTRY), *list, i);
+		if (xsmcTypeOf(xsVar(VAR_ENTRY)) != xsStringType)
+			xsTypeError("tcp: addresses[%d] must be a string", (int)i);
+		xsmcToStringBuffer(xsVar(VAR_ENTRY), text, sizeof(text));
+		struct addrinfo hints = { 0 };
+		struct addrinfo* address = NULL;
+		hints.ai_family = AF_UNSPEC;
+		hints.ai_socktype = SOCK_STREAM;
+		hints.ai_flags = AI_NUMERICHOST;
+		if (getaddrinfo(text, port, &hints, &address) != 0 || !address) {
+			if (address)
+				freeaddrinfo(address);
+			xsRangeError("tcp: addresses[%d] \"%s\" is not a numeric IPv4 or IPv6 address", (int)i, text);
+		}
+		addCandidate(s, address);
+		freeaddrinfo(address);
+	}
+}
+
+/*
+ * constructor({ host | address, addresses?, port, secTag?, hostname?, verify? },
+ *   onReadable, onWritable, onError, makeError)
+ */
 void xs_tcp_constructor(xsMachine* the)
 {
 	char host[256];
 	char port[16];
 	char hostname[256];
-	char error[300];
-	xsmcVars(2);
-	if (xsmcArgc < 4 || xsmcTypeOf(xsArg(0)) != xsReferenceType)
-		xsTypeError("tcp: options and three callbacks required");
-	for (int i = 1; i <= 3; i++)
+	xsmcVars(VAR_COUNT);
+	if (xsmcArgc < 5 || xsmcTypeOf(xsArg(0)) != xsReferenceType)
+		xsTypeError("tcp: options, three callbacks and an error factory required");
+	for (int i = 1; i <= FACTORY_ARG; i++)
 		if (!xsmcIsCallable(xsArg(i)))
 			xsTypeError("tcp: callbacks must be functions");
 	host[0] = 0;
 	if (xsmcHas(xsArg(0), xsID("address"))) {
-		xsmcGet(xsVar(0), xsArg(0), xsID("address"));
-		xsmcToStringBuffer(xsVar(0), host, sizeof(host));
+		xsmcGet(xsVar(VAR_VALUE), xsArg(0), xsID("address"));
+		xsmcToStringBuffer(xsVar(VAR_VALUE), host, sizeof(host));
 	}
 	else if (xsmcHas(xsArg(0), xsID("host"))) {
-		xsmcGet(xsVar(0), xsArg(0), xsID("host"));
-		xsmcToStringBuffer(xsVar(0), host, sizeof(host));
+		xsmcGet(xsVar(VAR_VALUE), xsArg(0), xsID("host"));
+		xsmcToStringBuffer(xsVar(VAR_VALUE), host, sizeof(host));
 	}
 	if (!host[0])
 		xsTypeError("tcp: host or address required");
-	xsmcGet(xsVar(0), xsArg(0), xsID("port"));
-	xsIntegerValue portNumber = xsmcToInteger(xsVar(0));
+	xsmcGet(xsVar(VAR_VALUE), xsArg(0), xsID("port"));
+	xsIntegerValue portNumber = xsmcToInteger(xsVar(VAR_VALUE));
 	if (portNumber < 1 || portNumber > 65535)
 		xsRangeError("tcp: invalid port");
 	snprintf(port, sizeof(port), "%d", (int)portNumber);
@@ -513,75 +745,52 @@ void xs_tcp_constructor(xsMachine* the)
 	int verify = 1;
 	snprintf(hostname, sizeof(hostname), "%s", host);
 	if (xsmcHas(xsArg(0), xsID("secTag"))) {
-		xsmcGet(xsVar(0), xsArg(0), xsID("secTag"));
-		if (xsmcTypeOf(xsVar(0)) != xsUndefinedType) {
-			double value = xsmcToNumber(xsVar(0));
+		xsmcGet(xsVar(VAR_VALUE), xsArg(0), xsID("secTag"));
+		if (xsmcTypeOf(xsVar(VAR_VALUE)) != xsUndefinedType) {
+			double value = xsmcToNumber(xsVar(VAR_VALUE));
 			if (!(value >= 0 && value <= 2147483647.0) || value != (double)(long)value)
 				xsRangeError("tcp: secTag must be an integer from 0 to 2147483647");
 			tag = (long)value;
 		}
 	}
 	if (xsmcHas(xsArg(0), xsID("hostname"))) {
-		xsmcGet(xsVar(0), xsArg(0), xsID("hostname"));
-		if (xsmcTypeOf(xsVar(0)) != xsUndefinedType)
-			xsmcToStringBuffer(xsVar(0), hostname, sizeof(hostname));
+		xsmcGet(xsVar(VAR_VALUE), xsArg(0), xsID("hostname"));
+		if (xsmcTypeOf(xsVar(VAR_VALUE)) != xsUndefinedType)
+			xsmcToStringBuffer(xsVar(VAR_VALUE), hostname, sizeof(hostname));
 	}
 	if (xsmcHas(xsArg(0), xsID("verify"))) {
-		xsmcGet(xsVar(0), xsArg(0), xsID("verify"));
-		if (xsmcTypeOf(xsVar(0)) != xsUndefinedType)
-			verify = xsmcTest(xsVar(0));
+		xsmcGet(xsVar(VAR_VALUE), xsArg(0), xsID("verify"));
+		if (xsmcTypeOf(xsVar(VAR_VALUE)) != xsUndefinedType)
+			verify = xsmcTest(xsVar(VAR_VALUE));
 	}
+	xsmcGet(xsVar(VAR_VALUE), xsArg(0), xsID("addresses"));
+	int numeric = xsmcTypeOf(xsVar(VAR_VALUE)) != xsUndefinedType;
 
 	Socket* s = calloc(1, sizeof(Socket));
 	if (!s)
-		xsUnknownError("tcp: out of memory");
+		throwSocketError(the, NULL, ZEPHYR_ENOMEM, "tcp: out of memory");
 	s->the = the;
 	s->fd = -1;
 	s->state = STATE_CONNECTING;
 	xsmcSetHostData(xsThis, s);
+	if (numeric)
+		numericCandidates(the, s, &xsVar(VAR_VALUE), port);
 #ifndef SIM_NO_TLS
-	if (tag >= 0 && !setUpTls(s, tag, hostname, verify, error, sizeof(error))) {
-		releaseResources(s);
-		xsUnknownError("%s", error);
-	}
+	SetupError error;
+	if (tag >= 0 && !setUpTls(s, tag, hostname, verify, &error))
+		throwSocketError(the, s, error.errnoValue, "%s", error.message);
 #else
-	if (tag >= 0) {
-		releaseResources(s);
-		xsUnknownError("tcp: this host was built without TLS");
-	}
+	if (tag >= 0)
+		throwSocketError(the, s, ZEPHYR_EOPNOTSUPP, "tcp: this host was built without TLS");
 	(void)verify;
-	(void)error;
 #endif
-
-	struct addrinfo hints = { 0 };
-	struct addrinfo* addresses = NULL;
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	int resolved = getaddrinfo(host, port, &hints, &addresses);
-	if (resolved != 0 || !addresses) {
-		releaseResources(s);
-		xsUnknownError("tcp: cannot resolve %s: %s", host, gai_strerror(resolved));
-	}
-	s->fd = socket(addresses->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (s->fd < 0) {
-		freeaddrinfo(addresses);
-		releaseResources(s);
-		xsUnknownError("tcp: socket: %s", strerror(errno));
-	}
-	int one = 1;
-	setsockopt(s->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	int connected = connect(s->fd, addresses->ai_addr, addresses->ai_addrlen);
-	int connectError = errno;
-	freeaddrinfo(addresses);
-	if (connected != 0 && connectError != EINPROGRESS) {
-		releaseResources(s);
-		xsUnknownError("tcp: connect to %s:%s: %s", host, port, strerror(connectError));
-	}
+	if (!numeric)
+		resolve(the, s, host, port);
+	if (!connectNext(s))
+		throwSocketError(the, s, s->lastErrno, "tcp: %s", s->lastError);
 	s->watch = simWatchAdd(s->fd, POLLOUT, socketEvent, s);
-	if (!s->watch) {
-		releaseResources(s);
-		xsUnknownError("tcp: out of memory");
-	}
+	if (!s->watch)
+		throwSocketError(the, s, ZEPHYR_ENOMEM, "tcp: out of memory");
 	s->self = xsThis;
 	s->onReadable = xsArg(1);
 	s->onWritable = xsArg(2);

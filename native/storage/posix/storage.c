@@ -3,9 +3,14 @@
  * settings the nRF Cloud library keeps (persistent-session flag, pending FOTA
  * job): one file per key under <state>/storage/<domain>/, replaced atomically
  * (write, fsync, rename) so a crash never leaves half a value.
+ *
+ * Failures of the store itself throw an Error whose errno (Zephyr numbering)
+ * says what happened; bad arguments are TypeError and RangeError.
  */
 
 #include "xsmc.h"
+#include "sim.h"
+#include "zephyr-errno.h"
 #include "../../modem/posix/modem.h"
 
 #include <dirent.h>
@@ -46,7 +51,7 @@ static Store* getStore(xsMachine* the)
 {
 	Store* store = xsmcGetHostData(xsThis);
 	if (!store)
-		xsUnknownError("key-value store is closed");
+		simThrowErrno(the, ZEPHYR_EACCES, "key-value store is closed");
 	return store;
 }
 
@@ -68,18 +73,19 @@ void xs_kv_constructor(xsMachine* the)
 	const char* domain = xsmcToString(xsArg(0));
 	if (!validName(domain))
 		xsRangeError("path must be 1 to %d characters of A-Z a-z 0-9 _ - . not starting with a dot", MAX_NAME);
+	modemRequireState(the);
+	char storage[1024];
+	if (!modemEnsureStateDirectory() || !modemStatePath(storage, sizeof(storage), "storage"))
+		simThrowErrno(the, zephyrErrno(errno), "cannot create the state directory: %s", strerror(errno));
+	mkdir(storage, 0700);
 	Store* store = calloc(1, sizeof(Store));
 	if (!store)
-		xsUnknownError("out of memory");
-	char storage[1024];
-	modemEnsureStateDirectory();
-	modemStatePath(storage, sizeof(storage), "storage");
-	mkdir(storage, 0700);
+		simThrowErrno(the, ZEPHYR_ENOMEM, "out of memory");
 	snprintf(store->directory, sizeof(store->directory), "%s/%s", storage, domain);
 	if (mkdir(store->directory, 0700) != 0 && errno != EEXIST) {
 		int problem = errno;
 		free(store);
-		xsUnknownError("cannot create %s: %s", storage, strerror(problem));
+		simThrowErrno(the, zephyrErrno(problem), "cannot create %s: %s", storage, strerror(problem));
 	}
 	xsmcSetHostData(xsThis, store);
 }
@@ -107,7 +113,7 @@ void xs_kv_read(xsMachine* the)
 	int failed = ferror(file);
 	fclose(file);
 	if (failed)
-		xsUnknownError("cannot read key");
+		simThrowErrno(the, ZEPHYR_EIO, "cannot read key");
 	xsmcSetArrayBuffer(xsResult, buffer, (xsIntegerValue)count);
 }
 
@@ -130,13 +136,15 @@ void xs_kv_write(xsMachine* the)
 	snprintf(temporary, sizeof(temporary), "%s.tmp", path);
 	int fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
-		xsUnknownError("cannot write key: %s", strerror(errno));
+		simThrowErrno(the, zephyrErrno(errno), "cannot write key: %s", strerror(errno));
+	errno = 0;
 	int ok = write(fd, copy, length) == (ssize_t)length;
 	ok = (fsync(fd) == 0) && ok;
 	ok = (close(fd) == 0) && ok;
 	if (!ok || rename(temporary, path) != 0) {
+		int problem = errno ? errno : ENOSPC;	/* a short write without an error means the disk is full */
 		unlink(temporary);
-		xsUnknownError("cannot write key");
+		simThrowErrno(the, zephyrErrno(problem), "cannot write key: %s", strerror(problem));
 	}
 }
 

@@ -1,0 +1,43 @@
+/*
+ * Zephyr's errno numbers (minimal libc), as modules/platform/errno.ts has them:
+ * what the nRF9160's NCS functions report and what JavaScript compares. The
+ * simulator host's bindings run on Linux, whose <errno.h> numbers differ
+ * (ECONNREFUSED is 111 there, 61 here), so they report these instead.
+ * tests/sim-errno.test.ts keeps the two lists equal.
+ */
+
+#ifndef ZEPHYR_ERRNO_H
+#define ZEPHYR_ERRNO_H
+
+#define ZEPHYR_ENOENT 2
+#define ZEPHYR_EIO 5
+#define ZEPHYR_ENOEXEC 8
+#define ZEPHYR_ECHILD 10
+#define ZEPHYR_EAGAIN 11
+#define ZEPHYR_ENOMEM 12
+#define ZEPHYR_EACCES 13
+#define ZEPHYR_EBUSY 16
+#define ZEPHYR_EINVAL 22
+#define ZEPHYR_ENAMETOOLONG 26
+#define ZEPHYR_ENOSPC 28
+#define ZEPHYR_EPIPE 32
+#define ZEPHYR_ENOTSUP 35
+#define ZEPHYR_EMSGSIZE 36
+#define ZEPHYR_EOPNOTSUPP 45
+#define ZEPHYR_ENETUNREACH 51
+#define ZEPHYR_ECONNABORTED 53
+#define ZEPHYR_ECONNRESET 54
+#define ZEPHYR_ENOTCONN 57
+#define ZEPHYR_ETIMEDOUT 60
+#define ZEPHYR_ECONNREFUSED 61
+#define ZEPHYR_ENETDOWN 62
+#define ZEPHYR_EHOSTUNREACH 65
+#define ZEPHYR_EHOSTDOWN 67
+#define ZEPHYR_EINPROGRESS 68
+#define ZEPHYR_EPROTO 76
+#define ZEPHYR_ENODATA 78
+
+/* The Zephyr number of a Linux errno from a system call; EIO for those without a counterpart here. */
+int zephyrErrno(int linuxErrno);
+
+#endif
