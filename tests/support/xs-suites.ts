@@ -72,7 +72,7 @@ export const TLS_TESTS = [
 	"credentials go into the modem's security tags with AT%CMNG",
 	"MQTT over TLS with the TypeScript codec: connect, subscribe, QoS 0 and 1 round trip, disconnect",
 	"MQTT over TLS with the C codec: connect, subscribe, QoS 0 and 1 round trip, disconnect",
-	"a client certificate from an untrusted CA is refused by the broker",
+	"a client certificate from an untrusted CA is refused by the broker in the handshake",
 	"the server certificate is verified against the tag's CA and the SNI name",
 	"a tag without a client certificate connects TLS but the broker refuses it",
 	"bad arguments throw synchronously; a refused TCP connection reports through onError",
