@@ -75,10 +75,12 @@ export class MosquittoBroker extends EventEmitter<BrokerEvents> implements Broke
 		if (!mosquitto) return;
 		this.#writeAcl();
 		const reloaded = mosquitto.reload();
-		// Reloads run one after the other; a failed one is logged and does not stop the next.
-		this.#applied = this.#applied.then(() => reloaded).catch((error: unknown) => this.#options.log(`ACL reload: ${error instanceof Error ? error.message : String(error)}`));
+		// A failed reload is logged here and reported to whoever waits for it in policyApplied().
+		reloaded.catch((error: unknown) => this.#options.log(`ACL reload: ${error instanceof Error ? error.message : String(error)}`));
+		this.#applied = reloaded;
 	}
 
+	/** Rejects when Mosquitto's log never showed the last reload. */
 	policyApplied(): Promise<void> {
 		return this.#applied;
 	}

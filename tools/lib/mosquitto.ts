@@ -91,7 +91,8 @@ export async function startTlsMosquitto(directory: string, tls: BrokerTls, optio
 		"per_listener_settings false",
 		"persistence false",
 		"allow_anonymous false",
-		"log_dest stdout",
+		// stderr, not stdout: C buffers stdout into a pipe, and reload() reads the log as it comes.
+		"log_dest stderr",
 		"log_type error",
 		"log_type warning",
 		"log_type notice",
