@@ -5,6 +5,7 @@
  */
 
 import assert from "node:assert/strict";
+import { lookup } from "node:dns/promises";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -52,6 +53,8 @@ after(async () => {
 test("XS suite: each connect failure's errno from the native socket and the library's connect result", async (t) => {
 	const result = await runSim(["--timeout", "120", "--state", join(scratch, "release"), SUITE]);
 	assertSuite(result, CONNECT_FAILURE_TESTS, { label: "connect-failure (release)" });
+	const order = (await lookup("localhost", { all: true })).map((a) => a.address);
+	t.diagnostic(`localhost resolves to ${order.join(", ")}: ${order[0] === "127.0.0.1" ? "the host-name test took the first address" : "the host-name test went past a refusing first address"}`);
 	for (const line of result.stdout.trim().split("\n")) t.diagnostic(line);
 });
 

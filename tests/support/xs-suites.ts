@@ -90,6 +90,7 @@ export const CONNECT_FAILURE_TESTS = [
 	"a port nobody listens on: the socket reports ECONNREFUSED, the library -9",
 	"the working tag connects, and the library reports SUCCESS",
 	"several addresses: refused ones are skipped until one connects, over TLS",
+	"the host name localhost connects whichever of its addresses comes first",
 	"several addresses that all refuse: the last one's error is reported",
 	"bad address lists are refused before anything is opened",
 ] as const;
