@@ -114,8 +114,10 @@ for (const c of cases) {
 		assert.ok(typeof outcome.message === "string" && outcome.message.length > 0, "a message for people comes with the errno");
 		const { result, lastError } = await libraryConnect(c.host, c.port(), c.secTag);
 		assert.equal(result, c.result, lastError);
-		// The reason stays for the log: the socket's own words.
-		assert.ok(lastError !== undefined && lastError.includes(outcome.message!), `${lastError} lacks ${outcome.message}`);
+		// The reason stays for the log in the socket's own words. Not compared with the first
+		// attempt's text: a refusal in the handshake reads as the peer's alert or as the failed
+		// send that meets the closed connection, whichever comes first; the errno is the same.
+		assert.ok(lastError !== undefined && /^connect failed: \S/.test(lastError), `no reason from the socket: ${lastError}`);
 	});
 }
 
