@@ -28,8 +28,9 @@ export const CredentialType = Object.freeze({
 	PSK_IDENTITY: 4,
 } as const);
 
-function send(command: string): string {
-	return native("xs_modem_at")(command) as string;
+/** The binding: one native call, in the form mcconfig's xsc turns into the C function itself. */
+function send(this: unknown, command: string): string {
+	return native("xs_modem_at").call(this, command);
 }
 
 /** Sends `command` ("AT..."); returns the lines before OK. */
