@@ -1,6 +1,7 @@
 /*
- * Host functions of the simulator: native() and Native() lookups, the clock and
- * timer arming used by the prelude, output, memory figures, exit.
+ * Host functions of the simulator, for both engines: the clock and timer arming
+ * used by the prelude, output, memory figures, exit, the app's arguments, and
+ * errors with a Zephyr errno for the bindings.
  */
 
 #include "xsAll.h"
@@ -17,41 +18,6 @@ extern int gSimFireTimersInstalled;
 extern int gSimArgc;
 extern char** gSimArgv;
 extern void simDebugLog(xsMachine* the, const char* text, size_t length);
-
-void xs_sim_native(xsMachine* the)
-{
-	xsStringValue name = xsToString(xsArg(0));
-	for (const SimNativeFunction* entry = gSimNativeFunctions; entry->name; entry++) {
-		if (!strcmp(entry->name, name)) {
-			xsResult = xsNewHostFunction((xsCallback)entry->callback, 0);
-			return;
-		}
-	}
-	xsTypeError("no native function %s in this host", name);
-}
-
-/* Constructor behind every Native() class: the instance comes from new.target's prototype. */
-static void simNativeConstruct(xsMachine* the)
-{
-	xsVars(1);
-	xsIdentifier prototype = xsID("prototype");
-	xsVar(0) = xsGet(xsTarget, prototype);
-	xsResult = xsNewHostInstance(xsVar(0));
-}
-
-void xs_sim_Native(xsMachine* the)
-{
-	xsStringValue name = xsToString(xsArg(0));
-	for (const SimNativeDestructorEntry* entry = gSimNativeDestructors; entry->name; entry++) {
-		if (!strcmp(entry->name, name)) {
-			xsVars(1);
-			xsVar(0) = xsNewHostObject((xsDestructor)entry->destructor);
-			xsResult = xsNewHostConstructor(simNativeConstruct, 0, xsVar(0));
-			return;
-		}
-	}
-	xsTypeError("no native destructor %s in this host", name);
-}
 
 void xs_sim_now(xsMachine* the)
 {
@@ -106,9 +72,17 @@ static void setNumber(xsMachine* the, const char* name, double value)
 	xsSet(xsResult, id, xsVar(0));
 }
 
+/*
+ * Memory figures: what the host's allocators hold (chunkBytes, slotBytes, their
+ * peaks and caps; in the Moddable build what the engine allocated), what the
+ * machine uses of it now and at its peak (chunks in bytes, slots in slots),
+ * keys made at run time, and the stack in slots (its peak where the engine is
+ * built with mxInstrument).
+ */
 void xs_sim_memory(xsMachine* the)
 {
 	xsVars(1);
+	simEngineMemory(the);
 	xsResult = xsNewObject();
 	setNumber(the, "chunkBytes", (double)gSimMemory.chunkBytes);
 	setNumber(the, "chunkPeak", (double)gSimMemory.chunkPeak);
@@ -121,6 +95,13 @@ void xs_sim_memory(xsMachine* the)
 	setNumber(the, "chunksUsedPeak", (double)the->peakChunksSize);
 	setNumber(the, "slotsUsed", (double)the->currentHeapCount);
 	setNumber(the, "slotsUsedPeak", (double)the->peakHeapCount);
+	setNumber(the, "keysUsed", (double)(the->keyIndex - the->keyOffset) - (double)gSimMemory.freedKeys);
+	setNumber(the, "keysAvailable", (double)(the->keyCount - the->keyOffset));
+	setNumber(the, "stackSize", (double)(the->stackTop - the->stackBottom));
+	setNumber(the, "stackUsed", (double)(the->stackTop - the->stack));
+#ifdef mxInstrument
+	setNumber(the, "stackPeak", (double)(the->stackTop - the->stackPeak));
+#endif
 }
 
 void xs_sim_gc(xsMachine* the)
