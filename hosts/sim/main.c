@@ -110,20 +110,26 @@ extern void simDebugLog(xsMachine* the, const char* text, size_t length);
 static void reportException(xsMachine* the, const char* where)
 {
 	char line[512];
-	xsVars(2);
-	xsVar(0) = xsException;
-	snprintf(line, sizeof(line), "%s: uncaught exception in %s: %s\n", gSimProgram, where, xsToString(xsVar(0)));
-	fputs(line, stderr);
-	simDebugLog(the, line, strlen(line));
-	if (xsTypeOf(xsVar(0)) == xsReferenceType) {
-		xsIdentifier stack = xsID("stack");
-		xsVar(1) = xsGet(xsVar(0), stack);
-		if (xsTypeOf(xsVar(1)) == xsStringType) {
-			const char* stackText = xsToString(xsVar(1));
-			fprintf(stderr, "%s\n", stackText);
-			simDebugLog(the, stackText, strlen(stackText));
+	/* A frame of its own: XS 17 takes xsVars() only first thing in a frame. */
+	xsSlot exception = xsException;
+	xsBeginHost(the);
+	{
+		xsVars(2);
+		xsVar(0) = exception;
+		snprintf(line, sizeof(line), "%s: uncaught exception in %s: %s\n", gSimProgram, where, xsToString(xsVar(0)));
+		fputs(line, stderr);
+		simDebugLog(the, line, strlen(line));
+		if (xsTypeOf(xsVar(0)) == xsReferenceType) {
+			xsIdentifier stack = xsID("stack");
+			xsVar(1) = xsGet(xsVar(0), stack);
+			if (xsTypeOf(xsVar(1)) == xsStringType) {
+				const char* stackText = xsToString(xsVar(1));
+				fprintf(stderr, "%s\n", stackText);
+				simDebugLog(the, stackText, strlen(stackText));
+			}
 		}
 	}
+	xsEndHost(the);
 	fflush(stderr);
 }
 
@@ -274,8 +280,11 @@ void simMemoryReport(xsMachine* the)
 
 int simAbortStatus(int status, const char** why)
 {
+	if (simEngineStackOverflow(status)) {
+		*why = "stack overflow";
+		return SIM_EXIT_STACK;
+	}
 	switch (status) {
-	case XS_STACK_OVERFLOW_EXIT: *why = "stack overflow"; return SIM_EXIT_STACK;
 	case XS_NOT_ENOUGH_MEMORY_EXIT: *why = "memory full"; return SIM_EXIT_MEMORY;
 	case XS_NO_MORE_KEYS_EXIT: *why = "not enough keys"; return SIM_EXIT_MEMORY;
 	case XS_DEAD_STRIP_EXIT: *why = "dead strip"; return SIM_EXIT_ABORT;

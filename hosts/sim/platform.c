@@ -217,6 +217,11 @@ void simEnginePollDispatch(struct pollfd* fds, int count)
 {
 }
 
+int simEngineStackOverflow(int status)
+{
+	return status == XS_STACK_OVERFLOW_EXIT;
+}
+
 void simEngineMemory(void* the)
 {
 }

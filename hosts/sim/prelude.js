@@ -26,21 +26,22 @@
 		};
 		Object.defineProperty(global, "native", { value: cachedNative, writable: true, configurable: true });
 	}
-	function now() {
+	/* Function expressions: xsc binds a declaration inside a function only when its statement runs. */
+	const now = function () {
 		return native("xs_sim_now").call(this);
-	}
-	function arm(deadline) {
+	};
+	const arm = function (deadline) {
 		native("xs_sim_timer_arm").call(this, deadline);
-	}
-	function write(fd, text) {
+	};
+	const write = function (fd, text) {
 		native("xs_sim_write").call(this, fd, text);
-	}
-	function sleep(milliseconds) {
+	};
+	const sleep = function (milliseconds) {
 		native("xs_sim_sleep").call(this, milliseconds);
-	}
-	function installTimers(fire) {
+	};
+	const installTimers = function (fire) {
 		native("xs_sim_timers_install").call(this, fire);
-	}
+	};
 
 	/* Pending timers, soonest first; equal deadlines keep their order. */
 	const pending = [];

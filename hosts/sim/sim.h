@@ -117,6 +117,8 @@ void simEnginePollDispatch(struct pollfd* fds, int count);
 /* Brings gSimMemory up to date where the engine, not the host, allocates. */
 void simEngineMemory(void* the);
 void simDeleteMachine(void* the);
+/* Whether an XS abort status is a stack overflow (XS 13.3 has one, XS 17 a JavaScript and a native one). */
+int simEngineStackOverflow(int status);
 /* The exit status and words for an XS abort status (XS_*_EXIT), shared by both fxAbort()s. */
 int simAbortStatus(int status, const char** why);
 
