@@ -83,37 +83,53 @@ export function problems(output) {
 	return found;
 }
 
-function build(variant, manifest, sdkBin) {
+/** The SDK's tool directory; throws with the way to get the SDK when it is missing. */
+export function sdkTools() {
+	const sdk = process.env.MODDABLE;
+	if (!sdk) throw new Error(`$MODDABLE is not set: get the Moddable SDK and build its tools as Moddable's Getting Started says (${GETTING_STARTED}), then export MODDABLE=<its directory>`);
+	const sdkBin = join(sdk, "build", "bin", "lin", "release");
+	for (const tool of ["mcconfig", "xsc", "xsl"])
+		if (!existsSync(join(sdkBin, tool))) throw new Error(`no ${tool} in ${sdkBin}: build the SDK's Linux tools as Moddable's Getting Started says (${GETTING_STARTED})`);
+	if (!existsSync(join(root, "node_modules", ".bin", "tsc"))) throw new Error("no tsc in node_modules/.bin: run npm ci");
+	return sdkBin;
+}
+
+/**
+ * Runs mcconfig -m -p x-cli-lin on `manifest` with output under build/moddable;
+ * resolves to its status, its output, and the lines of it that fail a build.
+ * `quiet` keeps the output from this process's own.
+ */
+export function mcconfig(manifest, variant = "release", { quiet = false } = {}) {
+	const sdkBin = sdkTools();
 	return new Promise((resolvePromise) => {
 		const args = ["-m", "-p", "x-cli-lin", ...VARIANTS[variant], "-o", OUTPUT, manifest];
-		console.log(`build:moddable: mcconfig ${args.map((a) => relative(root, a) || a).join(" ")}`);
+		if (!quiet) console.log(`build:moddable: mcconfig ${args.map((a) => relative(root, a) || a).join(" ")}`);
 		const env = { ...process.env, PATH: [join(root, "node_modules", ".bin"), sdkBin, process.env.PATH ?? ""].join(delimiter) };
 		const child = spawn(join(sdkBin, "mcconfig"), args, { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] });
 		let output = "";
 		const relay = (stream) => (chunk) => {
 			output += chunk.toString();
-			stream.write(chunk);
+			if (!quiet) stream.write(chunk);
 		};
 		child.stdout.on("data", relay(process.stdout));
 		child.stderr.on("data", relay(process.stderr));
-		child.on("close", (status) => resolvePromise({ status, output }));
+		child.on("close", (status) => resolvePromise({ status, output, problems: problems(output) }));
 	});
 }
 
 async function main() {
-	const sdk = process.env.MODDABLE;
-	if (!sdk) fail(`$MODDABLE is not set: get the Moddable SDK and build its tools as Moddable's Getting Started says (${GETTING_STARTED}), then export MODDABLE=<its directory>`);
-	const sdkBin = join(sdk, "build", "bin", "lin", "release");
-	for (const tool of ["mcconfig", "xsc", "xsl"])
-		if (!existsSync(join(sdkBin, tool))) fail(`no ${tool} in ${sdkBin}: build the SDK's Linux tools as Moddable's Getting Started says (${GETTING_STARTED})`);
-	if (!existsSync(join(root, "node_modules", ".bin", "tsc"))) fail("no tsc in node_modules/.bin: run npm ci");
+	try {
+		sdkTools();
+	}
+	catch (error) {
+		fail(error.message);
+	}
 	const requested = process.argv.slice(2);
 	const variants = requested.length ? requested : ["release"];
 	for (const variant of variants) if (!(variant in VARIANTS)) fail(`unknown variant ${variant} (${Object.keys(VARIANTS).join(", ")})`);
 	const manifest = generateManifest();
 	for (const variant of variants) {
-		const { status, output } = await build(variant, manifest, sdkBin);
-		const found = problems(output);
+		const { status, problems: found } = await mcconfig(manifest, variant);
 		if (status !== 0) fail(`mcconfig failed (status ${status})${found.length ? `:\n${found.join("\n")}` : ""}`);
 		if (found.length) fail(`${found.length} warning(s) or error(s) in mcconfig's output:\n${found.join("\n")}`);
 		const program = programPath(variant);
