@@ -252,6 +252,7 @@ static void usage(void)
 		"  --stack COUNT        stack slots             --keys COUNT       initial keys\n"
 		"  --timeout SECONDS    wall-clock limit (exit status 6)\n"
 		"  --memory-report      print memory figures on exit\n"
+		"  --memory-at TEXT     print memory figures whenever the app writes a line holding TEXT\n"
 		"%s", gSimProgram, gSimMainRequired ? "main.js " : "", gSimEngineUsage);
 }
 
@@ -315,6 +316,10 @@ int main(int argc, char** argv)
 		else if (!strcmp(option, "--keys")) { creation.initialKeyCount = (xsIntegerValue)parseNumber(option, value); i++; }
 		else if (!strcmp(option, "--timeout")) { timeout = (double)parseNumber(option, value) * 1000.0; i++; }
 		else if (!strcmp(option, "--memory-report")) report = 1;
+		else if (!strcmp(option, "--memory-at")) {
+			if (!value || !simAddMemoryMark(value)) { fprintf(stderr, "%s: --memory-at needs a text (at most 8 of them)\n", gSimProgram); return SIM_EXIT_USAGE; }
+			i++;
+		}
 		else if (!strcmp(option, "--help")) { usage(); return SIM_EXIT_OK; }
 		else {
 			SimOptionResult result = simEngineOption(option, value);

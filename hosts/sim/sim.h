@@ -59,6 +59,9 @@ typedef struct {
 
 extern SimMemory gSimMemory;
 
+/* --memory-at TEXT: print the memory figures whenever the app writes a line holding TEXT; 0 when full. */
+int simAddMemoryMark(const char* text);
+
 /* The state directory of the emulated device (modem, storage, DFU slot); from --state. */
 extern const char* gSimStateDirectory;
 

@@ -51,6 +51,8 @@ export interface DeviceOptions {
 	timeout?: number;
 	/** Run the Moddable build (build/moddable) instead of the xsnap simulator host. */
 	moddable?: boolean;
+	/** More options for the host (e.g. --memory-at TEXT), before the app. */
+	hostOptions?: string[];
 }
 
 export interface DeviceCommand {
@@ -130,6 +132,7 @@ export function deviceCommand(options: DeviceOptions): DeviceCommand {
 		"--state", resolve(options.modem),
 		...(moddable ? [] : ["--modules", join(root, "build", "modules")]),
 		...config.args,
+		...(options.hostOptions ?? []),
 		...(app.main !== undefined ? [app.main] : []),
 	];
 	return { command: program, args, cleanup: config.cleanup };
