@@ -11,7 +11,7 @@ import { test } from "node:test";
 import { spawnSync } from "node:child_process";
 import { generateKeyPairSync } from "node:crypto";
 import { mkdirSync } from "node:fs";
-import { findForbiddenImports, findTrackedSecrets, findUpwardImports, layerOf } from "../tools/check-modules.js";
+import { findForbiddenImports, findTrackedSecrets, findUnoptimizedNatives, findUpwardImports, layerOf } from "../tools/check-modules.js";
 
 const root = process.cwd();
 
@@ -84,6 +84,50 @@ test("the import check catches Node built-ins, packages and escaping paths", () 
 
 test("compiled modules import only their own layer and the ones below", () => {
 	assert.deepEqual(findUpwardImports(join(root, "build", "modules")), []);
+});
+
+test("every native() of the compiled modules is in a form xsc binds directly", () => {
+	const files = readdirSync(join(root, "build", "modules"), { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".js"));
+	assert.ok(files.length > 10);
+	assert.deepEqual(files.flatMap((f) => findUnoptimizedNatives(join(root, "build", "modules", f))), []);
+});
+
+test("the native() check accepts the forms xsc optimizes and names every other one", () => {
+	const source = [
+		'class Ok extends Native("d") {',
+		'	constructor(a, b) { super(); native("c").call(this, a, b); }',
+		'	read(count) { return native("r").call(this, count); }',
+		'	get size() { return native("s").call(this); }',
+		'	static reboot() { native("b").call(this); }',
+		'	spread(first, ...rest) { return native("p").call(this, first, ...rest); }',
+		'}',
+		'function send(command) { return native("at").call(this, command); }',
+		'class Checked extends Native("d") {',
+		'	constructor(a) { if (!a) throw new TypeError("a"); super(); native("c").call(this, a); }',
+		'	write(data) { const n = native("w").call(this, data); return n; }',
+		'	swapped(a, b) { return native("x").call(this, b, a); }',
+		'	defaulted(a = 0) { return native("y").call(this, a); }',
+		'	direct(a) { return native("z")(a); }',
+		'}',
+		'class Indirect extends Ok { constructor(a) { super(); native("c").call(this, a); } }',
+		'const cached = native("m");',
+		'const arrow = (a) => native("n").call(this, a);',
+		'const computed = native(name);',
+		'class Bad extends Native(name) {}',
+	].join("\n");
+	const problems = findUnoptimizedNatives("sample.js", source).map((p) => `${p.file.replace(/^.*:/, "")} ${p.specifier}`);
+	assert.deepEqual(problems, [
+		"10 native(\"c\")",
+		"11 native(\"w\")",
+		"12 native(\"x\")",
+		"13 native(\"y\")",
+		"14 native(\"z\")",
+		"16 native(\"c\")",
+		"17 native(\"m\")",
+		"18 native(\"n\")",
+		"19 native(name)",
+		"20 Native(name)",
+	]);
 });
 
 function withTree(files: Record<string, string>, body: (dir: string) => void): void {

@@ -163,6 +163,32 @@ test("an app that exceeds the memory cap aborts with a clear message and status 
 	assert.match(small.stderr, /sim: memory: chunks \d+ bytes \(peak \d+\), slots \d+ bytes \(peak \d+\), slot size (16|32)/);
 });
 
+test("--memory-at prints the memory figures each time the app writes a line holding the text", async () => {
+	const path = script("marks.js", [
+		'console.log("boot");',
+		'const keep = [];',
+		'for (let i = 0; i < 2000; i++) keep.push({ i, s: "item " + i });',
+		'console.log("mark one");',
+		'keep.length = 0;',
+		'setTimeout(() => console.log("mark two"), 1);',
+	].join("\n"));
+	const result = await runSim(["--memory-at", "mark", path]);
+	assert.equal(result.status, 0, result.stderr);
+	const marks = [...result.stderr.matchAll(/^sim: memory at "mark": (\{.*\})$/gm)].map((m) => JSON.parse(m[1]!) as Record<string, number>);
+	assert.equal(marks.length, 2, result.stderr);
+	for (const figures of marks) {
+		assert.ok(figures.keysUsed! > 0 && figures.keysUsed! <= figures.keysAvailable!, "keys");
+		assert.ok(figures.stackUsed! > 0 && figures.stackPeak! >= figures.stackUsed! && figures.stackSize! > figures.stackPeak!, "stack");
+		assert.ok(figures.chunksLive! <= figures.chunksUsed! && figures.chunksUsed! <= figures.chunksUsedPeak!, "chunks");
+		assert.ok(figures.slotsLive! <= figures.slotsUsed! && figures.slotsUsed! <= figures.slotsUsedPeak!, "slots");
+	}
+	// 2000 objects held at the first mark and dropped before the second.
+	assert.ok(marks[0]!.slotsLive! > marks[1]!.slotsLive! + 2000, `${marks[0]!.slotsLive} then ${marks[1]!.slotsLive}`);
+	const bad = await runSim(["--memory-at"]);
+	assert.equal(bad.status, 2);
+	assert.match(bad.stderr, /--memory-at needs a text/);
+});
+
 test("the wall-clock limit ends a run that never finishes (status 6); bad options are status 2", async () => {
 	const forever = await runSim(["--timeout", "1", script("forever.js", "setInterval(() => {}, 10);")]);
 	assert.equal(forever.status, 6, forever.stderr);

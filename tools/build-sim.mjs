@@ -51,7 +51,8 @@ const nativeSources = cFiles(join(root, "native"));
 function nativesTable(sources) {
 	const functions = new Set();
 	const destructors = new Set();
-	for (const file of [...cFiles(hostDir), ...sources]) {
+	// moddable.c is the engine seam of the Moddable build (npm run build:moddable), not of this one.
+	for (const file of [...cFiles(hostDir).filter((path) => !path.endsWith("/moddable.c")), ...sources]) {
 		const source = readFileSync(file, "utf8");
 		for (const match of source.matchAll(/^void (xs_\w+)\(xsMachine\* the\)$/gm)) functions.add(match[1]);
 		for (const match of source.matchAll(/^void (xs_\w+_destructor)\(void\* \w+\)$/gm)) destructors.add(match[1]);

@@ -5,6 +5,8 @@
  *   device, where Node built-ins and npm packages do not exist);
  * - an import climbs the layers of LAYERS (each layer may import its own and
  *   the ones below it, never one above), or a module belongs to no layer;
+ * - a native() call is not in a form mcconfig's xsc binds to the C function
+ *   directly (see findUnoptimizedNatives; xsc would warn "cannot optimize native");
  * - git tracks a private key or emulated modem state.
  */
 
@@ -13,6 +15,7 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import { builtinModules } from "node:module";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
+import ts from "typescript";
 
 export interface ImportProblem {
 	file: string;
@@ -158,15 +161,83 @@ export function findForbiddenImports(root: string): ImportProblem[] {
 	return problems;
 }
 
+/**
+ * The forms of native() that the SDK's xsc compiles into the C function itself
+ * (xsSyntaxical.c, fxCheckNativeFunction); any other use makes xsc warn
+ * "cannot optimize native" and costs a JavaScript frame per call:
+ * - a function, method, getter or setter whose whole body is
+ *   `return native("name").call(this, a, b);` or `native("name").call(this, a, b);`
+ *   with plain parameters `(a, b)` passed in the same order (`...rest` as `...rest`);
+ * - the constructor of a class that extends `Native("destructor")` directly,
+ *   whose whole body is `super(); native("name").call(this, a, b);`.
+ * Both take exactly one string literal, as does Native().
+ */
+export function findUnoptimizedNatives(file: string, source = readFileSync(file, "utf8")): ImportProblem[] {
+	const problems: ImportProblem[] = [];
+	const tree = ts.createSourceFile(file, source, ts.ScriptTarget.Latest, true, ts.ScriptKind.JS);
+	const where = relative(process.cwd(), file);
+	const line = (node: ts.Node) => tree.getLineAndCharacterOfPosition(node.getStart(tree)).line + 1;
+	const report = (node: ts.Node, reason: string) => problems.push({ file: `${where}:${line(node)}`, specifier: node.getText(tree).split("\n")[0]!, reason });
+	const isCallOf = (node: ts.Node, name: string): node is ts.CallExpression =>
+		ts.isCallExpression(node) && ts.isIdentifier(node.expression) && node.expression.text === name;
+	const singleString = (call: ts.CallExpression) => call.arguments.length === 1 && ts.isStringLiteral(call.arguments[0]!);
+	/** Whether `statement` is `[return] native("x").call(this, ...parameters)` for the function's own parameters. */
+	const isBindingStatement = (statement: ts.Statement, fn: ts.FunctionLikeDeclaration, returnAllowed: boolean): boolean => {
+		const expression = ts.isReturnStatement(statement) && returnAllowed ? statement.expression : ts.isExpressionStatement(statement) ? statement.expression : undefined;
+		if (expression === undefined || !ts.isCallExpression(expression)) return false;
+		const callee = expression.expression;
+		if (!ts.isPropertyAccessExpression(callee) || callee.name.text !== "call" || !isCallOf(callee.expression, "native")) return false;
+		const [self, ...rest] = expression.arguments;
+		if (self === undefined || self.kind !== ts.SyntaxKind.ThisKeyword) return false;
+		const parameters = fn.parameters.filter((p) => !(ts.isIdentifier(p.name) && p.name.text === "this"));
+		if (rest.length !== parameters.length) return false;
+		return parameters.every((parameter, i) => {
+			const argument = rest[i]!;
+			if (!ts.isIdentifier(parameter.name) || parameter.initializer !== undefined) return false;
+			const passed = parameter.dotDotDotToken ? (ts.isSpreadElement(argument) ? argument.expression : undefined) : argument;
+			return passed !== undefined && ts.isIdentifier(passed) && passed.text === parameter.name.text;
+		});
+	};
+	const isOptimizable = (call: ts.CallExpression): boolean => {
+		let fn: ts.Node | undefined = call.parent;
+		while (fn !== undefined && !ts.isFunctionLike(fn)) fn = fn.parent;
+		if (fn === undefined || ts.isArrowFunction(fn)) return false;
+		const declaration = fn as ts.FunctionLikeDeclaration;
+		const statements = declaration.body !== undefined && ts.isBlock(declaration.body) ? declaration.body.statements : undefined;
+		if (statements === undefined) return false;
+		if (ts.isConstructorDeclaration(declaration)) {
+			const heritage = declaration.parent.heritageClauses?.find((h) => h.token === ts.SyntaxKind.ExtendsKeyword)?.types[0]?.expression;
+			if (heritage === undefined || !isCallOf(heritage, "Native") || statements.length !== 2) return false;
+			const first = statements[0]!;
+			const isSuper = ts.isExpressionStatement(first) && ts.isCallExpression(first.expression)
+				&& first.expression.expression.kind === ts.SyntaxKind.SuperKeyword && first.expression.arguments.length === 0;
+			return isSuper && isBindingStatement(statements[1]!, declaration, true);
+		}
+		return statements.length === 1 && isBindingStatement(statements[0]!, declaration, true);
+	};
+	const visit = (node: ts.Node): void => {
+		if (isCallOf(node, "Native") && !singleString(node)) report(node, "Native() takes one string literal");
+		if (isCallOf(node, "native")) {
+			if (!singleString(node)) report(node, "native() takes one string literal");
+			else if (!isOptimizable(node)) report(node, 'not in a form xsc binds directly: the whole body must be `[return] native("name").call(this, ...parameters)` (or `super(); native(...)...` in a constructor of a class extending Native())');
+		}
+		ts.forEachChild(node, visit);
+	};
+	visit(tree);
+	return problems;
+}
+
 if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
 	const root = process.argv[2] ?? "build/modules";
 	const imports = [...findForbiddenImports(root), ...findUpwardImports(root)];
 	for (const p of imports) console.error(`${p.file}: imports "${p.specifier}": ${p.reason}`);
+	const natives = javascriptFiles(resolve(root)).flatMap((file) => findUnoptimizedNatives(file));
+	for (const p of natives) console.error(`${p.file}: ${p.specifier}: ${p.reason}`);
 	const secrets = findTrackedSecrets(".");
 	for (const p of secrets) console.error(`${p.file}: ${p.reason}`);
-	if (imports.length + secrets.length > 0) {
-		console.error(`check-modules: ${imports.length} import problem(s) in ${root}, ${secrets.length} tracked secret(s)`);
+	if (imports.length + natives.length + secrets.length > 0) {
+		console.error(`check-modules: ${imports.length} import problem(s) and ${natives.length} native() binding(s) xsc cannot optimize in ${root}, ${secrets.length} tracked secret(s)`);
 		process.exit(1);
 	}
-	console.log(`check-modules: ${root} imports only project and embedded: modules, each layer only its own and lower ones; git tracks no private key or modem state`);
+	console.log(`check-modules: ${root} imports only project and embedded: modules, each layer only its own and lower ones; every native() in a form xsc binds directly; git tracks no private key or modem state`);
 }

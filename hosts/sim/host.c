@@ -1,6 +1,7 @@
 /*
- * Host functions of the simulator: native() and Native() lookups, the clock and
- * timer arming used by the prelude, output, memory figures, exit.
+ * Host functions of the simulator, for both engines: the clock and timer arming
+ * used by the prelude, output, memory figures, exit, the app's arguments, and
+ * errors with a Zephyr errno for the bindings.
  */
 
 #include "xsAll.h"
@@ -17,41 +18,6 @@ extern int gSimFireTimersInstalled;
 extern int gSimArgc;
 extern char** gSimArgv;
 extern void simDebugLog(xsMachine* the, const char* text, size_t length);
-
-void xs_sim_native(xsMachine* the)
-{
-	xsStringValue name = xsToString(xsArg(0));
-	for (const SimNativeFunction* entry = gSimNativeFunctions; entry->name; entry++) {
-		if (!strcmp(entry->name, name)) {
-			xsResult = xsNewHostFunction((xsCallback)entry->callback, 0);
-			return;
-		}
-	}
-	xsTypeError("no native function %s in this host", name);
-}
-
-/* Constructor behind every Native() class: the instance comes from new.target's prototype. */
-static void simNativeConstruct(xsMachine* the)
-{
-	xsVars(1);
-	xsIdentifier prototype = xsID("prototype");
-	xsVar(0) = xsGet(xsTarget, prototype);
-	xsResult = xsNewHostInstance(xsVar(0));
-}
-
-void xs_sim_Native(xsMachine* the)
-{
-	xsStringValue name = xsToString(xsArg(0));
-	for (const SimNativeDestructorEntry* entry = gSimNativeDestructors; entry->name; entry++) {
-		if (!strcmp(entry->name, name)) {
-			xsVars(1);
-			xsVar(0) = xsNewHostObject((xsDestructor)entry->destructor);
-			xsResult = xsNewHostConstructor(simNativeConstruct, 0, xsVar(0));
-			return;
-		}
-	}
-	xsTypeError("no native destructor %s in this host", name);
-}
 
 void xs_sim_now(xsMachine* the)
 {
@@ -79,6 +45,8 @@ void xs_sim_sleep(xsMachine* the)
 		usleep((useconds_t)(milliseconds * 1000));
 }
 
+static void printMemoryMarks(xsMachine* the, const char* text);
+
 void xs_sim_write(xsMachine* the)
 {
 	xsIntegerValue fd = xsToInteger(xsArg(0));
@@ -89,6 +57,7 @@ void xs_sim_write(xsMachine* the)
 	fwrite(text, 1, length, fd == 1 ? stdout : stderr);
 	fflush(fd == 1 ? stdout : stderr);
 	simDebugLog(the, text, length);
+	printMemoryMarks(the, text);
 }
 
 void xs_sim_exit(xsMachine* the)
@@ -106,21 +75,90 @@ static void setNumber(xsMachine* the, const char* name, double value)
 	xsSet(xsResult, id, xsVar(0));
 }
 
+/*
+ * Memory figures: what the host's allocators hold (chunkBytes, slotBytes, their
+ * peaks and caps; in the Moddable build what the engine allocated), what the
+ * machine uses of it now and at its peak (chunks in bytes, slots in slots),
+ * keys made at run time, and the stack in slots (its peak where the engine is
+ * built with mxInstrument; -1 otherwise).
+ */
+typedef struct {
+	const char* name;
+	double value;
+} SimFigure;
+
+#define SIM_FIGURES 16
+
+static int sampleMemory(xsMachine* the, SimFigure* figures)
+{
+	simEngineMemory(the);
+	int n = 0;
+	figures[n++] = (SimFigure){ "chunkBytes", (double)gSimMemory.chunkBytes };
+	figures[n++] = (SimFigure){ "chunkPeak", (double)gSimMemory.chunkPeak };
+	figures[n++] = (SimFigure){ "chunkCap", (double)gSimMemory.chunkCap };
+	figures[n++] = (SimFigure){ "slotBytes", (double)gSimMemory.slotBytes };
+	figures[n++] = (SimFigure){ "slotPeak", (double)gSimMemory.slotPeak };
+	figures[n++] = (SimFigure){ "slotCap", (double)gSimMemory.slotCap };
+	figures[n++] = (SimFigure){ "slotSize", (double)sizeof(txSlot) };
+	figures[n++] = (SimFigure){ "chunksUsed", (double)the->currentChunksSize };
+	figures[n++] = (SimFigure){ "chunksUsedPeak", (double)the->peakChunksSize };
+	figures[n++] = (SimFigure){ "slotsUsed", (double)the->currentHeapCount };
+	figures[n++] = (SimFigure){ "slotsUsedPeak", (double)the->peakHeapCount };
+	figures[n++] = (SimFigure){ "keysUsed", (double)(the->keyIndex - the->keyOffset) - (double)gSimMemory.freedKeys };
+	figures[n++] = (SimFigure){ "keysAvailable", (double)(the->keyCount - the->keyOffset) };
+	figures[n++] = (SimFigure){ "stackSize", (double)(the->stackTop - the->stackBottom) };
+	figures[n++] = (SimFigure){ "stackUsed", (double)(the->stackTop - the->stack) };
+#ifdef mxInstrument
+	figures[n++] = (SimFigure){ "stackPeak", (double)(the->stackTop - the->stackPeak) };
+#else
+	figures[n++] = (SimFigure){ "stackPeak", -1 };
+#endif
+	return n;
+}
+
 void xs_sim_memory(xsMachine* the)
 {
+	SimFigure figures[SIM_FIGURES];
 	xsVars(1);
+	int count = sampleMemory(the, figures);
 	xsResult = xsNewObject();
-	setNumber(the, "chunkBytes", (double)gSimMemory.chunkBytes);
-	setNumber(the, "chunkPeak", (double)gSimMemory.chunkPeak);
-	setNumber(the, "chunkCap", (double)gSimMemory.chunkCap);
-	setNumber(the, "slotBytes", (double)gSimMemory.slotBytes);
-	setNumber(the, "slotPeak", (double)gSimMemory.slotPeak);
-	setNumber(the, "slotCap", (double)gSimMemory.slotCap);
-	setNumber(the, "slotSize", (double)sizeof(txSlot));
-	setNumber(the, "chunksUsed", (double)the->currentChunksSize);
-	setNumber(the, "chunksUsedPeak", (double)the->peakChunksSize);
-	setNumber(the, "slotsUsed", (double)the->currentHeapCount);
-	setNumber(the, "slotsUsedPeak", (double)the->peakHeapCount);
+	for (int i = 0; i < count; i++)
+		setNumber(the, figures[i].name, figures[i].value);
+}
+
+/* ---- memory marks: figures on standard error when the app prints a given text (--memory-at) ---- */
+
+#define SIM_MAX_MARKS 8
+static const char* gMemoryMarks[SIM_MAX_MARKS];
+static int gMemoryMarkCount = 0;
+
+int simAddMemoryMark(const char* text)
+{
+	if (gMemoryMarkCount == SIM_MAX_MARKS || !*text)
+		return 0;
+	gMemoryMarks[gMemoryMarkCount++] = text;
+	return 1;
+}
+
+/* One line, "<program>: memory at <mark>: {...}": the figures as they are, then "live" ones after a collection. */
+static void printMemory(xsMachine* the, const char* mark)
+{
+	SimFigure figures[SIM_FIGURES];
+	int count = sampleMemory(the, figures);
+	fprintf(stderr, "%s: memory at \"%s\": {", gSimProgram, mark);
+	for (int i = 0; i < count; i++)
+		fprintf(stderr, "%s\"%s\":%.0f", i ? "," : "", figures[i].name, figures[i].value);
+	xsCollectGarbage();
+	fprintf(stderr, ",\"chunksLive\":%ld,\"slotsLive\":%ld}\n", (long)the->currentChunksSize, (long)the->currentHeapCount);
+	fflush(stderr);
+}
+
+static void printMemoryMarks(xsMachine* the, const char* text)
+{
+	for (int i = 0; i < gMemoryMarkCount; i++) {
+		if (strstr(text, gMemoryMarks[i]))
+			printMemory(the, gMemoryMarks[i]);
+	}
 }
 
 void xs_sim_gc(xsMachine* the)

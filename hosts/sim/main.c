@@ -7,20 +7,17 @@
  * The run loop drains promise jobs, fires due timers and sleeps in poll() on the
  * descriptors the bindings watch until the next timer; it ends when nothing is
  * left to wait for, or when the app calls the host's exit.
+ *
+ * The same file is the main program of the Moddable build (x-cli-lin); what
+ * differs between the engines is behind the seam declared in sim.h.
  */
 
 #include "xsAll.h"
 #include "xs.h"
 #include "sim.h"
 
+#include <limits.h>
 #include <math.h>
-
-extern const char gSimPrelude[];
-extern int simRunPromiseJobs(txMachine* the);
-extern void simAddModuleRoot(const char* directory);
-extern void simRunScriptString(txMachine* the, const char* source, const char* path);
-extern void xs_sim_native(xsMachine* the);
-extern void xs_sim_Native(xsMachine* the);
 
 double gSimTimerDeadline = -1;
 xsSlot gSimFireTimers;
@@ -42,6 +39,9 @@ struct SimWatch {
 };
 
 static SimWatch* gWatches = NULL;
+
+/* Room in the poll() set for the engine's own descriptors (the debugger connection). */
+#define SIM_ENGINE_FDS 8
 static int gDispatching = 0;
 
 SimWatch* simWatchAdd(int fd, short events, SimWatchCallback callback, void* refcon)
@@ -110,20 +110,26 @@ extern void simDebugLog(xsMachine* the, const char* text, size_t length);
 static void reportException(xsMachine* the, const char* where)
 {
 	char line[512];
-	xsVars(2);
-	xsVar(0) = xsException;
-	snprintf(line, sizeof(line), "sim: uncaught exception in %s: %s\n", where, xsToString(xsVar(0)));
-	fputs(line, stderr);
-	simDebugLog(the, line, strlen(line));
-	if (xsTypeOf(xsVar(0)) == xsReferenceType) {
-		xsIdentifier stack = xsID("stack");
-		xsVar(1) = xsGet(xsVar(0), stack);
-		if (xsTypeOf(xsVar(1)) == xsStringType) {
-			const char* stackText = xsToString(xsVar(1));
-			fprintf(stderr, "%s\n", stackText);
-			simDebugLog(the, stackText, strlen(stackText));
+	/* A frame of its own: XS 17 takes xsVars() only first thing in a frame. */
+	xsSlot exception = xsException;
+	xsBeginHost(the);
+	{
+		xsVars(2);
+		xsVar(0) = exception;
+		snprintf(line, sizeof(line), "%s: uncaught exception in %s: %s\n", gSimProgram, where, xsToString(xsVar(0)));
+		fputs(line, stderr);
+		simDebugLog(the, line, strlen(line));
+		if (xsTypeOf(xsVar(0)) == xsReferenceType) {
+			xsIdentifier stack = xsID("stack");
+			xsVar(1) = xsGet(xsVar(0), stack);
+			if (xsTypeOf(xsVar(1)) == xsStringType) {
+				const char* stackText = xsToString(xsVar(1));
+				fprintf(stderr, "%s\n", stackText);
+				simDebugLog(the, stackText, strlen(stackText));
+			}
 		}
 	}
+	xsEndHost(the);
 	fflush(stderr);
 }
 
@@ -171,7 +177,7 @@ static int runLoop(xsMachine* the, double wallClockLimit)
 			break;
 		double now = simNow();
 		if (wallClockLimit > 0 && now >= wallClockLimit) {
-			fprintf(stderr, "sim: wall-clock limit reached\n");
+			fprintf(stderr, "%s: wall-clock limit reached\n", gSimProgram);
 			simRequestExit(SIM_EXIT_TIMEOUT);
 			break;
 		}
@@ -182,8 +188,8 @@ static int runLoop(xsMachine* the, double wallClockLimit)
 		int count = pruneWatches();
 		if (count == 0 && gSimTimerDeadline < 0)
 			break;
-		if (count > capacity) {
-			capacity = count * 2;
+		if (count + SIM_ENGINE_FDS > capacity) {
+			capacity = (count + SIM_ENGINE_FDS) * 2;
 			fds = realloc(fds, capacity * sizeof(struct pollfd));
 			owners = realloc(owners, capacity * sizeof(SimWatch*));
 		}
@@ -201,14 +207,19 @@ static int runLoop(xsMachine* the, double wallClockLimit)
 			wait = ceil(gSimTimerDeadline - now);
 		if (wallClockLimit > 0 && (wait < 0 || wait > wallClockLimit - now))
 			wait = ceil(wallClockLimit - now);
-		int ready = poll(fds, n, wait < 0 ? -1 : (int)(wait > 2147483647 ? 2147483647 : wait));
+		int engineWait = -1;
+		int engineCount = simEnginePollPrepare(fds + n, SIM_ENGINE_FDS, &engineWait);
+		if (engineWait >= 0 && (wait < 0 || engineWait < wait))
+			wait = engineWait;
+		int ready = poll(fds, n + engineCount, wait < 0 ? -1 : (int)(wait > 2147483647 ? 2147483647 : wait));
 		if (ready < 0) {
 			if (errno == EINTR)
 				continue;
-			perror("sim: poll");
+			fprintf(stderr, "%s: poll: %s\n", gSimProgram, strerror(errno));
 			simRequestExit(SIM_EXIT_ABORT);
 			break;
 		}
+		simEnginePollDispatch(fds + n, engineCount);
 		gDispatching = 1;
 		for (int i = 0; i < n && ready > 0; i++) {
 			if (!fds[i].revents)
@@ -234,91 +245,110 @@ static int runLoop(xsMachine* the, double wallClockLimit)
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: sim [options] main.js [arguments]\n"
-		"  --modules DIR        resolve bare module specifiers in DIR (repeatable)\n"
+		"usage: %s [options] %s[arguments]\n"
 		"  --state DIR          state directory of the emulated device (modem, security tags,\n"
 		"                       storage, DFU); without it they refuse to run\n"
-		"  --chunk BYTES        initial chunk heap      --chunk-cap BYTES  hard cap on chunk memory\n"
-		"  --slots COUNT        initial slot heap       --slot-cap BYTES   hard cap on slot memory\n"
+		"  --chunk BYTES        initial chunk heap      --slots COUNT      initial slot heap\n"
 		"  --stack COUNT        stack slots             --keys COUNT       initial keys\n"
 		"  --timeout SECONDS    wall-clock limit (exit status 6)\n"
-		"  --memory-report      print memory figures on exit\n");
+		"  --memory-report      print memory figures on exit\n"
+		"  --memory-at TEXT     print memory figures whenever the app writes a line holding TEXT\n"
+		"%s", gSimProgram, gSimMainRequired ? "main.js " : "", gSimEngineUsage);
 }
 
 static long parseNumber(const char* option, const char* value)
 {
 	char* end;
 	if (!value) {
-		fprintf(stderr, "sim: %s needs a value\n", option);
+		fprintf(stderr, "%s: %s needs a value\n", gSimProgram, option);
 		exit(SIM_EXIT_USAGE);
 	}
 	long number = strtol(value, &end, 10);
 	if (*end || number < 0) {
-		fprintf(stderr, "sim: %s: bad number \"%s\"\n", option, value);
+		fprintf(stderr, "%s: %s: bad number \"%s\"\n", gSimProgram, option, value);
 		exit(SIM_EXIT_USAGE);
 	}
 	return number;
 }
 
-static void memoryReport(xsMachine* the)
+void simMemoryReport(xsMachine* the)
 {
-	fprintf(stderr, "sim: memory: chunks %zu bytes (peak %zu), slots %zu bytes (peak %zu), slot size %zu; in use: chunks peak %ld bytes, slots peak %ld\n",
-		gSimMemory.chunkBytes, gSimMemory.chunkPeak, gSimMemory.slotBytes, gSimMemory.slotPeak, sizeof(txSlot),
+	simEngineMemory(the);
+	fprintf(stderr, "%s: memory: chunks %zu bytes (peak %zu), slots %zu bytes (peak %zu), slot size %zu; in use: chunks peak %ld bytes, slots peak %ld\n",
+		gSimProgram, gSimMemory.chunkBytes, gSimMemory.chunkPeak, gSimMemory.slotBytes, gSimMemory.slotPeak, sizeof(txSlot),
 		(long)the->peakChunksSize, (long)the->peakHeapCount);
+}
+
+int simAbortStatus(int status, const char** why)
+{
+	if (simEngineStackOverflow(status)) {
+		*why = "stack overflow";
+		return SIM_EXIT_STACK;
+	}
+	switch (status) {
+	case XS_NOT_ENOUGH_MEMORY_EXIT: *why = "memory full"; return SIM_EXIT_MEMORY;
+	case XS_NO_MORE_KEYS_EXIT: *why = "not enough keys"; return SIM_EXIT_MEMORY;
+	case XS_DEAD_STRIP_EXIT: *why = "dead strip"; return SIM_EXIT_ABORT;
+	case XS_DEBUGGER_EXIT: *why = "aborted from the debugger"; return SIM_EXIT_ABORT;
+	case XS_FATAL_CHECK_EXIT: *why = "fatal check"; return SIM_EXIT_ABORT;
+	case XS_UNHANDLED_EXCEPTION_EXIT: *why = "unhandled exception"; return SIM_EXIT_UNCAUGHT;
+	case XS_UNHANDLED_REJECTION_EXIT: *why = "unhandled rejection"; return SIM_EXIT_UNCAUGHT;
+	case XS_TOO_MUCH_COMPUTATION_EXIT: *why = "too much computation"; return SIM_EXIT_ABORT;
+	default: *why = "unknown abort"; return SIM_EXIT_ABORT;
+	}
 }
 
 int main(int argc, char** argv)
 {
-	xsCreation creation = {
-		32 * 1024,	/* initialChunkSize */
-		16 * 1024,	/* incrementalChunkSize */
-		4096,	/* initialHeapCount */
-		1024,	/* incrementalHeapCount */
-		4096,	/* stackCount */
-		2048,	/* initialKeyCount */
-		512,	/* incrementalKeyCount */
-		1993,	/* nameModulo */
-		127,	/* symbolModulo */
-		64 * 1024,	/* parserBufferSize */
-		1993,	/* parserTableModulo */
-		0,	/* staticSize */
-	};
+	xsCreation creation;
+	memset(&creation, 0, sizeof(creation));
+	simEngineDefaults(&creation);
 	double timeout = 0;
 	volatile int report = getenv("SIM_MEMORY_REPORT") != NULL;
 	int i = 1;
 	for (; i < argc && argv[i][0] == '-' && argv[i][1] == '-'; i++) {
 		const char* option = argv[i];
 		const char* value = i + 1 < argc ? argv[i + 1] : NULL;
-		if (!strcmp(option, "--modules")) { if (!value) { usage(); return SIM_EXIT_USAGE; } simAddModuleRoot(value); i++; }
-		else if (!strcmp(option, "--state")) { if (!value) { usage(); return SIM_EXIT_USAGE; } gSimStateDirectory = value; i++; }
+		if (!strcmp(option, "--state")) { if (!value) { usage(); return SIM_EXIT_USAGE; } gSimStateDirectory = value; i++; }
 		else if (!strcmp(option, "--chunk")) { creation.initialChunkSize = (xsIntegerValue)parseNumber(option, value); i++; }
-		else if (!strcmp(option, "--chunk-cap")) { gSimMemory.chunkCap = (size_t)parseNumber(option, value); i++; }
 		else if (!strcmp(option, "--slots")) { creation.initialHeapCount = (xsIntegerValue)parseNumber(option, value); i++; }
-		else if (!strcmp(option, "--slot-cap")) { gSimMemory.slotCap = (size_t)parseNumber(option, value); i++; }
 		else if (!strcmp(option, "--stack")) { creation.stackCount = (xsIntegerValue)parseNumber(option, value); i++; }
 		else if (!strcmp(option, "--keys")) { creation.initialKeyCount = (xsIntegerValue)parseNumber(option, value); i++; }
 		else if (!strcmp(option, "--timeout")) { timeout = (double)parseNumber(option, value) * 1000.0; i++; }
 		else if (!strcmp(option, "--memory-report")) report = 1;
+		else if (!strcmp(option, "--memory-at")) {
+			if (!value || !simAddMemoryMark(value)) { fprintf(stderr, "%s: --memory-at needs a text (at most 8 of them)\n", gSimProgram); return SIM_EXIT_USAGE; }
+			i++;
+		}
 		else if (!strcmp(option, "--help")) { usage(); return SIM_EXIT_OK; }
-		else { fprintf(stderr, "sim: unknown option %s\n", option); usage(); return SIM_EXIT_USAGE; }
+		else {
+			SimOptionResult result = simEngineOption(option, value);
+			if (result.status) { usage(); return result.status; }
+			if (!result.consumed) { fprintf(stderr, "%s: unknown option %s\n", gSimProgram, option); usage(); return SIM_EXIT_USAGE; }
+			i += result.consumed - 1;
+		}
 	}
-	if (i >= argc) {
-		usage();
-		return SIM_EXIT_USAGE;
-	}
-	const char* mainPath = argv[i];
-	gSimArgc = argc - i - 1;
-	gSimArgv = argv + i + 1;
+	const char* mainModule = NULL;
 	char mainReal[PATH_MAX];
-	if (!realpath(mainPath, mainReal)) {
-		fprintf(stderr, "sim: cannot open %s: %s\n", mainPath, strerror(errno));
-		return SIM_EXIT_USAGE;
+	if (gSimMainRequired) {
+		if (i >= argc) {
+			usage();
+			return SIM_EXIT_USAGE;
+		}
+		const char* mainPath = argv[i++];
+		if (!realpath(mainPath, mainReal)) {
+			fprintf(stderr, "%s: cannot open %s: %s\n", gSimProgram, mainPath, strerror(errno));
+			return SIM_EXIT_USAGE;
+		}
+		mainModule = mainReal;
 	}
+	gSimArgc = argc - i;
+	gSimArgv = argv + i;
 	double wallClockLimit = timeout > 0 ? simNow() + timeout : 0;
 
-	xsMachine* the = xsCreateMachine(&creation, "sim", NULL);
+	xsMachine* the = simCreateMachine(&creation);
 	if (!the) {
-		fprintf(stderr, "sim: cannot create the XS machine (memory cap too small?)\n");
+		fprintf(stderr, "%s: cannot create the XS machine (memory cap too small?)\n", gSimProgram);
 		return SIM_EXIT_MEMORY;
 	}
 	int status = SIM_EXIT_OK;
@@ -326,17 +356,11 @@ int main(int argc, char** argv)
 	{
 		xsVars(3);
 		xsTry {
-			xsIdentifier name = xsID("native");
-			xsVar(0) = xsNewHostFunction(xs_sim_native, 1);
-			xsDefine(xsGlobal, name, xsVar(0), xsDontEnum);
-			name = xsID("Native");
-			xsVar(0) = xsNewHostFunction(xs_sim_Native, 1);
-			xsDefine(xsGlobal, name, xsVar(0), xsDontEnum);
-			simRunScriptString(the, gSimPrelude, "sim/prelude.js");
-			xsVar(0) = xsAwaitImport(mainReal, XS_IMPORT_ASYNC);
+			simStart(the, mainModule);
+			xsVar(0) = xsResult;
 			xsVar(1) = xsNewHostFunction(onMainFulfilled, 1);
 			xsVar(2) = xsNewHostFunction(onMainRejected, 1);
-			name = xsID("then");
+			xsIdentifier name = xsID("then");
 			xsCall2(xsVar(0), name, xsVar(1), xsVar(2));
 		}
 		xsCatch {
@@ -348,7 +372,7 @@ int main(int argc, char** argv)
 	if (status == SIM_EXIT_OK)
 		status = runLoop(the, wallClockLimit);
 	if (report)
-		memoryReport(the);
+		simMemoryReport(the);
 	fflush(stdout);
 	fflush(stderr);
 	if (gSimFireTimersInstalled) {
@@ -356,6 +380,6 @@ int main(int argc, char** argv)
 		xsForget(gSimFireTimers);
 		xsEndHost(the);
 	}
-	xsDeleteMachine(the);
+	simDeleteMachine(the);
 	return status;
 }

@@ -1,8 +1,10 @@
 /*
- * The engine-facing side of the simulator host: allocators with caps and
- * accounting, module resolution and loading from files (with source maps, so
- * errors name TypeScript lines), promise job draining, aborts, and running a
- * script from a string.
+ * The engine seam of sim.h for xsnap's XS 13.3 (the simulator host built by
+ * tools/build-sim.mjs): allocators with caps and accounting, module resolution
+ * and loading from files (with source maps, so errors name TypeScript lines),
+ * the prelude run as a script, native() and Native() as globals over the table
+ * of C functions generated at build time, promise job draining, aborts.
+ * moddable.c is the same seam for the Moddable SDK's XS.
  */
 
 #include "xsAll.h"
@@ -13,7 +15,18 @@
 #include <limits.h>
 #include <sys/stat.h>
 
-SimMemory gSimMemory;
+SimMemory gSimMemory = { .accounted = 1 };
+
+const char* gSimProgram = "sim";
+const int gSimMainRequired = 1;
+const char* gSimEngineUsage =
+	"  --modules DIR        resolve bare module specifiers in DIR (repeatable)\n"
+	"  --chunk-cap BYTES    hard cap on chunk memory\n"
+	"  --slot-cap BYTES     hard cap on slot memory\n";
+
+extern const char gSimPrelude[];
+void simAddModuleRoot(const char* directory);
+void simRunScriptString(txMachine* the, const char* source, const char* path);
 
 /* Allocation sizes are kept in a header so frees can be accounted. */
 typedef struct {
@@ -83,8 +96,9 @@ void fxQueuePromiseJobs(txMachine* the)
 }
 
 /* Runs promise jobs until none is left; returns 1 if any ran. */
-int simRunPromiseJobs(txMachine* the)
+int simRunPromiseJobs(void* machine)
 {
+	txMachine* the = machine;
 	int ran = 0;
 	do {
 		while (the->promiseJobsQueued) {
@@ -102,19 +116,7 @@ int simRunPromiseJobs(txMachine* the)
 void fxAbort(txMachine* the, int status)
 {
 	const char* why;
-	int exitStatus = SIM_EXIT_ABORT;
-	switch (status) {
-	case XS_STACK_OVERFLOW_EXIT: why = "stack overflow"; exitStatus = SIM_EXIT_STACK; break;
-	case XS_NOT_ENOUGH_MEMORY_EXIT: why = "memory full"; exitStatus = SIM_EXIT_MEMORY; break;
-	case XS_NO_MORE_KEYS_EXIT: why = "not enough keys"; exitStatus = SIM_EXIT_MEMORY; break;
-	case XS_DEAD_STRIP_EXIT: why = "dead strip"; break;
-	case XS_DEBUGGER_EXIT: why = "aborted from the debugger"; break;
-	case XS_FATAL_CHECK_EXIT: why = "fatal check"; break;
-	case XS_UNHANDLED_EXCEPTION_EXIT: why = "unhandled exception"; exitStatus = SIM_EXIT_UNCAUGHT; break;
-	case XS_UNHANDLED_REJECTION_EXIT: why = "unhandled rejection"; exitStatus = SIM_EXIT_UNCAUGHT; break;
-	case XS_TOO_MUCH_COMPUTATION_EXIT: why = "too much computation"; break;
-	default: why = "unknown abort"; break;
-	}
+	int exitStatus = simAbortStatus(status, &why);
 	if ((status == XS_UNHANDLED_EXCEPTION_EXIT || status == XS_UNHANDLED_REJECTION_EXIT) && mxException.kind != XS_UNDEFINED_KIND) {
 		fprintf(stderr, "sim: %s: %s\n", why, fxToString(the, &mxException));
 	}
@@ -127,6 +129,138 @@ void fxAbort(txMachine* the, int status)
 	fflush(stdout);
 	fflush(stderr);
 	_exit(exitStatus);
+}
+
+/* ---- the seam ---- */
+
+void simEngineDefaults(void* it)
+{
+	xsCreation* creation = it;
+	creation->initialChunkSize = 32 * 1024;
+	creation->incrementalChunkSize = 16 * 1024;
+	creation->initialHeapCount = 4096;
+	creation->incrementalHeapCount = 1024;
+	creation->stackCount = 4096;
+	creation->initialKeyCount = 2048;
+	creation->incrementalKeyCount = 512;
+	creation->nameModulo = 1993;
+	creation->symbolModulo = 127;
+	creation->parserBufferSize = 64 * 1024;
+	creation->parserTableModulo = 1993;
+	creation->staticSize = 0;
+}
+
+static int parseSize(const char* option, const char* value, size_t* result)
+{
+	char* end;
+	long number = value ? strtol(value, &end, 10) : -1;
+	if (!value || *end || number < 0) {
+		fprintf(stderr, "sim: %s needs a non-negative number\n", option);
+		return 0;
+	}
+	*result = (size_t)number;
+	return 1;
+}
+
+SimOptionResult simEngineOption(const char* option, const char* value)
+{
+	SimOptionResult result = { 0, 0 };
+	if (!strcmp(option, "--modules")) {
+		if (!value) { result.status = SIM_EXIT_USAGE; return result; }
+		simAddModuleRoot(value);
+		result.consumed = 2;
+	}
+	else if (!strcmp(option, "--chunk-cap")) {
+		if (!parseSize(option, value, &gSimMemory.chunkCap)) { result.status = SIM_EXIT_USAGE; return result; }
+		result.consumed = 2;
+	}
+	else if (!strcmp(option, "--slot-cap")) {
+		if (!parseSize(option, value, &gSimMemory.slotCap)) { result.status = SIM_EXIT_USAGE; return result; }
+		result.consumed = 2;
+	}
+	return result;
+}
+
+void* simCreateMachine(void* creation)
+{
+	return xsCreateMachine((xsCreation*)creation, "sim", NULL);
+}
+
+void simDeleteMachine(void* the)
+{
+	xsDeleteMachine((xsMachine*)the);
+}
+
+extern void xs_sim_native(xsMachine* the);
+extern void xs_sim_Native(xsMachine* the);
+
+void simStart(void* machine, const char* mainModule)
+{
+	xsMachine* the = machine;
+	xsIdentifier name = xsID("native");
+	xsResult = xsNewHostFunction(xs_sim_native, 1);
+	xsDefine(xsGlobal, name, xsResult, xsDontEnum);
+	name = xsID("Native");
+	xsResult = xsNewHostFunction(xs_sim_Native, 1);
+	xsDefine(xsGlobal, name, xsResult, xsDontEnum);
+	simRunScriptString(the, gSimPrelude, "sim/prelude.js");
+	xsResult = xsAwaitImport(mainModule, XS_IMPORT_ASYNC);
+}
+
+int simEnginePollPrepare(struct pollfd* fds, int capacity, int* timeout)
+{
+	/* The debugger connection is polled by the engine itself (debug.c), between jobs. */
+	return 0;
+}
+
+void simEnginePollDispatch(struct pollfd* fds, int count)
+{
+}
+
+int simEngineStackOverflow(int status)
+{
+	return status == XS_STACK_OVERFLOW_EXIT;
+}
+
+void simEngineMemory(void* the)
+{
+}
+
+/* ---- native() and Native() over the generated table ---- */
+
+void xs_sim_native(xsMachine* the)
+{
+	xsStringValue name = xsToString(xsArg(0));
+	for (const SimNativeFunction* entry = gSimNativeFunctions; entry->name; entry++) {
+		if (!strcmp(entry->name, name)) {
+			xsResult = xsNewHostFunction((xsCallback)entry->callback, 0);
+			return;
+		}
+	}
+	xsTypeError("no native function %s in this host", name);
+}
+
+/* Constructor behind every Native() class: the instance comes from new.target's prototype. */
+static void simNativeConstruct(xsMachine* the)
+{
+	xsVars(1);
+	xsIdentifier prototype = xsID("prototype");
+	xsVar(0) = xsGet(xsTarget, prototype);
+	xsResult = xsNewHostInstance(xsVar(0));
+}
+
+void xs_sim_Native(xsMachine* the)
+{
+	xsStringValue name = xsToString(xsArg(0));
+	for (const SimNativeDestructorEntry* entry = gSimNativeDestructors; entry->name; entry++) {
+		if (!strcmp(entry->name, name)) {
+			xsVars(1);
+			xsVar(0) = xsNewHostObject((xsDestructor)entry->destructor);
+			xsResult = xsNewHostConstructor(simNativeConstruct, 0, xsVar(0));
+			return;
+		}
+	}
+	xsTypeError("no native destructor %s in this host", name);
 }
 
 /* ---- modules ---- */

@@ -1,23 +1,47 @@
 /*
- * Globals of the simulator host, run as a script before the app's main module:
- * native() and Native() over the host's table of C functions, Moddable's Timer
- * API with setTimeout/setInterval on top, trace() and console.
+ * Globals of the simulator host: Moddable's Timer API with setTimeout and
+ * setInterval on top, trace() and console, over the host functions of host.c.
+ *
+ * One text for both engines. The xsnap build runs it as a script before the
+ * app's main module, after installing native() and Native() as globals that
+ * look names up in the host's table (below, a cache in front of that lookup).
+ * The Moddable build (x-cli-lin) links it as the module "sim/prelude", which the
+ * host imports before "main"; there mcconfig's xsc binds each native() below to
+ * its C function at build time, so each one is in the form xsc optimizes: a
+ * function whose whole body is `return native("name").call(this, ...)`.
  */
 (function (global) {
 	"use strict";
 	const lookupNative = global.native;
-	const nativeCache = new Map();
-	function native(name) {
-		let fn = nativeCache.get(name);
-		if (fn === undefined) {
-			fn = lookupNative(name);
-			nativeCache.set(name, fn);
-		}
-		return fn;
+	if (typeof lookupNative === "function") {
+		/* xsnap build: resolve each name once. */
+		const nativeCache = new Map();
+		const cachedNative = function (name) {
+			let fn = nativeCache.get(name);
+			if (fn === undefined) {
+				fn = lookupNative(name);
+				nativeCache.set(name, fn);
+			}
+			return fn;
+		};
+		Object.defineProperty(global, "native", { value: cachedNative, writable: true, configurable: true });
 	}
-	const now = lookupNative("xs_sim_now");
-	const arm = lookupNative("xs_sim_timer_arm");
-	const write = lookupNative("xs_sim_write");
+	/* Function expressions: xsc binds a declaration inside a function only when its statement runs. */
+	const now = function () {
+		return native("xs_sim_now").call(this);
+	};
+	const arm = function (deadline) {
+		native("xs_sim_timer_arm").call(this, deadline);
+	};
+	const write = function (fd, text) {
+		native("xs_sim_write").call(this, fd, text);
+	};
+	const sleep = function (milliseconds) {
+		native("xs_sim_sleep").call(this, milliseconds);
+	};
+	const installTimers = function (fire) {
+		native("xs_sim_timers_install").call(this, fire);
+	};
 
 	/* Pending timers, soonest first; equal deadlines keep their order. */
 	const pending = [];
@@ -89,7 +113,7 @@
 			rearm();
 		}
 		static delay(milliseconds) {
-			lookupNative("xs_sim_sleep")(checkDelay(milliseconds, "delay"));
+			sleep(checkDelay(milliseconds, "delay"));
 		}
 	}
 	Object.freeze(Timer.prototype);
@@ -113,7 +137,7 @@
 		}
 		rearm();
 	}
-	lookupNative("xs_sim_timers_install")(fire);
+	installTimers(fire);
 
 	function setTimeout(callback, delay, ...args) {
 		return Timer.set(args.length ? () => callback(...args) : callback, delay);
@@ -145,7 +169,6 @@
 	});
 
 	Object.defineProperties(global, {
-		native: { value: native, writable: true, configurable: true },
 		Timer: { value: Timer, writable: true, configurable: true },
 		setTimeout: { value: setTimeout, writable: true, configurable: true },
 		clearTimeout: { value: Timer.clear, writable: true, configurable: true },

@@ -28,22 +28,14 @@ export interface UpdateResult {
 	reason?: string;
 }
 
-export class DfuTarget extends Native("xs_dfu_destructor") {
-	readonly #size: number;
-	readonly #onProgress: ((written: number, size: number) => void) | undefined;
-
-	constructor(options: DfuTargetOptions) {
+/**
+ * The C binding alone: each member is exactly one native call, in the form
+ * mcconfig's xsc turns into the C function itself.
+ */
+class NativeDfuTarget extends Native("xs_dfu_destructor") {
+	constructor(type: ImageType, size: number, sha256: string | undefined) {
 		super();
-		if (options === null || typeof options !== "object") throw new TypeError("options must be an object");
-		if (options.onProgress !== undefined && typeof options.onProgress !== "function") throw new TypeError("onProgress must be a function");
-		if (options.sha256 !== undefined && !/^[0-9a-fA-F]{64}$/.test(options.sha256)) throw new RangeError("sha256 must be 64 hex digits");
-		native("xs_dfu_constructor").call(this, options.type, options.size, options.sha256);
-		this.#size = options.size;
-		this.#onProgress = options.onProgress;
-	}
-
-	get size(): number {
-		return this.#size;
+		native("xs_dfu_constructor").call(this, type, size, sha256);
 	}
 
 	get written(): number {
@@ -57,9 +49,7 @@ export class DfuTarget extends Native("xs_dfu_destructor") {
 
 	/** Appends bytes to the image; returns the bytes written so far. */
 	write(bytes: Uint8Array | ArrayBuffer): number {
-		const written = native("xs_dfu_write").call(this, bytes) as number;
-		this.#onProgress?.(written, this.#size);
-		return written;
+		return native("xs_dfu_write").call(this, bytes);
 	}
 
 	/** Checks the complete image; returns its MCUboot version ("" for modem images). Throws when it is damaged. */
@@ -83,15 +73,40 @@ export class DfuTarget extends Native("xs_dfu_destructor") {
 
 	/** Restarts the device (the simulator host exits with status 75). */
 	static reboot(): void {
-		native("xs_dfu_reboot")();
+		native("xs_dfu_reboot").call(this);
 	}
 
 	/** Applies an update scheduled before the reboot and returns the latest result, if any. */
 	static lastUpdate(): UpdateResult | undefined {
-		return native("xs_dfu_last_update")();
+		return native("xs_dfu_last_update").call(this);
 	}
 
 	static clearLastUpdate(): void {
-		native("xs_dfu_clear_last_update")();
+		native("xs_dfu_clear_last_update").call(this);
+	}
+}
+
+export class DfuTarget extends NativeDfuTarget {
+	readonly #size: number;
+	readonly #onProgress: ((written: number, size: number) => void) | undefined;
+
+	constructor(options: DfuTargetOptions) {
+		if (options === null || typeof options !== "object") throw new TypeError("options must be an object");
+		if (options.onProgress !== undefined && typeof options.onProgress !== "function") throw new TypeError("onProgress must be a function");
+		if (options.sha256 !== undefined && !/^[0-9a-fA-F]{64}$/.test(options.sha256)) throw new RangeError("sha256 must be 64 hex digits");
+		super(options.type, options.size, options.sha256);
+		this.#size = options.size;
+		this.#onProgress = options.onProgress;
+	}
+
+	get size(): number {
+		return this.#size;
+	}
+
+	/** Appends bytes to the image; returns the bytes written so far and reports the progress. */
+	override write(bytes: Uint8Array | ArrayBuffer): number {
+		const written = super.write(bytes);
+		this.#onProgress?.(written, this.#size);
+		return written;
 	}
 }

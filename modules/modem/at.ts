@@ -7,13 +7,18 @@
  */
 
 export class AtError extends Error {
+	static {
+		// On the prototype: the Moddable build's preparation (xsl) freezes Error.prototype,
+		// and assigning "name" to an instance then fails on the inherited read-only property.
+		Object.defineProperty(this.prototype, "name", { value: "AtError", writable: true, configurable: true });
+	}
+
 	/** The +CME ERROR code, or undefined for a plain ERROR. */
 	readonly cme: number | undefined;
 	readonly command: string;
 
 	constructor(command: string, cme: number | undefined) {
 		super(cme === undefined ? `${command}: ERROR` : `${command}: +CME ERROR: ${cme}`);
-		this.name = "AtError";
 		this.command = command;
 		this.cme = cme;
 	}
@@ -28,8 +33,9 @@ export const CredentialType = Object.freeze({
 	PSK_IDENTITY: 4,
 } as const);
 
-function send(command: string): string {
-	return native("xs_modem_at")(command) as string;
+/** The binding: one native call, in the form mcconfig's xsc turns into the C function itself. */
+function send(this: unknown, command: string): string {
+	return native("xs_modem_at").call(this, command);
 }
 
 /** Sends `command` ("AT..."); returns the lines before OK. */

@@ -47,13 +47,18 @@ const REFUSAL_TEXT: readonly string[] = [
 ];
 
 export class MqttError extends Error {
+	static {
+		// On the prototype: the Moddable build's preparation (xsl) freezes Error.prototype,
+		// and assigning "name" to an instance then fails on the inherited read-only property.
+		Object.defineProperty(this.prototype, "name", { value: "MqttError", writable: true, configurable: true });
+	}
+
 	readonly code: MqttErrorCodeName;
 	/** CONNACK return code, set only for CONNECTION_REFUSED. */
 	readonly returnCode: number | undefined;
 
 	constructor(code: MqttErrorCodeName, message: string, returnCode?: number, options?: { cause?: unknown }) {
 		super(message, options);
-		this.name = "MqttError";
 		this.code = code;
 		this.returnCode = returnCode;
 	}

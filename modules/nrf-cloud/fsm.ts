@@ -240,23 +240,26 @@ const shadowRows = (ack: Handler | undefined): Row => {
 	return row;
 };
 
+/** Rows are frozen too: the module is preloaded, and XS keeps only frozen objects in flash. */
+const frozen = (row: Row): Readonly<Row> => Object.freeze(row);
+
 /** nrf_cloud_fsm.c's table: state → transport event → handler. */
-export const TRANSITIONS: Readonly<Record<number, Row>> = Object.freeze({
-	[S.IDLE]: {},
-	[S.INITIALIZED]: { [E.CONNECTED]: connection, [E.DISCONNECTED]: disconnection },
-	[S.CONNECTED]: { [E.DISCONNECTED]: disconnection },
-	[S.CC_CONNECTING]: { [E.CC_CONNECTED]: ccConnection, [E.DISCONNECTED]: disconnection },
-	[S.CC_CONNECTED]: shadowRows(undefined),
-	[S.CLOUD_STATE_REQUESTED]: shadowRows(ackInRequested),
-	[S.UA_PIN_WAIT]: shadowRows(ackInRequested),
-	[S.UA_PIN_COMPLETE]: shadowRows(ccTxAck),
-	[S.DC_CONNECTING]: { ...shadowRows(ccTxAck), [E.DC_CONNECTED]: dcConnection },
-	[S.DC_CONNECTED]: { ...shadowRows(ccTxAck), [E.DC_RX_DATA]: rxData },
-	[S.READY]: {},
-	[S.DISCONNECTING]: {},
+export const TRANSITIONS: Readonly<Record<number, Readonly<Row>>> = Object.freeze({
+	[S.IDLE]: frozen({}),
+	[S.INITIALIZED]: frozen({ [E.CONNECTED]: connection, [E.DISCONNECTED]: disconnection }),
+	[S.CONNECTED]: frozen({ [E.DISCONNECTED]: disconnection }),
+	[S.CC_CONNECTING]: frozen({ [E.CC_CONNECTED]: ccConnection, [E.DISCONNECTED]: disconnection }),
+	[S.CC_CONNECTED]: frozen(shadowRows(undefined)),
+	[S.CLOUD_STATE_REQUESTED]: frozen(shadowRows(ackInRequested)),
+	[S.UA_PIN_WAIT]: frozen(shadowRows(ackInRequested)),
+	[S.UA_PIN_COMPLETE]: frozen(shadowRows(ccTxAck)),
+	[S.DC_CONNECTING]: frozen({ ...shadowRows(ccTxAck), [E.DC_CONNECTED]: dcConnection }),
+	[S.DC_CONNECTED]: frozen({ ...shadowRows(ccTxAck), [E.DC_RX_DATA]: rxData }),
+	[S.READY]: frozen({}),
+	[S.DISCONNECTING]: frozen({}),
 	// v1.6 drops everything in ERROR, so a connection that ends there would leave the
 	// library stuck; ending it returns to INITIALIZED like every other state.
-	[S.ERROR]: { [E.DISCONNECTED]: disconnection },
+	[S.ERROR]: frozen({ [E.DISCONNECTED]: disconnection }),
 });
 
 /** The names of the handlers, for tests that compare the table with docs/protocol.md §3.5. */

@@ -12,11 +12,16 @@
  * callers compare, and a message for people. Callers never match the message.
  */
 export class SocketError extends Error {
+	static {
+		// On the prototype: the Moddable build's preparation (xsl) freezes Error.prototype,
+		// and assigning "name" to an instance then fails on the inherited read-only property.
+		Object.defineProperty(this.prototype, "name", { value: "SocketError", writable: true, configurable: true });
+	}
+
 	readonly errno: number;
 
 	constructor(errno: number, message: string) {
 		super(message);
-		this.name = "SocketError";
 		this.errno = errno;
 	}
 }

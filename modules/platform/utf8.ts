@@ -12,9 +12,14 @@
 
 /** Text that is not valid UTF-8 (or holds a U+0000 the caller refused). */
 export class Utf8Error extends RangeError {
+	static {
+		// On the prototype: the Moddable build's preparation (xsl) freezes Error.prototype,
+		// and assigning "name" to an instance then fails on the inherited read-only property.
+		Object.defineProperty(this.prototype, "name", { value: "Utf8Error", writable: true, configurable: true });
+	}
+
 	constructor(message: string) {
 		super(message);
-		this.name = "Utf8Error";
 	}
 }
 

@@ -32,29 +32,25 @@ function socketError(errno: number, message: string | undefined): SocketError {
 	return new SocketError(errno, message ?? errnoName(errno));
 }
 
+/** What the native constructor takes: the checked options, the three callbacks and the error maker. */
+interface NativeTcpOptions {
+	address: string;
+	addresses: string[] | undefined;
+	port: number;
+	secTag: number | undefined;
+	hostname: string | undefined;
+	verify: boolean | undefined;
+}
+
 /**
- * Failures while opening (name resolution, the security tag's credentials, a
- * connect that fails at once) throw a SocketError; later ones reach onError.
+ * The C binding alone: each member is exactly one native call, in the form
+ * mcconfig's xsc turns into the C function itself (no JavaScript frame).
  */
-export class TcpSocket extends Native("xs_tcp_destructor") implements StreamSocket {
-	constructor(options: TcpSocketOptions, callbacks: SocketCallbacks) {
+class NativeTcpSocket extends Native("xs_tcp_destructor") {
+	constructor(options: NativeTcpOptions, onReadable: (count: number) => void, onWritable: (count: number) => void,
+		onError: (errno?: number, message?: string) => void, makeError: (errno: number, message: string | undefined) => SocketError) {
 		super();
-		if (options === null || typeof options !== "object") throw new TypeError("options must be an object");
-		if (callbacks === null || typeof callbacks !== "object") throw new TypeError("callbacks must be an object");
-		const host = options.address ?? options.host;
-		if (typeof host !== "string" || host.length === 0) throw new TypeError("host or address required");
-		if (!Number.isInteger(options.port) || options.port < 1 || options.port > 65535) throw new RangeError("invalid port");
-		const { addresses } = options;
-		if (addresses !== undefined && (!Array.isArray(addresses) || addresses.length === 0 || addresses.some((a) => typeof a !== "string")))
-			throw new TypeError("addresses must be a non-empty array of numeric addresses");
-		const { onReadable, onWritable, onError } = callbacks;
-		if (typeof onReadable !== "function" || typeof onWritable !== "function" || typeof onError !== "function")
-			throw new TypeError("onReadable, onWritable and onError must be functions");
-		native("xs_tcp_constructor").call(this, { address: host, addresses, port: options.port, secTag: options.secTag, hostname: options.hostname ?? options.host, verify: options.verify },
-			(count: number) => onReadable.call(callbacks, count),
-			(count: number) => onWritable.call(callbacks, count),
-			(errno?: number, message?: string) => onError.call(callbacks, errno === undefined ? undefined : socketError(errno, message)),
-			socketError);
+		native("xs_tcp_constructor").call(this, options, onReadable, onWritable, onError, makeError);
 	}
 
 	read(count?: number): ArrayBuffer | undefined {
@@ -67,6 +63,32 @@ export class TcpSocket extends Native("xs_tcp_destructor") implements StreamSock
 
 	close(): void {
 		native("xs_tcp_close").call(this);
+	}
+}
+
+/**
+ * Failures while opening (name resolution, the security tag's credentials, a
+ * connect that fails at once) throw a SocketError; later ones reach onError.
+ * Bad arguments throw a TypeError or RangeError before the binding is called.
+ */
+export class TcpSocket extends NativeTcpSocket implements StreamSocket {
+	constructor(options: TcpSocketOptions, callbacks: SocketCallbacks) {
+		if (options === null || typeof options !== "object") throw new TypeError("options must be an object");
+		if (callbacks === null || typeof callbacks !== "object") throw new TypeError("callbacks must be an object");
+		const host = options.address ?? options.host;
+		if (typeof host !== "string" || host.length === 0) throw new TypeError("host or address required");
+		if (!Number.isInteger(options.port) || options.port < 1 || options.port > 65535) throw new RangeError("invalid port");
+		const { addresses } = options;
+		if (addresses !== undefined && (!Array.isArray(addresses) || addresses.length === 0 || addresses.some((a) => typeof a !== "string")))
+			throw new TypeError("addresses must be a non-empty array of numeric addresses");
+		const { onReadable, onWritable, onError } = callbacks;
+		if (typeof onReadable !== "function" || typeof onWritable !== "function" || typeof onError !== "function")
+			throw new TypeError("onReadable, onWritable and onError must be functions");
+		super({ address: host, addresses, port: options.port, secTag: options.secTag, hostname: options.hostname ?? options.host, verify: options.verify },
+			(count: number) => onReadable.call(callbacks, count),
+			(count: number) => onWritable.call(callbacks, count),
+			(errno?: number, message?: string) => onError.call(callbacks, errno === undefined ? undefined : socketError(errno, message)),
+			socketError);
 	}
 }
 

@@ -12,11 +12,14 @@ export interface KeyValueOptions {
 	path: string;
 }
 
-export class KeyValueStore extends Native("xs_kv_destructor") {
-	constructor(options: KeyValueOptions) {
+/**
+ * The C binding alone: each member is exactly one native call, in the form
+ * mcconfig's xsc turns into the C function itself.
+ */
+class NativeKeyValueStore extends Native("xs_kv_destructor") {
+	constructor(path: string) {
 		super();
-		if (options === null || typeof options !== "object") throw new TypeError("options must be an object");
-		native("xs_kv_constructor").call(this, options.path);
+		native("xs_kv_constructor").call(this, path);
 	}
 
 	/** The stored bytes, or undefined when the key is absent. */
@@ -24,10 +27,8 @@ export class KeyValueStore extends Native("xs_kv_destructor") {
 		return native("xs_kv_read").call(this, key);
 	}
 
-	write(key: string, value: ArrayBuffer | Uint8Array | string): void {
-		const bytes = typeof value === "string" ? utf8Encode(value) : value;
-		if (!(bytes instanceof ArrayBuffer) && !(bytes instanceof Uint8Array)) throw new TypeError("value must be bytes or a string");
-		native("xs_kv_write").call(this, key, bytes);
+	write(key: string, value: ArrayBuffer | Uint8Array): void {
+		native("xs_kv_write").call(this, key, value);
 	}
 
 	delete(key: string): boolean {
@@ -36,6 +37,23 @@ export class KeyValueStore extends Native("xs_kv_destructor") {
 
 	keys(): string[] {
 		return native("xs_kv_keys").call(this);
+	}
+
+	close(): void {
+		native("xs_kv_close").call(this);
+	}
+}
+
+export class KeyValueStore extends NativeKeyValueStore {
+	constructor(options: KeyValueOptions) {
+		if (options === null || typeof options !== "object") throw new TypeError("options must be an object");
+		super(options.path);
+	}
+
+	override write(key: string, value: ArrayBuffer | Uint8Array | string): void {
+		const bytes = typeof value === "string" ? utf8Encode(value) : value;
+		if (!(bytes instanceof ArrayBuffer) && !(bytes instanceof Uint8Array)) throw new TypeError("value must be bytes or a string");
+		super.write(key, bytes);
 	}
 
 	/** A 32-bit signed integer stored in 4 bytes, little-endian, as Zephyr settings keep an int. */
@@ -51,9 +69,5 @@ export class KeyValueStore extends Native("xs_kv_destructor") {
 		const bytes = new ArrayBuffer(4);
 		new DataView(bytes).setInt32(0, value, true);
 		this.write(key, bytes);
-	}
-
-	close(): void {
-		native("xs_kv_close").call(this);
 	}
 }

@@ -27,8 +27,9 @@ export interface SimRun {
 	stderr: string;
 }
 
-export function runSim(args: string[], options: { variant?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; wrapper?: string[]; cwd?: string } = {}): Promise<SimRun> {
-	const path = ensureSim(options.variant);
+/** `program` runs another build of the host (the Moddable one) instead of build/sim/<variant>/sim. */
+export function runSim(args: string[], options: { variant?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; wrapper?: string[]; cwd?: string; program?: string } = {}): Promise<SimRun> {
+	const path = options.program ?? ensureSim(options.variant);
 	const command = options.wrapper ? options.wrapper[0]! : path;
 	const commandArgs = options.wrapper ? [...options.wrapper.slice(1), path, ...args] : args;
 	return new Promise((resolve, reject) => {

@@ -8,9 +8,9 @@ import { DfuTarget } from "../../modules/dfu/target.js";
 import { errnoName } from "../../modules/platform/errno.js";
 import { KeyValueStore } from "../../modules/storage/key-value.js";
 import { fixture } from "./generated/device-fixture.js";
-import { assert, fromHex, run, test } from "./harness.js";
+import { assert, fromHex, run, simArgs, test } from "./harness.js";
 
-const phase = (native("xs_sim_args")() as string[])[0];
+const phase = simArgs()[0];
 
 /** What `body` throws: "RangeError" and "TypeError" for bad arguments, the errno's name for a failure of the binding. */
 function failure(body: () => unknown): string {

@@ -129,5 +129,19 @@ export async function run(suite: string, onSuccess?: () => void): Promise<void> 
 	}
 	console.log(`${passed} passed, ${failed} failed`);
 	if (failed === 0 && onSuccess) onSuccess();
-	else native("xs_sim_exit")(failed === 0 ? 0 : 1);
+	else exit(failed === 0 ? 0 : 1);
+}
+
+/*
+ * The host functions a suite needs, in the form xsc binds directly, so the same
+ * suite builds with the Moddable SDK as well (tests/support/moddable.ts).
+ */
+
+/** The app's arguments after the main module on the host's command line. */
+export function simArgs(this: unknown): string[] {
+	return native("xs_sim_args").call(this);
+}
+
+function exit(this: unknown, status: number): void {
+	native("xs_sim_exit").call(this, status);
 }

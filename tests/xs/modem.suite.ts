@@ -1,11 +1,11 @@
 /* The emulated modem's AT interface, through modules/modem/at.ts, inside XS. Run with --state DIR. */
 
 import { AtError, CredentialType, at, deleteCredential, firmwareVersion, imei, listCredentials, modemUuid, writeCredential } from "../../modules/modem/at.js";
-import { assert, run, test } from "./harness.js";
+import { assert, run, simArgs, test } from "./harness.js";
 
 const TAG = 16842753;
 /** The Node test runs this suite a second time on a state directory whose modem has firmware 1.2.3. */
-const oldFirmware = (native("xs_sim_args")() as string[]).includes("old-firmware");
+const oldFirmware = simArgs().includes("old-firmware");
 const PEM = "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUQ\n-----END CERTIFICATE-----\n";
 
 function cme(code: number | undefined) {

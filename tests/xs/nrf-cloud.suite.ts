@@ -20,9 +20,9 @@ import {
 	V10_GGA, V10_GPS, V16_JOB_REQUEST, V17_BLE_JOB, V17_BLE_JOB_DECODED, V17_JOB, V17_JOB_DECODED, V18_UPDATES, V21_PATTERN, V21_PRESSES,
 	V3_C2D, V3_D2C, V3_PREFIX, V6_NOT_ASSOCIATED_REPORT, V8_CONFIG, V8_ECHO, V9_FLIP, v7PairedReport,
 } from "../support/vectors.js";
-import { assert, run, test } from "./harness.js";
+import { assert, run, simArgs, test } from "./harness.js";
 
-const oldFirmware = (native("xs_sim_args")() as string[]).includes("old-firmware");
+const oldFirmware = simArgs().includes("old-firmware");
 const enc = (text: string) => utf8Encode(text);
 
 test("encoders give the C library's bytes (V6, V7, V8, V9, V10, V16, V18)", () => {

@@ -14,8 +14,16 @@
  *   --rounds N               stop after N rounds of sensor data (default 0: run until stopped)
  *   --interval MS            between rounds
  *   --retry MS               first reconnect delay, doubled after each failure
- *   --variant NAME           simulator host build (release, debug, asan)
+ *   --variant NAME           simulator host build (release, debug, asan; with --moddable:
+ *                            release, instrument, debug)
  *   --timeout SECONDS        wall-clock limit of the host
+ *   --moddable               run the Moddable SDK's build of the host and the example firmware
+ *                            (npm run build:moddable) instead of the xsnap build
+ *
+ * The one difference between the two builds here is how the app gets its
+ * mc/config (configArguments): the xsnap build loads a generated mc/config.js
+ * module per run; the Moddable build has the manifest's "config" compiled in and
+ * takes the runner's settings on top as JSON with --config.
  */
 
 import { spawn } from "node:child_process";
@@ -41,6 +49,10 @@ export interface DeviceOptions {
 	retry?: number;
 	variant?: string;
 	timeout?: number;
+	/** Run the Moddable build (build/moddable) instead of the xsnap simulator host. */
+	moddable?: boolean;
+	/** More options for the host (e.g. --memory-at TEXT), before the app. */
+	hostOptions?: string[];
 }
 
 export interface DeviceCommand {
@@ -71,40 +83,65 @@ export function parseEndpoint(endpoint: string): { host: string; port: number } 
 	return { host: match[1]!.replace(/^\[(.*)\]$/, "$1"), port };
 }
 
-export function deviceCommand(options: DeviceOptions): DeviceCommand {
-	const { host, port } = parseEndpoint(options.endpoint);
-	const app = locateApp(options.app ?? join(root, "tools", "device", "app"));
-	const manifest = app.manifest ? JSON.parse(readFileSync(app.manifest, "utf8")) as { config?: Record<string, unknown> } : {};
-	const config: Record<string, unknown> = { ...manifest.config, host, port };
-	if (options.hostname !== undefined) config.hostname = options.hostname;
-	if (options.secTag !== undefined) config.secTag = options.secTag;
-	if (options.clientIdSource !== undefined) config.clientIdSource = options.clientIdSource;
-	if (options.clientId !== undefined) config.clientId = options.clientId;
-	if (options.rounds !== undefined) config.rounds = options.rounds;
-	if (options.interval !== undefined) config.sendIntervalMs = options.interval;
-	if (options.retry !== undefined) config.retryMs = options.retry;
-	const variant = options.variant ?? "release";
-	const host_ = join(root, "build", "sim", variant, "sim");
-	if (!existsSync(host_)) throw new Error(`no ${variant} simulator host; run npm run build`);
-	mkdirSync(options.modem, { recursive: true });
+const EXAMPLE_APP = join(root, "tools", "device", "app");
+const MODDABLE_VARIANTS = ["release", "instrument", "debug"];
+
+/** The Moddable build's program for the example firmware (tools/build-moddable.mjs makes it). */
+export function moddableProgram(variant = "release"): string {
+	if (!MODDABLE_VARIANTS.includes(variant)) throw new Error(`--variant for --moddable is one of ${MODDABLE_VARIANTS.join(", ")}, not ${variant}`);
+	const manifest = JSON.parse(readFileSync(join(EXAMPLE_APP, "manifest.json"), "utf8")) as { build?: { NAME?: string } };
+	return join(root, "build", "moddable", "bin", "lin", variant, manifest.build?.NAME ?? "app");
+}
+
+/**
+ * How the app gets its mc/config, the one thing the two builds do differently:
+ * `defaults` is the manifest's "config", `settings` the runner's on top.
+ */
+function configArguments(defaults: Record<string, unknown> | undefined, settings: Record<string, unknown>, moddable: boolean): { args: string[]; cleanup(): void } {
+	if (moddable) return { args: ["--config", JSON.stringify(settings)], cleanup: () => {} };
 	const generated = mkdtempSync(join(tmpdir(), "device-config-"));
 	mkdirSync(join(generated, "mc"));
-	writeFileSync(join(generated, "mc", "config.js"), `export default Object.freeze(${JSON.stringify(config)});\n`);
+	writeFileSync(join(generated, "mc", "config.js"), `export default Object.freeze(${JSON.stringify({ ...defaults, ...settings })});\n`);
+	return { args: ["--modules", generated], cleanup: () => rmSync(generated, { recursive: true, force: true }) };
+}
+
+export function deviceCommand(options: DeviceOptions): DeviceCommand {
+	const { host, port } = parseEndpoint(options.endpoint);
+	const moddable = options.moddable === true;
+	if (moddable && options.app !== undefined && resolve(options.app) !== EXAMPLE_APP)
+		throw new Error(`the Moddable build holds the example firmware (${relative(root, EXAMPLE_APP)}) only; --app cannot choose another with --moddable`);
+	const app = moddable ? { main: undefined, manifest: join(EXAMPLE_APP, "manifest.json") } : locateApp(options.app ?? EXAMPLE_APP);
+	const manifest = app.manifest ? JSON.parse(readFileSync(app.manifest, "utf8")) as { config?: Record<string, unknown> } : {};
+	const settings: Record<string, unknown> = { host, port };
+	if (options.hostname !== undefined) settings.hostname = options.hostname;
+	if (options.secTag !== undefined) settings.secTag = options.secTag;
+	if (options.clientIdSource !== undefined) settings.clientIdSource = options.clientIdSource;
+	if (options.clientId !== undefined) settings.clientId = options.clientId;
+	if (options.rounds !== undefined) settings.rounds = options.rounds;
+	if (options.interval !== undefined) settings.sendIntervalMs = options.interval;
+	if (options.retry !== undefined) settings.retryMs = options.retry;
+	const variant = options.variant ?? "release";
+	const program = moddable ? moddableProgram(variant) : join(root, "build", "sim", variant, "sim");
+	if (!existsSync(program)) throw new Error(moddable ? `no ${variant} Moddable build; run npm run build:moddable${variant === "release" ? "" : ` -- ${variant}`}` : `no ${variant} simulator host; run npm run build`);
+	mkdirSync(options.modem, { recursive: true });
+	const config = configArguments(manifest.config, settings, moddable);
 	const args = [
-		...(app.manifest ? creationOptions(app.manifest, "lin", 32) : []),
+		// The Moddable build has the manifest's creation (x-cli-lin) compiled in.
+		...(app.manifest && !moddable ? creationOptions(app.manifest, "lin", 32) : []),
 		...(options.timeout !== undefined ? ["--timeout", String(options.timeout)] : []),
 		"--state", resolve(options.modem),
-		"--modules", join(root, "build", "modules"),
-		"--modules", generated,
-		app.main,
+		...(moddable ? [] : ["--modules", join(root, "build", "modules")]),
+		...config.args,
+		...(options.hostOptions ?? []),
+		...(app.main !== undefined ? [app.main] : []),
 	];
-	return { command: host_, args, cleanup: () => rmSync(generated, { recursive: true, force: true }) };
+	return { command: program, args, cleanup: config.cleanup };
 }
 
 function main(argv: string[]): void {
 	const modem = option(argv, "--modem");
 	const endpoint = option(argv, "--endpoint");
-	if (modem === undefined || endpoint === undefined) throw new Error("usage: npm run device -- --modem DIR --endpoint HOST:PORT [--app DIR|FILE] [options]");
+	if (modem === undefined || endpoint === undefined) throw new Error("usage: npm run device -- --modem DIR --endpoint HOST:PORT [--app DIR|FILE] [--moddable] [options]");
 	const command = deviceCommand({
 		modem, endpoint,
 		app: option(argv, "--app"),
@@ -117,6 +154,7 @@ function main(argv: string[]): void {
 		retry: wholeNumber(argv, "--retry"),
 		variant: option(argv, "--variant"),
 		timeout: wholeNumber(argv, "--timeout"),
+		moddable: argv.includes("--moddable"),
 	});
 	const child = spawn(command.command, command.args, { stdio: "inherit" });
 	const stop = (signal: NodeJS.Signals) => child.kill(signal);

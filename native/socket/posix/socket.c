@@ -240,10 +240,12 @@ static void failTls(Socket* s, const char* what, int code)
 		size_t n = strlen(verify);
 		while (n > 0 && verify[n - 1] == '\n')
 			verify[--n] = 0;
-		snprintf(message, sizeof(message), "%s: %s (%s)", what, detail, verify);
+		/* A message cut short is still a message: the errno is what callers compare. */
+		if (snprintf(message, sizeof(message), "%s: %s (%s)", what, detail, verify) >= (int)sizeof(message))
+			message[sizeof(message) - 1] = 0;
 	}
-	else
-		snprintf(message, sizeof(message), "%s: %s", what, detail);
+	else if (snprintf(message, sizeof(message), "%s: %s", what, detail) >= (int)sizeof(message))
+		message[sizeof(message) - 1] = 0;
 	fail(s, tlsErrno(s, code), message);
 }
 

@@ -81,7 +81,11 @@ void xs_kv_constructor(xsMachine* the)
 	Store* store = calloc(1, sizeof(Store));
 	if (!store)
 		simThrowErrno(the, ZEPHYR_ENOMEM, "out of memory");
-	snprintf(store->directory, sizeof(store->directory), "%s/%s", storage, domain);
+	int length = snprintf(store->directory, sizeof(store->directory), "%s/%s", storage, domain);
+	if (length < 0 || (size_t)length >= sizeof(store->directory)) {
+		free(store);
+		simThrowErrno(the, ZEPHYR_ENAMETOOLONG, "the storage path for %s is too long", domain);
+	}
 	if (mkdir(store->directory, 0700) != 0 && errno != EEXIST) {
 		int problem = errno;
 		free(store);
@@ -173,7 +177,8 @@ void xs_kv_keys(xsMachine* the)
 		size_t length = strlen(entry->d_name);
 		if (!validName(entry->d_name) || (length > 4 && !strcmp(entry->d_name + length - 4, ".tmp")))
 			continue;
-		snprintf(names[count++], MAX_NAME + 1, "%s", entry->d_name);
+		/* validName() has checked the length: it fits. */
+		memcpy(names[count++], entry->d_name, length + 1);
 	}
 	closedir(directory);
 	qsort(names, (size_t)count, sizeof(names[0]), (int (*)(const void*, const void*))strcmp);
