@@ -51,7 +51,7 @@ test("the scan of mcconfig's output names xsc and xsl warnings, tsc errors and w
 		"### warning: nrf-cloud/fsm: TRANSITIONS[0]: not frozen",
 		"../../../tools/device/app/main.ts(48,2): error TS2584: Cannot find name 'console'.",
 		`${root}/native/socket/posix/socket.c:12:5: warning: unused variable 'x' [-Wunused-variable]`,
-		"/work/sdk/moddable/xs/sources/xsRun.c:100:3: warning: something the SDK does",
+		"/opt/moddable-sdk/xs/sources/xsRun.c:100:3: warning: something the SDK does",
 		"# cc socket.c.o",
 		"build:moddable: build/moddable/bin/lin/release/nrfcloud-device",
 	].join("\n");
