@@ -59,6 +59,8 @@ export interface DeviceOptions {
 	moddable?: boolean;
 	/** More options for the host (e.g. --memory-at TEXT), before the app. */
 	hostOptions?: string[];
+	/** Arguments for the app, after it (test firmwares read them). */
+	appArgs?: string[];
 }
 
 export interface DeviceCommand {
@@ -140,6 +142,7 @@ export function deviceCommand(options: DeviceOptions): DeviceCommand {
 		...config.args,
 		...(options.hostOptions ?? []),
 		...(app.main !== undefined ? [app.main] : []),
+		...(options.appArgs ?? []),
 	];
 	return { command: program, args, cleanup: config.cleanup };
 }
