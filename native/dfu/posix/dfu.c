@@ -19,7 +19,7 @@
 
 #include "xsmc.h"
 #include "sim.h"
-#include "zephyr-errno.h"
+#include "../../common/zephyr-errno.h"
 #include "../../modem/posix/modem.h"
 
 #include <mbedtls/sha256.h>

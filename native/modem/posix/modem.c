@@ -15,7 +15,7 @@
 #include "xsmc.h"
 #include "modem.h"
 #include "sim.h"
-#include "zephyr-errno.h"
+#include "../../common/zephyr-errno.h"
 
 #include <mbedtls/sha256.h>
 

@@ -20,7 +20,7 @@
 
 #include "xsmc.h"
 #include "sim.h"
-#include "zephyr-errno.h"
+#include "../../common/zephyr-errno.h"
 #ifndef SIM_NO_TLS
 #include "../../modem/posix/modem.h"
 #endif

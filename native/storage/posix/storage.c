@@ -10,7 +10,7 @@
 
 #include "xsmc.h"
 #include "sim.h"
-#include "zephyr-errno.h"
+#include "../../common/zephyr-errno.h"
 #include "../../modem/posix/modem.h"
 
 #include <dirent.h>
