@@ -25,6 +25,7 @@
 #include "../../nrf9160/settings-value.h"
 #include "../../common/mcuboot-image.h"
 #include "../../common/sha256.h"
+#include "../dfu-xs.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -34,8 +35,6 @@
 #define RECORD_SIZE 240
 #define STREAM_BUFFER 1024	/* dfu_target_mcuboot's write buffer (a multiple of the flash write block) */
 
-enum { TYPE_APP, TYPE_MODEM, TYPE_BOOT };
-static const char* const gTypeNames[] = { "app", "modem", "boot" };
 
 typedef struct {
 	int type;
@@ -66,27 +65,6 @@ static void onModemDfuResult(int result, void* context)
 static void onTargetEvent(enum dfu_target_evt_id event)
 {
 	__atomic_fetch_or(&gTargetEvents, 1u << event, __ATOMIC_RELAXED);
-}
-
-static int typeFromName(const char* name)
-{
-	for (int i = 0; i < 3; i++)
-		if (!strcmp(name, gTypeNames[i]))
-			return i;
-	return -1;
-}
-
-static int hexDigest(const char* text, uint8_t* out)
-{
-	if (strlen(text) != 64)
-		return 0;
-	for (int i = 0; i < 32; i++) {
-		unsigned value;
-		if (sscanf(text + i * 2, "%2x", &value) != 1)
-			return 0;
-		out[i] = (uint8_t)value;
-	}
-	return 1;
 }
 
 static int readRecord(const char* name, char* out)
@@ -330,27 +308,8 @@ void xs_dfu_last_update(xsMachine* the)
 {
 	char record[RECORD_SIZE];
 	bootCheck();
-	if (!readRecord(LAST_NAME, record))
-		return;
-	char typeName[16] = "", version[48] = "", status[16] = "", reason[160] = "";
-	unsigned size = 0;
-	int fields = sscanf(record, "%15s %u %47s %15s %159[^\n]", typeName, &size, version, status, reason);
-	if (fields < 4)
-		return;
-	xsmcVars(1);
-	xsmcSetNewObject(xsResult);
-	xsmcSetString(xsVar(0), typeName);
-	xsmcSet(xsResult, xsID("type"), xsVar(0));
-	xsmcSetInteger(xsVar(0), (xsIntegerValue)size);
-	xsmcSet(xsResult, xsID("size"), xsVar(0));
-	xsmcSetString(xsVar(0), strcmp(version, "-") ? version : "");
-	xsmcSet(xsResult, xsID("version"), xsVar(0));
-	xsmcSetString(xsVar(0), status);
-	xsmcSet(xsResult, xsID("status"), xsVar(0));
-	if (fields == 5) {
-		xsmcSetString(xsVar(0), reason);
-		xsmcSet(xsResult, xsID("reason"), xsVar(0));
-	}
+	if (readRecord(LAST_NAME, record))
+		setUpdateResult(the, record);
 }
 
 /* clearLastUpdate(): forget the last result once it has been reported */

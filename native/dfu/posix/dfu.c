@@ -23,6 +23,7 @@
 #include "../../modem/posix/modem.h"
 #include "../../common/mcuboot-image.h"
 #include "../../common/sha256.h"
+#include "../dfu-xs.h"
 
 
 #include <errno.h>
@@ -34,8 +35,6 @@
 
 #define DEFAULT_SLOT_SIZE (448 * 1024)
 
-enum { TYPE_APP, TYPE_MODEM, TYPE_BOOT };
-static const char* const gTypeNames[] = { "app", "modem", "boot" };
 
 typedef struct {
 	int type;
@@ -81,27 +80,6 @@ static Dfu* getDfu(xsMachine* the)
 	if (!dfu)
 		simThrowErrno(the, ZEPHYR_EACCES, "DFU target is closed");
 	return dfu;
-}
-
-static int typeFromName(const char* name)
-{
-	for (int i = 0; i < 3; i++)
-		if (!strcmp(name, gTypeNames[i]))
-			return i;
-	return -1;
-}
-
-static int hexDigest(const char* text, uint8_t* out)
-{
-	if (strlen(text) != 64)
-		return 0;
-	for (int i = 0; i < 32; i++) {
-		unsigned value;
-		if (sscanf(text + i * 2, "%2x", &value) != 1)
-			return 0;
-		out[i] = (uint8_t)value;
-	}
-	return 1;
 }
 
 /* constructor(type, size, sha256?, slotSize?) */
@@ -367,26 +345,11 @@ void xs_dfu_last_update(xsMachine* the)
 	file = fopen(last, "r");
 	if (!file)
 		return;
-	char typeName[16] = "", version[48] = "", status[16] = "", reason[160] = "";
-	unsigned size = 0;
-	int fields = fscanf(file, "%15s %u %47s %15s %159[^\n]", typeName, &size, version, status, reason);
+	char record[256];
+	size_t length = fread(record, 1, sizeof(record) - 1, file);
 	fclose(file);
-	if (fields < 4)
-		return;
-	xsmcVars(1);
-	xsmcSetNewObject(xsResult);
-	xsmcSetString(xsVar(0), typeName);
-	xsmcSet(xsResult, xsID("type"), xsVar(0));
-	xsmcSetInteger(xsVar(0), (xsIntegerValue)size);
-	xsmcSet(xsResult, xsID("size"), xsVar(0));
-	xsmcSetString(xsVar(0), strcmp(version, "-") ? version : "");
-	xsmcSet(xsResult, xsID("version"), xsVar(0));
-	xsmcSetString(xsVar(0), status);
-	xsmcSet(xsResult, xsID("status"), xsVar(0));
-	if (fields == 5) {
-		xsmcSetString(xsVar(0), reason);
-		xsmcSet(xsResult, xsID("reason"), xsVar(0));
-	}
+	record[length] = 0;
+	setUpdateResult(the, record);
 }
 
 /* clearLastUpdate(): forget the last result once it has been reported */

@@ -23,6 +23,7 @@
 #include "../../common/at-response.h"
 #include "../../common/event-set.h"
 #include "../../common/line-ring.h"
+#include "../modem-xs.h"
 
 #include <errno.h>
 #include <string.h>
@@ -201,26 +202,14 @@ void xs_modem_at(xsMachine* the)
 		modMessagePostToMachineFromISR(gMachine, deliver, NULL);
 }
 
-static void tagAndType(xsMachine* the, nrf_sec_tag_t* tag, enum modem_key_mgmt_cred_type* type)
-{
-	double value = xsmcArgc > 0 ? xsmcToNumber(xsArg(0)) : -1;
-	if (!(value >= 0 && value <= 2147483647.0) || value != (double)(long)value)
-		xsRangeError("security tag must be an integer from 0 to 2147483647");
-	xsIntegerValue kind = xsmcArgc > 1 ? xsmcToInteger(xsArg(1)) : -1;
-	if (kind < MODEM_KEY_MGMT_CRED_TYPE_CA_CHAIN || kind > MODEM_KEY_MGMT_CRED_TYPE_IDENTITY)
-		xsRangeError("credential type must be 0 to 4");
-	*tag = (nrf_sec_tag_t)value;
-	*type = (enum modem_key_mgmt_cred_type)kind;
-}
-
 /* keyExists(tag, type): whether the security tag holds a credential of that type */
 void xs_modem_key_exists(xsMachine* the)
 {
-	nrf_sec_tag_t tag;
-	enum modem_key_mgmt_cred_type type;
+	long tag;
+	int type;
 	bool exists = false;
-	tagAndType(the, &tag, &type);
-	int result = modem_key_mgmt_exists(tag, type, &exists);
+	keyArguments(the, &tag, &type);
+	int result = modem_key_mgmt_exists((nrf_sec_tag_t)tag, (enum modem_key_mgmt_cred_type)type, &exists);
 	if (result < 0)
 		nrfThrowErrno(the, zephyrErrno(-result), "modem key management failed: errno %d", -result);
 	xsmcSetBoolean(xsResult, exists);
@@ -229,13 +218,13 @@ void xs_modem_key_exists(xsMachine* the)
 /* keyMatches(tag, type, pem): whether the stored credential is exactly `pem` */
 void xs_modem_key_matches(xsMachine* the)
 {
-	nrf_sec_tag_t tag;
-	enum modem_key_mgmt_cred_type type;
-	tagAndType(the, &tag, &type);
+	long tag;
+	int type;
+	keyArguments(the, &tag, &type);
 	if (xsmcArgc < 3 || xsmcTypeOf(xsArg(2)) != xsStringType)
 		xsTypeError("credential must be a string");
 	const char* pem = xsmcToString(xsArg(2));
-	int result = modem_key_mgmt_cmp(tag, type, pem, strlen(pem));
+	int result = modem_key_mgmt_cmp((nrf_sec_tag_t)tag, (enum modem_key_mgmt_cred_type)type, pem, strlen(pem));
 	if (result < 0 && result != -ENOENT)
 		nrfThrowErrno(the, zephyrErrno(-result), "modem key management failed: errno %d", -result);
 	xsmcSetBoolean(xsResult, result == 0);
@@ -245,15 +234,7 @@ void xs_modem_key_matches(xsMachine* the)
 void xs_modem_monitor(xsMachine* the)
 {
 	start(the);
-	if (gMonitoring) {
-		xsForget(gOnNotification);
-		gMonitoring = 0;
-	}
-	if (xsmcArgc > 0 && xsmcIsCallable(xsArg(0))) {
-		gOnNotification = xsArg(0);
-		xsRemember(gOnNotification);
-		gMonitoring = 1;
-	}
+	keepCallback(the, &gOnNotification, &gMonitoring, xsmcArgc > 0 ? &xsArg(0) : NULL);
 }
 
 /* lteConnect(onStatus): brings the link up; onStatus(registration status) as it changes */
@@ -262,11 +243,7 @@ void xs_lte_connect(xsMachine* the)
 	if (xsmcArgc < 1 || !xsmcIsCallable(xsArg(0)))
 		xsTypeError("onStatus must be a function");
 	start(the);
-	if (gLteConnecting)
-		xsForget(gOnLteStatus);
-	gOnLteStatus = xsArg(0);
-	xsRemember(gOnLteStatus);
-	gLteConnecting = 1;
+	keepCallback(the, &gOnLteStatus, &gLteConnecting, &xsArg(0));
 	int result = lte_lc_connect_async(onLteEvent);
 	if (result < 0) {
 		xsForget(gOnLteStatus);
@@ -284,8 +261,7 @@ void xs_lte_offline(xsMachine* the)
 	__atomic_store_n(&gLteStatus, LTE_LC_NW_REG_NOT_REGISTERED, __ATOMIC_RELEASE);
 	if (gLteConnecting) {
 		lte_lc_deregister_handler(onLteEvent);
-		xsForget(gOnLteStatus);
-		gLteConnecting = 0;
+		keepCallback(the, &gOnLteStatus, &gLteConnecting, NULL);
 	}
 }
 

@@ -20,6 +20,7 @@
 #include "../../common/sha256.h"
 #include "../../common/event-set.h"
 #include "../../common/line-ring.h"
+#include "../modem-xs.h"
 
 
 #include <ctype.h>
@@ -587,24 +588,12 @@ void xs_modem_at(xsMachine* the)
 	free(response);
 }
 
-static void tagAndType(xsMachine* the, long* tag, int* type)
-{
-	double value = xsmcArgc > 0 ? xsmcToNumber(xsArg(0)) : -1;
-	if (!(value >= 0 && value <= 2147483647.0) || value != (double)(long)value)
-		xsRangeError("security tag must be an integer from 0 to 2147483647");
-	xsIntegerValue kind = xsmcArgc > 1 ? xsmcToInteger(xsArg(1)) : -1;
-	if (kind < 0 || kind > 4)
-		xsRangeError("credential type must be 0 to 4");
-	*tag = (long)value;
-	*type = (int)kind;
-}
-
 /* keyExists(tag, type): whether the security tag holds a credential of that type (modem_key_mgmt_exists) */
 void xs_modem_key_exists(xsMachine* the)
 {
 	long tag;
 	int type;
-	tagAndType(the, &tag, &type);
+	keyArguments(the, &tag, &type);
 	modemRequireState(the);
 	size_t length;
 	char* data = modemReadCredential(tag, type, &length);
@@ -617,7 +606,7 @@ void xs_modem_key_matches(xsMachine* the)
 {
 	long tag;
 	int type;
-	tagAndType(the, &tag, &type);
+	keyArguments(the, &tag, &type);
 	if (xsmcArgc < 3 || xsmcTypeOf(xsArg(2)) != xsStringType)
 		xsTypeError("credential must be a string");
 	modemRequireState(the);
@@ -632,15 +621,7 @@ void xs_modem_key_matches(xsMachine* the)
 void xs_modem_monitor(xsMachine* the)
 {
 	gMachine = the;
-	if (gMonitoring) {
-		xsForget(gOnNotification);
-		gMonitoring = 0;
-	}
-	if (xsmcArgc > 0 && xsmcIsCallable(xsArg(0))) {
-		gOnNotification = xsArg(0);
-		xsRemember(gOnNotification);
-		gMonitoring = 1;
-	}
+	keepCallback(the, &gOnNotification, &gMonitoring, xsmcArgc > 0 ? &xsArg(0) : NULL);
 }
 
 /* lteConnect(onStatus): brings the link up (AT+CFUN=1); onStatus(registration status) as it changes */
@@ -650,11 +631,7 @@ void xs_lte_connect(xsMachine* the)
 		xsTypeError("onStatus must be a function");
 	modemRequireState(the);
 	gMachine = the;
-	if (gLteConnecting)
-		xsForget(gOnLteStatus);
-	gOnLteStatus = xsArg(0);
-	xsRemember(gOnLteStatus);
-	gLteConnecting = 1;
+	keepCallback(the, &gOnLteStatus, &gLteConnecting, &xsArg(0));
 	setFunctionalMode(1);
 }
 
@@ -663,10 +640,7 @@ void xs_lte_offline(xsMachine* the)
 {
 	modemRequireState(the);
 	setFunctionalMode(4);
-	if (gLteConnecting) {
-		xsForget(gOnLteStatus);
-		gLteConnecting = 0;
-	}
+	keepCallback(the, &gOnLteStatus, &gLteConnecting, NULL);
 }
 
 /* lteStatus(): the registration status now */

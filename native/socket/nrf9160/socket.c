@@ -33,6 +33,7 @@
 #include "../../common/byte-queue.h"
 #include "../../common/event-set.h"
 #include "../../common/tls-chunk.h"
+#include "../socket-xs.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -68,11 +69,7 @@ typedef struct {
 	int failErrno;
 	char failMessage[160];
 	/* The XS thread's alone. */
-	xsSlot self;
-	xsSlot onReadable;
-	xsSlot onWritable;
-	xsSlot onError;
-	int remembered;
+	SocketCallbacks js;
 	int peerClosed;
 	ByteQueue rx;
 	ByteQueue tx;
@@ -280,14 +277,7 @@ K_THREAD_DEFINE(gSocketPollThread, POLL_STACK, pollLoop, NULL, NULL, NULL, K_PRI
 
 static void forget(Socket* s)
 {
-	if (s->remembered) {
-		xsMachine* the = gMachine;
-		xsForget(s->self);
-		xsForget(s->onReadable);
-		xsForget(s->onWritable);
-		xsForget(s->onError);
-		s->remembered = 0;
-	}
+	forgetCallbacks(gMachine, &s->js);
 }
 
 /* Gives the slot back (the poll thread or the worker closes the descriptor) and frees the buffers. */
@@ -309,7 +299,7 @@ static void callCount(Socket* s, xsSlot* callback, xsIntegerValue count)
 	{
 		xsmcVars(1);
 		xsmcSetInteger(xsVar(0), count);
-		xsCallFunction1(*callback, s->self, xsVar(0));
+		xsCallFunction1(*callback, s->js.self, xsVar(0));
 	}
 	xsEndHost(the);
 }
@@ -325,10 +315,10 @@ static void fail(Socket* s, int errnoValue, const char* message)
 			xsmcVars(2);
 			xsmcSetInteger(xsVar(0), errnoValue);
 			xsmcSetString(xsVar(1), (char*)message);
-			xsCallFunction2(s->onError, s->self, xsVar(0), xsVar(1));
+			xsCallFunction2(s->js.onError, s->js.self, xsVar(0), xsVar(1));
 		}
 		else
-			xsCallFunction0(s->onError, s->self);
+			xsCallFunction0(s->js.onError, s->js.self);
 	}
 	xsEndHost(the);
 	forget(s);
@@ -394,7 +384,7 @@ static void deliver(void* machine, void* refcon, uint8_t* message, uint16_t leng
 	(void)message;
 	(void)length;
 	Socket* s = socketOf(refcon);
-	if (!s || !s->remembered)
+	if (!s || !s->js.remembered)
 		return;
 	uint32_t bits = eventSetTake(&s->events);
 	uint32_t state = loadState(s);
@@ -406,8 +396,8 @@ static void deliver(void* machine, void* refcon, uint8_t* message, uint16_t leng
 		return;
 	if (bits & EVENT_CONNECTED) {
 		updateWanted(s);
-		callCount(s, &s->onWritable, (xsIntegerValue)byteQueueSpace(&s->tx));
-		if (!s->remembered)
+		callCount(s, &s->js.onWritable, (xsIntegerValue)byteQueueSpace(&s->tx));
+		if (!s->js.remembered)
 			return;
 	}
 	if (bits & EVENT_WRITABLE) {
@@ -415,8 +405,8 @@ static void deliver(void* machine, void* refcon, uint8_t* message, uint16_t leng
 		if (!flush(s))
 			return;
 		if (before && !s->tx.length) {
-			callCount(s, &s->onWritable, (xsIntegerValue)byteQueueSpace(&s->tx));
-			if (!s->remembered)
+			callCount(s, &s->js.onWritable, (xsIntegerValue)byteQueueSpace(&s->tx));
+			if (!s->js.remembered)
 				return;
 		}
 	}
@@ -424,8 +414,8 @@ static void deliver(void* machine, void* refcon, uint8_t* message, uint16_t leng
 		if (!receive(s))
 			return;
 		if (s->rx.length) {
-			callCount(s, &s->onReadable, (xsIntegerValue)s->rx.length);
-			if (!s->remembered)
+			callCount(s, &s->js.onReadable, (xsIntegerValue)s->rx.length);
+			if (!s->js.remembered)
 				return;
 		}
 		if (s->peerClosed && !s->rx.length) {
@@ -446,7 +436,7 @@ void xs_tcp_destructor(void* data)
 static Socket* getSocket(xsMachine* the)
 {
 	Socket* s = socketOf(xsmcGetHostData(xsThis));
-	if (!s || !s->remembered)
+	if (!s || !s->js.remembered)
 		xsUnknownError("socket is closed");
 	return s;
 }
@@ -499,18 +489,8 @@ void xs_tcp_constructor(xsMachine* the)
 	xsmcGet(xsVar(VAR_VALUE), xsArg(0), xsID("addresses"));
 	if (xsmcTypeOf(xsVar(VAR_VALUE)) != xsUndefinedType)
 		xsTypeError("tcp: addresses is a simulator option; the modem resolves host itself");
-	xsmcGet(xsVar(VAR_VALUE), xsArg(0), xsID("port"));
-	xsIntegerValue port = xsmcToInteger(xsVar(VAR_VALUE));
-	if (port < 1 || port > 65535)
-		xsRangeError("tcp: invalid port");
-	long tag = -1;
-	xsmcGet(xsVar(VAR_VALUE), xsArg(0), xsID("secTag"));
-	if (xsmcTypeOf(xsVar(VAR_VALUE)) != xsUndefinedType) {
-		double value = xsmcToNumber(xsVar(VAR_VALUE));
-		if (!(value >= 0 && value <= 2147483647.0) || value != (double)(long)value)
-			xsRangeError("tcp: secTag must be an integer from 0 to 2147483647");
-		tag = (long)value;
-	}
+	xsIntegerValue port = portOption(the, &xsArg(0), &xsVar(VAR_VALUE));
+	long tag = secTagOption(the, &xsArg(0), &xsVar(VAR_VALUE));
 	strcpy(hostname, host);
 	copyOption(the, "hostname", hostname, sizeof(hostname));
 	int verify = 1;
@@ -544,15 +524,7 @@ void xs_tcp_constructor(xsMachine* the)
 	s->secure = tag >= 0;
 	s->tag = (sec_tag_t)tag;
 	s->verify = verify;
-	s->self = xsThis;
-	s->onReadable = xsArg(1);
-	s->onWritable = xsArg(2);
-	s->onError = xsArg(3);
-	xsRemember(s->self);
-	xsRemember(s->onReadable);
-	xsRemember(s->onWritable);
-	xsRemember(s->onError);
-	s->remembered = 1;
+	rememberCallbacks(the, &s->js);
 	xsmcSetHostData(xsThis, handleOf(s));
 	__atomic_fetch_or(&gConnectRequests, 1u << (s - gSockets), __ATOMIC_ACQ_REL);
 	k_sem_give(&gConnectSemaphore);
@@ -564,16 +536,7 @@ void xs_tcp_read(xsMachine* the)
 	Socket* s = getSocket(the);
 	if (!s->rx.length)
 		return;
-	size_t count = s->rx.length;
-	if (xsmcArgc > 0 && xsmcTypeOf(xsArg(0)) != xsUndefinedType) {
-		xsIntegerValue wanted = xsmcToInteger(xsArg(0));
-		if (wanted < 0)
-			xsRangeError("tcp: read count must not be negative");
-		if ((size_t)wanted < count)
-			count = (size_t)wanted;
-	}
-	xsmcSetArrayBuffer(xsResult, s->rx.data, (xsIntegerValue)count);
-	byteQueueConsume(&s->rx, count);
+	takeReceived(the, &s->rx);
 	if (s->peerClosed && !s->rx.length)
 		raise(s, EVENT_HANGUP);	/* the close is reported after the app has read everything */
 	else
@@ -586,13 +549,7 @@ void xs_tcp_write(xsMachine* the)
 	Socket* s = getSocket(the);
 	if (loadState(s) != STATE_OPEN)
 		xsUnknownError("tcp: not connected yet");
-	void* data;
-	xsUnsignedValue length;
-	if (xsmcArgc < 1)
-		xsTypeError("tcp: write needs bytes");
-	xsmcGetBufferReadable(xsArg(0), &data, &length);
-	if (!byteQueueAppend(&s->tx, data, length))
-		xsRangeError("tcp: write of %u bytes exceeds the %u writable", (unsigned)length, (unsigned)byteQueueSpace(&s->tx));
+	queueWritten(the, &s->tx);
 	if (!flush(s))
 		return;
 	updateWanted(s);
@@ -602,7 +559,7 @@ void xs_tcp_write(xsMachine* the)
 void xs_tcp_close(xsMachine* the)
 {
 	Socket* s = socketOf(xsmcGetHostData(xsThis));
-	if (!s || !s->remembered)
+	if (!s || !s->js.remembered)
 		return;
 	release(s);
 	forget(s);

@@ -23,6 +23,7 @@
 #include "../../common/zephyr-errno.h"
 #include "../../common/byte-queue.h"
 #include "../../common/tls-chunk.h"
+#include "../socket-xs.h"
 #ifndef SIM_NO_TLS
 #include "../../modem/posix/modem.h"
 #endif
@@ -62,11 +63,7 @@ enum { STATE_CONNECTING, STATE_HANDSHAKE, STATE_OPEN, STATE_CLOSED };
 
 typedef struct {
 	xsMachine* the;
-	xsSlot self;
-	xsSlot onReadable;
-	xsSlot onWritable;
-	xsSlot onError;
-	int remembered;
+	SocketCallbacks js;
 	int fd;
 	SimWatch* watch;
 	int state;
@@ -127,14 +124,7 @@ static void releaseResources(Socket* s)
 
 static void forget(Socket* s)
 {
-	if (s->remembered) {
-		xsMachine* the = s->the;
-		xsForget(s->self);
-		xsForget(s->onReadable);
-		xsForget(s->onWritable);
-		xsForget(s->onError);
-		s->remembered = 0;
-	}
+	forgetCallbacks(s->the, &s->js);
 }
 
 void xs_tcp_destructor(void* data)
@@ -156,7 +146,7 @@ static void callBack(Socket* s, xsSlot* callback, xsIntegerValue count)
 		xsTry {
 			xsmcVars(1);
 			xsmcSetInteger(xsVar(0), count);
-			xsCallFunction1(*callback, s->self, xsVar(0));
+			xsCallFunction1(*callback, s->js.self, xsVar(0));
 		}
 		xsCatch {
 			simUncaughtException(the, "socket callback");
@@ -176,10 +166,10 @@ static void callError(Socket* s, int errnoValue, const char* message)
 				xsmcVars(2);
 				xsmcSetInteger(xsVar(0), errnoValue);
 				xsmcSetString(xsVar(1), (char*)message);
-				xsCallFunction2(s->onError, s->self, xsVar(0), xsVar(1));
+				xsCallFunction2(s->js.onError, s->js.self, xsVar(0), xsVar(1));
 			}
 			else
-				xsCallFunction0(s->onError, s->self);
+				xsCallFunction0(s->js.onError, s->js.self);
 		}
 		xsCatch {
 			simUncaughtException(the, "socket callback");
@@ -371,7 +361,7 @@ static void becomeOpen(Socket* s)
 {
 	s->state = STATE_OPEN;
 	updateWatch(s, POLLIN);
-	callBack(s, &s->onWritable, TX_CAPACITY);
+	callBack(s, &s->js.onWritable, TX_CAPACITY);
 }
 
 #ifndef SIM_NO_TLS
@@ -581,7 +571,7 @@ static void socketEvent(void* refcon, int fd, short revents)
 		if (!flush(s))
 			return;
 		if (hadPending && s->tx.length == 0) {
-			callBack(s, &s->onWritable, TX_CAPACITY);
+			callBack(s, &s->js.onWritable, TX_CAPACITY);
 			if (s->state == STATE_CLOSED)
 				return;
 		}
@@ -592,7 +582,7 @@ static void socketEvent(void* refcon, int fd, short revents)
 		if (s->readPaused)
 			updateWatch(s, s->tx.length ? POLLOUT : 0);
 		if (s->rx.length > 0) {
-			callBack(s, &s->onReadable, (xsIntegerValue)s->rx.length);
+			callBack(s, &s->js.onReadable, (xsIntegerValue)s->rx.length);
 			if (s->state == STATE_CLOSED)
 				return;
 		}
@@ -724,23 +714,11 @@ void xs_tcp_constructor(xsMachine* the)
 	}
 	if (!host[0])
 		xsTypeError("tcp: host or address required");
-	xsmcGet(xsVar(VAR_VALUE), xsArg(0), xsID("port"));
-	xsIntegerValue portNumber = xsmcToInteger(xsVar(VAR_VALUE));
-	if (portNumber < 1 || portNumber > 65535)
-		xsRangeError("tcp: invalid port");
+	xsIntegerValue portNumber = portOption(the, &xsArg(0), &xsVar(VAR_VALUE));
 	snprintf(port, sizeof(port), "%d", (int)portNumber);
-	long tag = -1;
+	long tag = secTagOption(the, &xsArg(0), &xsVar(VAR_VALUE));
 	int verify = 1;
 	snprintf(hostname, sizeof(hostname), "%s", host);
-	if (xsmcHas(xsArg(0), xsID("secTag"))) {
-		xsmcGet(xsVar(VAR_VALUE), xsArg(0), xsID("secTag"));
-		if (xsmcTypeOf(xsVar(VAR_VALUE)) != xsUndefinedType) {
-			double value = xsmcToNumber(xsVar(VAR_VALUE));
-			if (!(value >= 0 && value <= 2147483647.0) || value != (double)(long)value)
-				xsRangeError("tcp: secTag must be an integer from 0 to 2147483647");
-			tag = (long)value;
-		}
-	}
 	if (xsmcHas(xsArg(0), xsID("hostname"))) {
 		xsmcGet(xsVar(VAR_VALUE), xsArg(0), xsID("hostname"));
 		if (xsmcTypeOf(xsVar(VAR_VALUE)) != xsUndefinedType)
@@ -781,15 +759,7 @@ void xs_tcp_constructor(xsMachine* the)
 	s->watch = simWatchAdd(s->fd, POLLOUT, socketEvent, s);
 	if (!s->watch)
 		throwSocketError(the, s, ZEPHYR_ENOMEM, "tcp: out of memory");
-	s->self = xsThis;
-	s->onReadable = xsArg(1);
-	s->onWritable = xsArg(2);
-	s->onError = xsArg(3);
-	xsRemember(s->self);
-	xsRemember(s->onReadable);
-	xsRemember(s->onWritable);
-	xsRemember(s->onError);
-	s->remembered = 1;
+	rememberCallbacks(the, &s->js);
 }
 
 /* read(count?): an ArrayBuffer of received bytes, or undefined */
@@ -798,16 +768,7 @@ void xs_tcp_read(xsMachine* the)
 	Socket* s = getSocket(the, 0);
 	if (s->rx.length == 0)
 		return;
-	size_t count = s->rx.length;
-	if (xsmcArgc > 0 && xsmcTypeOf(xsArg(0)) != xsUndefinedType) {
-		xsIntegerValue wanted = xsmcToInteger(xsArg(0));
-		if (wanted < 0)
-			xsRangeError("tcp: read count must not be negative");
-		if ((size_t)wanted < count)
-			count = (size_t)wanted;
-	}
-	xsmcSetArrayBuffer(xsResult, s->rx.data, (xsIntegerValue)count);
-	byteQueueConsume(&s->rx, count);
+	takeReceived(the, &s->rx);
 	if (s->readPaused && s->rx.length < RX_LIMIT / 2 && s->state == STATE_OPEN) {
 		s->readPaused = 0;
 		updateWatch(s, POLLIN | (s->tx.length ? POLLOUT : 0));
@@ -824,13 +785,7 @@ void xs_tcp_write(xsMachine* the)
 	Socket* s = getSocket(the, 1);
 	if (s->state != STATE_OPEN)
 		xsUnknownError("tcp: not connected yet");
-	void* data;
-	xsUnsignedValue length;
-	if (xsmcArgc < 1)
-		xsTypeError("tcp: write needs bytes");
-	xsmcGetBufferReadable(xsArg(0), &data, &length);
-	if (!byteQueueAppend(&s->tx, data, length))
-		xsRangeError("tcp: write of %u bytes exceeds the %u writable", (unsigned)length, (unsigned)byteQueueSpace(&s->tx));
+	queueWritten(the, &s->tx);
 	if (!flush(s))
 		return;
 	xsmcSetInteger(xsResult, (xsIntegerValue)byteQueueSpace(&s->tx));

@@ -12,6 +12,7 @@
 
 #include "../../nrf9160/binding.h"
 #include "../../common/kv-name.h"
+#include "../storage-xs.h"
 #include "../../nrf9160/settings-value.h"
 
 #include <stdlib.h>
@@ -51,22 +52,14 @@ static Store* getStore(xsMachine* the)
 
 static void settingsName(xsMachine* the, Store* store, char* out, size_t size)
 {
-	if (xsmcArgc < 1 || xsmcTypeOf(xsArg(0)) != xsStringType)
-		xsTypeError("key must be a string");
-	const char* key = xsmcToString(xsArg(0));
-	if (!kvValidName(key))
-		xsRangeError("key must be 1 to %d characters of A-Z a-z 0-9 _ - . not starting with a dot", KV_NAME_MAX);
+	const char* key = nameArgument(the, "key");
 	kvJoin(out, size, store->domain, key);
 }
 
 /* constructor(domain) */
 void xs_kv_constructor(xsMachine* the)
 {
-	if (xsmcArgc < 1 || xsmcTypeOf(xsArg(0)) != xsStringType)
-		xsTypeError("path must be a string");
-	const char* domain = xsmcToString(xsArg(0));
-	if (!kvValidName(domain))
-		xsRangeError("path must be 1 to %d characters of A-Z a-z 0-9 _ - . not starting with a dot", KV_NAME_MAX);
+	nameArgument(the, "path");
 	ensureSettings(the);
 	Store* store = k_malloc(sizeof(Store));
 	if (!store)

@@ -13,6 +13,7 @@
 #include "../../common/zephyr-errno.h"
 #include "../../modem/posix/modem.h"
 #include "../../common/kv-name.h"
+#include "../storage-xs.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -44,22 +45,14 @@ static Store* getStore(xsMachine* the)
 
 static void keyPath(xsMachine* the, Store* store, char* out, size_t size)
 {
-	if (xsmcArgc < 1 || xsmcTypeOf(xsArg(0)) != xsStringType)
-		xsTypeError("key must be a string");
-	const char* key = xsmcToString(xsArg(0));
-	if (!kvValidName(key))
-		xsRangeError("key must be 1 to %d characters of A-Z a-z 0-9 _ - . not starting with a dot", KV_NAME_MAX);
+	const char* key = nameArgument(the, "key");
 	snprintf(out, size, "%s/%s", store->directory, key);
 }
 
 /* constructor(domain) */
 void xs_kv_constructor(xsMachine* the)
 {
-	if (xsmcArgc < 1 || xsmcTypeOf(xsArg(0)) != xsStringType)
-		xsTypeError("path must be a string");
-	const char* domain = xsmcToString(xsArg(0));
-	if (!kvValidName(domain))
-		xsRangeError("path must be 1 to %d characters of A-Z a-z 0-9 _ - . not starting with a dot", KV_NAME_MAX);
+	const char* domain = nameArgument(the, "path");
 	modemRequireState(the);
 	char storage[1024];
 	if (!modemEnsureStateDirectory() || !modemStatePath(storage, sizeof(storage), "storage"))
