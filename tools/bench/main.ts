@@ -4,12 +4,18 @@ import { printCodecBench, runCodecBench } from "./mqtt-codec.js";
 import { cloudBench } from "./cloud-bench.js";
 import { connectBench } from "./connect-bench.js";
 import { firmwareMemoryBench } from "./firmware-memory.js";
+import { nrf9160FootprintBench } from "./nrf9160-footprint.js";
 import { xsCodecBench, xsHeapBench } from "./xs-bench.js";
 
 const quick = process.argv.includes("--quick");
+if (process.argv.includes("--footprint")) {
+	await nrf9160FootprintBench();
+	process.exit(0);
+}
 printCodecBench(runCodecBench(quick ? 60 : 250, quick ? 2 : 5));
 xsCodecBench(quick ? 0.2 : 1);
 await xsHeapBench();
 await firmwareMemoryBench();
 await cloudBench(quick ? 50 : 200, quick ? 20 : 50);
 await connectBench(quick ? 3 : 7);
+await nrf9160FootprintBench();

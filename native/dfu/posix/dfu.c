@@ -46,10 +46,11 @@
 #define _GNU_SOURCE
 #include "xsmc.h"
 #include "sim.h"
-#include "zephyr-errno.h"
+#include "../../common/zephyr-errno.h"
 #include "../../modem/posix/modem.h"
-
-#include <mbedtls/sha256.h>
+#include "../../common/mcuboot-image.h"
+#include "../../common/sha256.h"
+#include "../dfu-xs.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -64,17 +65,11 @@
 #include <unistd.h>
 
 #define SLOT_SIZE (448 * 1024)
-#define MCUBOOT_MAGIC 0x96f3b83dU
-#define TLV_INFO_MAGIC 0x6907
-#define TLV_PROTECTED_MAGIC 0x6908
-#define TLV_SHA256 0x10
 #define PROGRESS_MAGIC 0x50554644U	/* "DFUP" */
 #define PROGRESS_RECORD 64
 #define ARCHIVE_MAX_ENTRIES 4096
 #define PATH_SIZE 1200
 
-enum { TYPE_APP, TYPE_MODEM, TYPE_BOOT };
-static const char* const gTypeNames[] = { "app", "modem", "boot" };
 
 typedef struct {
 	int type;
@@ -208,19 +203,6 @@ static uint32_t crc32(const uint8_t* data, size_t length)
 	return ~crc;
 }
 
-static int hexDigest(const char* text, uint8_t* out)
-{
-	if (strlen(text) != 64)
-		return 0;
-	for (int i = 0; i < 32; i++) {
-		unsigned value;
-		if (sscanf(text + i * 2, "%2x", &value) != 1)
-			return 0;
-		out[i] = (uint8_t)value;
-	}
-	return 1;
-}
-
 static void digestHex(const uint8_t* digest, char* out)
 {
 	for (int i = 0; i < 32; i++)
@@ -233,44 +215,16 @@ static void digestHex(const uint8_t* digest, char* out)
  */
 static const char* checkMcuboot(const uint8_t* image, uint32_t size, char* version, size_t versionSize, const uint8_t** payload, uint32_t* payloadSize)
 {
-	if (size < 32 || le32(image) != MCUBOOT_MAGIC)
-		return "not an MCUboot image (bad header magic)";
-	uint32_t headerSize = le16(image + 8);
-	uint32_t protectedSize = le16(image + 10);
-	uint32_t imageSize = le32(image + 12);
-	snprintf(version, versionSize, "%u.%u.%u+%u", image[20], image[21], le16(image + 22), le32(image + 24));
-	uint64_t hashed = (uint64_t)headerSize + imageSize + protectedSize;
-	if (headerSize < 32 || hashed + 4 > size)
-		return "MCUboot header sizes exceed the image";
-	const uint8_t* info = image + headerSize + imageSize + protectedSize;
-	if (protectedSize && le16(image + headerSize + imageSize) != TLV_PROTECTED_MAGIC)
-		return "bad protected TLV area";
-	if (le16(info) != TLV_INFO_MAGIC)
-		return "missing TLV area";
-	uint32_t total = le16(info + 2);
-	if ((uint64_t)(info - image) + total > size || total < 4)
-		return "TLV area exceeds the image";
-	if (payload) {
-		*payload = image + headerSize;
-		*payloadSize = imageSize;
+	McubootCheck check;
+	mcubootCheckInit(&check);
+	mcubootCheckFeed(&check, image, size);
+	const char* problem = mcubootCheckFinish(&check, version, versionSize);
+	if (!problem && payload) {
+		/* the header's own size (offset 8) and the body's (offset 12): the payload follows the header */
+		*payload = image + le16(image + 8);
+		*payloadSize = le32(image + 12);
 	}
-	const uint8_t* tlv = info + 4;
-	const uint8_t* end = info + total;
-	while (tlv + 4 <= end) {
-		uint16_t type = le16(tlv);
-		uint16_t length = le16(tlv + 2);
-		if (tlv + 4 + length > end)
-			return "truncated TLV";
-		if (type == TLV_SHA256) {
-			if (length != 32)
-				return "bad SHA-256 TLV length";
-			uint8_t digest[32];
-			mbedtls_sha256_ret(image, (size_t)hashed, digest, 0);
-			return memcmp(digest, tlv + 4, 32) ? "SHA-256 of the image does not match its TLV" : NULL;
-		}
-		tlv += 4 + length;
-	}
-	return "no SHA-256 TLV";
+	return problem;
 }
 
 /* The firmware a modem image installs, from its first line; NULL when valid, else the reason. */
@@ -441,14 +395,6 @@ static Dfu* getDfu(xsMachine* the)
 	if (!dfu)
 		simThrowErrno(the, ZEPHYR_EACCES, "DFU target is closed");
 	return dfu;
-}
-
-static int typeFromName(const char* name)
-{
-	for (int i = 0; i < 3; i++)
-		if (!strcmp(name, gTypeNames[i]))
-			return i;
-	return -1;
 }
 
 typedef struct {
@@ -654,7 +600,7 @@ static const char* checkImage(int type, const uint8_t* image, uint32_t size, con
 	version[0] = 0;
 	if (digest) {
 		uint8_t actual[32];
-		mbedtls_sha256_ret(image, size, actual, 0);
+		sha256(image, size, actual);
 		if (memcmp(actual, digest, 32))
 			return "SHA-256 of the image does not match";
 	}
