@@ -26,8 +26,12 @@ function listedModules(manifestPath: string, seen = new Set<string>()): Set<stri
 	for (const include of (manifest.include as string[] | undefined) ?? []) {
 		if (!include.startsWith("$(")) listedModules(join(base, include), seen);
 	}
-	for (const paths of Object.values((manifest.modules as Record<string, string | string[]> | undefined) ?? {})) {
-		for (const path of Array.isArray(paths) ? paths : [paths]) seen.add(relative(root, join(base, path)));
+	// The platform sections too: the bindings' C is selected per platform (posix for lin, nrf9160 for zephyr).
+	const platforms = Object.values((manifest.platforms as Record<string, { modules?: Record<string, string | string[]> }> | undefined) ?? {});
+	for (const modules of [manifest.modules as Record<string, string | string[]> | undefined, ...platforms.map((p) => p.modules)]) {
+		for (const paths of Object.values(modules ?? {})) {
+			for (const path of Array.isArray(paths) ? paths : [paths]) seen.add(relative(root, join(base, path)));
+		}
 	}
 	return seen;
 }

@@ -1,5 +1,5 @@
 /*
- * The C bindings report Zephyr errno values from hosts/sim/zephyr-errno.h and
+ * The C bindings report Zephyr errno values from native/common/zephyr-errno.h and
  * JavaScript compares them with modules/platform/errno.ts: both must list the
  * same names with the same numbers. The check itself is shown to fail.
  */
@@ -29,7 +29,7 @@ function differences(header: Map<string, number>, table: Readonly<Record<string,
 }
 
 test("zephyr-errno.h and errno.ts give every errno the same number", () => {
-	const header = headerErrnos(readFileSync(join(root, "hosts", "sim", "zephyr-errno.h"), "utf8"));
+	const header = headerErrnos(readFileSync(join(root, "native", "common", "zephyr-errno.h"), "utf8"));
 	assert.ok(header.size >= 20, `only ${header.size} errno definitions found`);
 	assert.deepEqual(differences(header, Errno), []);
 });

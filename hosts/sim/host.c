@@ -7,7 +7,7 @@
 #include "xsAll.h"
 #include "xs.h"
 #include "sim.h"
-#include "zephyr-errno.h"
+#include "../../native/common/zephyr-errno.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -178,45 +178,6 @@ void xs_sim_args(xsMachine* the)
 }
 
 /* ---- errors with an errno, for the bindings ---- */
-
-int zephyrErrno(int linuxErrno)
-{
-	switch (linuxErrno) {
-	case ENOENT: return ZEPHYR_ENOENT;
-	case EIO: return ZEPHYR_EIO;
-	case ENOEXEC: return ZEPHYR_ENOEXEC;
-	case ECHILD: return ZEPHYR_ECHILD;
-	case EAGAIN: return ZEPHYR_EAGAIN;
-	case ENOMEM:
-	case ENOBUFS: return ZEPHYR_ENOMEM;
-	case EACCES:
-	case EPERM: return ZEPHYR_EACCES;
-	case EBUSY: return ZEPHYR_EBUSY;
-	case EINVAL: return ZEPHYR_EINVAL;
-	case ENAMETOOLONG: return ZEPHYR_ENAMETOOLONG;
-	case ENOSPC:
-	case EDQUOT: return ZEPHYR_ENOSPC;
-	case EPIPE: return ZEPHYR_EPIPE;
-	case ENOTSUP: return ZEPHYR_ENOTSUP;
-	case EMSGSIZE: return ZEPHYR_EMSGSIZE;
-	case ENETUNREACH: return ZEPHYR_ENETUNREACH;
-	case ECONNABORTED: return ZEPHYR_ECONNABORTED;
-	case ECONNRESET: return ZEPHYR_ECONNRESET;
-	case ENOTCONN: return ZEPHYR_ENOTCONN;
-	case ETIMEDOUT: return ZEPHYR_ETIMEDOUT;
-	case ECONNREFUSED: return ZEPHYR_ECONNREFUSED;
-	case ENETDOWN: return ZEPHYR_ENETDOWN;
-	/* No route to the address, or an address this machine cannot use: the host is unreachable. */
-	case EHOSTUNREACH:
-	case EADDRNOTAVAIL:
-	case EAFNOSUPPORT: return ZEPHYR_EHOSTUNREACH;
-	case EHOSTDOWN: return ZEPHYR_EHOSTDOWN;
-	case EINPROGRESS: return ZEPHYR_EINPROGRESS;
-	case EPROTO: return ZEPHYR_EPROTO;
-	case ENODATA: return ZEPHYR_ENODATA;
-	default: return ZEPHYR_EIO;
-	}
-}
 
 void simThrowErrno(void* machine, int errnoValue, const char* format, ...)
 {

@@ -41,6 +41,18 @@ function send(this: unknown, command: string): string {
 	return native("xs_modem_at").call(this, command);
 }
 
+function keyExists(this: unknown, tag: number, type: number): boolean {
+	return native("xs_modem_key_exists").call(this, tag, type);
+}
+
+function keyMatches(this: unknown, tag: number, type: number, pem: string): boolean {
+	return native("xs_modem_key_matches").call(this, tag, type, pem);
+}
+
+function setMonitor(this: unknown, callback: ((line: string, dropped: number) => void) | undefined): void {
+	native("xs_modem_monitor").call(this, callback);
+}
+
 /** Sends `command` ("AT..."); returns the lines before OK. */
 export function at(command: string): string[] {
 	if (typeof command !== "string" || !/^AT/i.test(command)) throw new TypeError('an AT command must be a string starting with "AT"');
@@ -125,6 +137,37 @@ export function listCredentials(tag?: number): CredentialEntry[] {
 		if (!match) throw new Error(`unexpected AT%CMNG answer: ${line}`);
 		return { tag: Number(match[1]), type: Number(match[2]), sha256: match[3]! };
 	});
+}
+
+/** Key management types (modem_key_mgmt_cred_type): CA, certificate, private key, PSK, PSK identity. */
+function checkKeyType(type: number): void {
+	if (!Number.isInteger(type) || type < 0 || type > 4) throw new RangeError("credential type must be 0 to 4");
+}
+
+/** Whether security tag `tag` holds a credential of `type` (modem key management, without reading it). */
+export function hasCredential(tag: number, type: number): boolean {
+	checkTag(tag);
+	checkKeyType(type);
+	return keyExists(tag, type);
+}
+
+/** Whether the credential stored in `tag` is exactly `pem` (modem key management's compare), so it need not be written again. */
+export function credentialMatches(tag: number, type: number, pem: string): boolean {
+	checkTag(tag);
+	checkKeyType(type);
+	if (typeof pem !== "string" || pem.length === 0) throw new TypeError("credential must be non-empty PEM text");
+	return keyMatches(tag, type, pem);
+}
+
+/**
+ * Calls `onNotification(line, dropped)` for each unsolicited result code of
+ * the modem (+CEREG: ..., %CESQ: ...), on the XS thread; `dropped` counts the
+ * lines lost before this one because they came faster than they were taken.
+ * `undefined` stops it.
+ */
+export function monitor(onNotification: ((line: string, dropped: number) => void) | undefined): void {
+	if (onNotification !== undefined && typeof onNotification !== "function") throw new TypeError("onNotification must be a function or undefined");
+	setMonitor(onNotification);
 }
 
 export function deleteCredential(tag: number, type: number): void {

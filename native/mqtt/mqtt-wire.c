@@ -499,7 +499,7 @@ static MqttWireStatus frameTotal(MqttWireDecoder* decoder, const uint8_t* bytes,
 	uint64_t frame = (uint64_t)i + remaining;
 	if (frame > decoder->maxPacketSize)
 		return streamFail(decoder, MQTT_WIRE_PACKET_TOO_LARGE, "incoming packet of %llu bytes exceeds the limit of %u",
-			(unsigned long long)frame, decoder->maxPacketSize);
+			(unsigned long long)frame, (unsigned)decoder->maxPacketSize);
 	*total = (uint32_t)frame;
 	return MQTT_WIRE_OK;
 }
@@ -779,7 +779,7 @@ static MqttWireStatus takeConnect(Reader* r, MqttPacket* p)
 	if (p->hasPassword)
 		CHECK(readField(r, &p->password, "password"));
 	if (r->at != r->end)
-		return RFAIL(r, MQTT_WIRE_MALFORMED_PACKET, "%u unexpected bytes after the CONNECT payload", r->end - r->at);
+		return RFAIL(r, MQTT_WIRE_MALFORMED_PACKET, "%u unexpected bytes after the CONNECT payload", (unsigned)(r->end - r->at));
 	return MQTT_WIRE_OK;
 }
 

@@ -45,6 +45,8 @@ export const MODEM_TESTS = [
 	"unknown and malformed commands give ERROR, or +CME ERROR with AT+CMEE=1",
 	"AT%CMNG refuses writes while the modem is online",
 	"AT%CMNG writes, lists, reads and deletes credentials by security tag",
+	"key management: exists and compare by security tag",
+	"LTE: connect reports the latest registration after the call, notifications each line, offline takes the link down",
 ] as const;
 
 /** With the argument "old-firmware" the modem suite has one test more. */

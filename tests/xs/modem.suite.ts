@@ -1,6 +1,7 @@
 /* The emulated modem's AT interface, through modules/modem/at.ts, inside XS. Run with --state DIR. */
 
-import { AtError, CredentialType, at, attestationToken, deleteCredential, deviceUuid, firmwareVersion, imei, listCredentials, modemUuid, writeCredential } from "../../modules/modem/at.js";
+import { AtError, CredentialType, at, attestationToken, credentialMatches, deleteCredential, deviceUuid, firmwareVersion, hasCredential, imei, listCredentials, modemUuid, monitor, writeCredential } from "../../modules/modem/at.js";
+import { RegistrationStatus, connect as lteConnect, isRegistered, offline as lteOffline, status as lteStatus } from "../../modules/modem/lte.js";
 import { assert, run, simArgs, test } from "./harness.js";
 
 const TAG = 16842753;
@@ -89,6 +90,42 @@ test("AT%CMNG writes, lists, reads and deletes credentials by security tag", () 
 	assert.throws(() => writeCredential(-1, 0, PEM), (e) => e instanceof RangeError);
 	assert.throws(() => writeCredential(1, 9, PEM), (e) => e instanceof RangeError);
 	assert.throws(() => writeCredential(1, 0, ""), (e) => e instanceof TypeError);
+});
+
+test("key management: exists and compare by security tag", () => {
+	at("AT+CFUN=4");
+	writeCredential(7, CredentialType.CA_CERTIFICATE, PEM);
+	assert.equal(hasCredential(7, CredentialType.CA_CERTIFICATE), true);
+	assert.equal(hasCredential(7, CredentialType.PRIVATE_KEY), false);
+	assert.equal(credentialMatches(7, CredentialType.CA_CERTIFICATE, PEM), true);
+	assert.equal(credentialMatches(7, CredentialType.CA_CERTIFICATE, PEM.replace("MIIB", "MIIC")), false);
+	assert.equal(credentialMatches(7, CredentialType.PSK, PEM), false);
+	deleteCredential(7, CredentialType.CA_CERTIFICATE);
+	assert.equal(hasCredential(7, CredentialType.CA_CERTIFICATE), false);
+	assert.throws(() => hasCredential(7, 5), (e) => e instanceof RangeError);
+	assert.throws(() => credentialMatches(-1, 0, PEM), (e) => e instanceof RangeError);
+	assert.throws(() => monitor(42 as never), (e) => e instanceof TypeError);
+});
+
+test("LTE: connect reports the latest registration after the call, notifications each line, offline takes the link down", async () => {
+	at("AT+CFUN=4");
+	await new Promise<void>((resolve) => setTimeout(resolve, 20));	// what going offline notified is delivered before the monitor starts
+	const lines: string[] = [];
+	const statuses: number[] = [];
+	monitor((line) => lines.push(line));
+	assert.throws(() => lteConnect({} as never), (e) => e instanceof TypeError);
+	lteConnect({ onStatus: (status) => statuses.push(status) });
+	assert.deepEqual(statuses, [], "nothing is delivered inside the call");
+	await new Promise<void>((resolve) => setTimeout(resolve, 20));
+	assert.deepEqual(lines, ["+CEREG: 2", "+CEREG: 1"]);
+	assert.deepEqual(statuses, [RegistrationStatus.REGISTERED_HOME], "searching and home coalesce into the latest status");
+	assert.ok(isRegistered(lteStatus()));
+	lteOffline();
+	await new Promise<void>((resolve) => setTimeout(resolve, 20));
+	assert.deepEqual(lines, ["+CEREG: 2", "+CEREG: 1", "+CEREG: 0"]);
+	assert.deepEqual(statuses, [RegistrationStatus.REGISTERED_HOME], "no status after offline");
+	assert.equal(lteStatus(), RegistrationStatus.NOT_REGISTERED);
+	monitor(undefined);
 });
 
 // Only on old firmware: on current firmware it would have nothing to check (the UUID test above covers that case).

@@ -19,10 +19,11 @@
 
 #include "xsmc.h"
 #include "sim.h"
-#include "zephyr-errno.h"
+#include "../../common/zephyr-errno.h"
 #include "../../modem/posix/modem.h"
+#include "../../common/mcuboot-image.h"
+#include "../../common/sha256.h"
 
-#include <mbedtls/sha256.h>
 
 #include <errno.h>
 #include <stdio.h>
@@ -32,10 +33,6 @@
 #include <unistd.h>
 
 #define DEFAULT_SLOT_SIZE (448 * 1024)
-#define MCUBOOT_MAGIC 0x96f3b83dU
-#define TLV_INFO_MAGIC 0x6907
-#define TLV_PROTECTED_MAGIC 0x6908
-#define TLV_SHA256 0x10
 
 enum { TYPE_APP, TYPE_MODEM, TYPE_BOOT };
 static const char* const gTypeNames[] = { "app", "modem", "boot" };
@@ -223,46 +220,13 @@ static uint8_t* readImage(Dfu* dfu)
 	return image;
 }
 
-static uint32_t le32(const uint8_t* p) { return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24); }
-static uint16_t le16(const uint8_t* p) { return (uint16_t)(p[0] | (p[1] << 8)); }
-
-/* Checks an MCUboot image; NULL when valid (version filled in), else the reason. */
+/* Checks an MCUboot image held in memory; NULL when valid (version filled in), else the reason. */
 static const char* checkMcuboot(const uint8_t* image, uint32_t size, char* version, size_t versionSize)
 {
-	if (size < 32 || le32(image) != MCUBOOT_MAGIC)
-		return "not an MCUboot image (bad header magic)";
-	uint32_t headerSize = le16(image + 8);
-	uint32_t protectedSize = le16(image + 10);
-	uint32_t imageSize = le32(image + 12);
-	snprintf(version, versionSize, "%u.%u.%u+%u", image[20], image[21], le16(image + 22), le32(image + 24));
-	uint64_t hashed = (uint64_t)headerSize + imageSize + protectedSize;
-	if (headerSize < 32 || hashed + 4 > size)
-		return "MCUboot header sizes exceed the image";
-	const uint8_t* info = image + headerSize + imageSize + protectedSize;
-	if (protectedSize && le16(image + headerSize + imageSize) != TLV_PROTECTED_MAGIC)
-		return "bad protected TLV area";
-	if (le16(info) != TLV_INFO_MAGIC)
-		return "missing TLV area";
-	uint32_t total = le16(info + 2);
-	if ((uint64_t)(info - image) + total > size || total < 4)
-		return "TLV area exceeds the image";
-	const uint8_t* tlv = info + 4;
-	const uint8_t* end = info + total;
-	while (tlv + 4 <= end) {
-		uint16_t type = le16(tlv);
-		uint16_t length = le16(tlv + 2);
-		if (tlv + 4 + length > end)
-			return "truncated TLV";
-		if (type == TLV_SHA256) {
-			if (length != 32)
-				return "bad SHA-256 TLV length";
-			uint8_t digest[32];
-			mbedtls_sha256_ret(image, (size_t)hashed, digest, 0);
-			return memcmp(digest, tlv + 4, 32) ? "SHA-256 of the image does not match its TLV" : NULL;
-		}
-		tlv += 4 + length;
-	}
-	return "no SHA-256 TLV";
+	McubootCheck check;
+	mcubootCheckInit(&check);
+	mcubootCheckFeed(&check, image, size);
+	return mcubootCheckFinish(&check, version, versionSize);
 }
 
 /* verify(): the image version ("major.minor.revision+build") for MCUboot images, "" for modem images */
@@ -278,7 +242,7 @@ void xs_dfu_verify(xsMachine* the)
 	dfu->version[0] = 0;
 	if (dfu->hasDigest) {
 		uint8_t digest[32];
-		mbedtls_sha256_ret(image, dfu->size, digest, 0);
+		sha256(image, dfu->size, digest);
 		if (memcmp(digest, dfu->digest, 32))
 			problem = "SHA-256 of the image does not match";
 	}

@@ -19,9 +19,12 @@
 #include "xsmc.h"
 #include "modem.h"
 #include "sim.h"
-#include "zephyr-errno.h"
+#include "../../common/zephyr-errno.h"
+#include "../../common/at-response.h"
+#include "../../common/sha256.h"
+#include "../../common/event-set.h"
+#include "../../common/line-ring.h"
 
-#include <mbedtls/sha256.h>
 
 #include <ctype.h>
 #include <dirent.h>
@@ -189,13 +192,11 @@ static void modemFirmware(char* out, size_t size)
 static void derivedUuid(const char* label, const char* text, unsigned char out[16])
 {
 	unsigned char digest[32];
-	mbedtls_sha256_context context;
-	mbedtls_sha256_init(&context);
-	mbedtls_sha256_starts_ret(&context, 0);
-	mbedtls_sha256_update_ret(&context, (const unsigned char*)label, strlen(label) + 1);
-	mbedtls_sha256_update_ret(&context, (const unsigned char*)text, strlen(text));
-	mbedtls_sha256_finish_ret(&context, digest);
-	mbedtls_sha256_free(&context);
+	Sha256 hash;
+	sha256Init(&hash);
+	sha256Update(&hash, label, strlen(label) + 1);
+	sha256Update(&hash, text, strlen(text));
+	sha256Final(&hash, digest);
 	memcpy(out, digest, 16);
 	out[6] = (unsigned char)((out[6] & 0x0F) | 0x40);
 	out[8] = (unsigned char)((out[8] & 0x3F) | 0x80);
@@ -291,8 +292,8 @@ static void attestationToken(Response* response)
 	};
 	unsigned char cose[sizeof(coseHead) + 64];
 	memcpy(cose, coseHead, sizeof(coseHead));
-	mbedtls_sha256_ret(message, at, cose + sizeof(coseHead), 0);
-	mbedtls_sha256_ret(cose + sizeof(coseHead), 32, cose + sizeof(coseHead) + 32, 0);
+	sha256(message, at, cose + sizeof(coseHead));
+	sha256(cose + sizeof(coseHead), 32, cose + sizeof(coseHead) + 32);
 
 	append(response, "%%ATTESTTOKEN: \"");
 	appendBase64url(response, message, at);
@@ -362,46 +363,9 @@ char* modemReadCredential(long tag, int type, size_t* length)
 static void fingerprint(const char* data, size_t length, char* out)
 {
 	unsigned char digest[32];
-	mbedtls_sha256_ret((const unsigned char*)data, length, digest, 0);
+	sha256(data, length, digest);
 	for (int i = 0; i < 32; i++)
 		snprintf(out + i * 2, 3, "%02X", digest[i]);
-}
-
-/* Parses a non-negative integer at *p, advancing past it. */
-static int parseNumber(const char** p, long* value)
-{
-	const char* s = *p;
-	if (!isdigit((unsigned char)*s))
-		return 0;
-	long v = 0;
-	while (isdigit((unsigned char)*s)) {
-		v = v * 10 + (*s - '0');
-		if (v > 2147483647L)
-			return 0;
-		s++;
-	}
-	*value = v;
-	*p = s;
-	return 1;
-}
-
-/* Parses a double-quoted string (no escapes, as the modem takes PEM text) into a new buffer. */
-static char* parseQuoted(const char** p, size_t* length)
-{
-	const char* s = *p;
-	if (*s != '"')
-		return NULL;
-	const char* end = strchr(s + 1, '"');
-	if (!end)
-		return NULL;
-	*length = (size_t)(end - s - 1);
-	char* text = malloc(*length + 1);
-	if (!text)
-		return NULL;
-	memcpy(text, s + 1, *length);
-	text[*length] = 0;
-	*p = end + 1;
-	return text;
 }
 
 static void listCredentials(Response* response, long onlyTag, int onlyType)
@@ -447,37 +411,19 @@ static void listCredentials(Response* response, long onlyTag, int onlyType)
 	}
 }
 
-static void cmng(Response* response, const char* p)
+static void cmng(Response* response, const char* command)
 {
-	long op, tag = -1, type = -1;
-	if (!parseNumber(&p, &op)) {
+	AtCmng request;
+	if (atParseCmng(command, &request) <= 0) {
 		error(response, 0);
 		return;
 	}
-	if (*p == ',') {
-		p++;
-		if (!parseNumber(&p, &tag)) { error(response, 0); return; }
-		if (*p == ',') {
-			p++;
-			if (!parseNumber(&p, &type) || type > 6) { error(response, 0); return; }
-		}
-	}
-	switch (op) {
-	case 0: {	/* write */
-		if (tag < 0 || type < 0 || *p != ',') { error(response, 0); return; }
+	long tag = request.tag, type = request.type;
+	switch (request.opcode) {
+	case 0: {	/* write; a passphrase is accepted and ignored */
+		if (tag < 0 || type < 0 || !request.content || request.contentLength == 0) { error(response, 0); return; }
 		if (modemCfun() == 1) { error(response, CME_ACTIVE_STATE); return; }
-		p++;
-		size_t length;
-		char* content = parseQuoted(&p, &length);
-		if (!content || length == 0) { free(content); error(response, 0); return; }
-		if (*p == ',') {	/* optional passphrase, accepted and ignored */
-			p++;
-			size_t ignored;
-			char* passphrase = parseQuoted(&p, &ignored);
-			free(passphrase);
-		}
-		if (*p) { free(content); error(response, 0); return; }
-		if (length > MAX_CREDENTIAL) { free(content); error(response, CME_MEMORY_FULL); return; }
+		if (request.contentLength > MAX_CREDENTIAL) { error(response, CME_MEMORY_FULL); return; }
 		char path[1024], directory[1024];
 		snprintf(directory, sizeof(directory), "sectag/%ld", tag);
 		int ok = modemEnsureStateDirectory() && modemStatePath(path, sizeof(path), "sectag");
@@ -487,20 +433,19 @@ static void cmng(Response* response, const char* p)
 		}
 		if (ok) {
 			mkdir(path, 0700);
-			ok = modemCredentialPath(path, sizeof(path), tag, (int)type) && writeFileAtomically(path, content, length);
+			ok = modemCredentialPath(path, sizeof(path), tag, (int)type) && writeFileAtomically(path, request.content, request.contentLength);
 		}
-		free(content);
 		if (ok) append(response, "OK\r\n");
 		else error(response, CME_MEMORY_FULL);
 		return;
 	}
 	case 1:	/* list */
-		if (*p) { error(response, 0); return; }
+		if (request.content) { error(response, 0); return; }
 		listCredentials(response, tag, (int)type);
 		append(response, "OK\r\n");
 		return;
 	case 2: {	/* read: certificates only, never a private key */
-		if (tag < 0 || type < 0 || *p) { error(response, 0); return; }
+		if (tag < 0 || type < 0 || request.content) { error(response, 0); return; }
 		if (type == 2 || type == 3) { error(response, CME_NO_ACCESS); return; }
 		size_t length;
 		char* data = modemReadCredential(tag, (int)type, &length);
@@ -512,7 +457,7 @@ static void cmng(Response* response, const char* p)
 		return;
 	}
 	case 3: {	/* delete */
-		if (tag < 0 || type < 0 || *p) { error(response, 0); return; }
+		if (tag < 0 || type < 0 || request.content) { error(response, 0); return; }
 		if (modemCfun() == 1) { error(response, CME_ACTIVE_STATE); return; }
 		char path[1024];
 		if (!modemCredentialPath(path, sizeof(path), tag, (int)type) || unlink(path) != 0) { error(response, CME_NOT_FOUND); return; }
@@ -521,6 +466,131 @@ static void cmng(Response* response, const char* p)
 	}
 	default:
 		error(response, 0);
+	}
+}
+
+/*
+ * Unsolicited notifications and the LTE registration status, delivered on
+ * the XS thread after the call that caused them, as the modem's arrive from
+ * its own context on the device: lines go through the same ring and events
+ * through the same coalescing as in the nRF9160 binding
+ * (native/common/line-ring.h, event-set.h); a pipe stands for the port's
+ * message queue. The emulated network registers at once: AT+CFUN=1 gives
+ * +CEREG: 2 (searching) then +CEREG: 1 (home), AT+CFUN=4 or 0 gives +CEREG: 0,
+ * as with AT+CEREG=1 subscribed.
+ */
+enum { EVENT_NOTIFICATION = 1, EVENT_LTE = 2 };
+static EventSet gEvents;
+static uint8_t gRingStorage[1024];
+static LineRing gRing;
+static int gNotifyPipe[2] = { -1, -1 };
+static SimWatch* gNotifyWatch;
+static xsMachine* gMachine;
+static xsSlot gOnNotification;
+static int gMonitoring;
+static xsSlot gOnLteStatus;
+static int gLteConnecting;
+static int gLteStatus;
+
+static void deliverEvents(void* refcon, int fd, short revents);
+
+static int startEvents(void)
+{
+	if (gNotifyPipe[0] >= 0)
+		return 1;
+	if (pipe(gNotifyPipe) != 0)
+		return 0;
+	fcntl(gNotifyPipe[0], F_SETFL, O_NONBLOCK);
+	fcntl(gNotifyPipe[1], F_SETFL, O_NONBLOCK);
+	eventSetInit(&gEvents);
+	lineRingInit(&gRing, gRingStorage, sizeof(gRingStorage));
+	return 1;
+}
+
+static void raiseEvent(uint32_t bits)
+{
+	if (!startEvents() || !eventSetRaise(&gEvents, bits, (uint32_t)simNow()))
+		return;
+	if (write(gNotifyPipe[1], "!", 1) != 1)
+		eventSetTake(&gEvents);
+	/* Watched only while something waits, so the host still ends when nothing else does. */
+	if (!gNotifyWatch)
+		gNotifyWatch = simWatchAdd(gNotifyPipe[0], POLLIN, deliverEvents, NULL);
+}
+
+static void notify(const char* line)
+{
+	if (startEvents()) {
+		lineRingPut(&gRing, line, strlen(line));
+		raiseEvent(EVENT_NOTIFICATION);
+	}
+}
+
+static void setRegistration(int status)
+{
+	char line[32];
+	gLteStatus = status;
+	snprintf(line, sizeof(line), "+CEREG: %d", status);
+	notify(line);
+	raiseEvent(EVENT_LTE);
+}
+
+static void setFunctionalMode(int mode)
+{
+	char value[16];
+	int was = modemCfun();
+	snprintf(value, sizeof(value), "%d", mode);
+	writeSmallFile("cfun", value);
+	if (mode == 1 && was != 1) {
+		setRegistration(2);
+		setRegistration(1);
+	}
+	else if (mode != 1 && was == 1)
+		setRegistration(0);
+}
+
+static void deliverEvents(void* refcon, int fd, short revents)
+{
+	char drain[64];
+	while (read(fd, drain, sizeof(drain)) > 0)
+		;
+	simWatchRemove(gNotifyWatch);
+	gNotifyWatch = NULL;
+	xsMachine* the = gMachine;
+	uint32_t bits = eventSetTake(&gEvents);
+	if (bits & EVENT_NOTIFICATION) {
+		char line[256];
+		while (lineRingTake(&gRing, line, sizeof(line)) >= 0) {
+			if (!gMonitoring || !the)
+				continue;	/* nobody listens: the line is gone, as on the device */
+			xsBeginHost(the);
+			{
+				xsTry {
+					xsmcVars(2);
+					xsmcSetString(xsVar(0), line);
+					xsmcSetInteger(xsVar(1), (xsIntegerValue)lineRingTakeDropped(&gRing));
+					xsCallFunction2(gOnNotification, xsUndefined, xsVar(0), xsVar(1));
+				}
+				xsCatch {
+					simUncaughtException(the, "modem notification callback");
+				}
+			}
+			xsEndHost(the);
+		}
+	}
+	if ((bits & EVENT_LTE) && gLteConnecting) {
+		xsBeginHost(the);
+		{
+			xsTry {
+				xsmcVars(1);
+				xsmcSetInteger(xsVar(0), gLteStatus);
+				xsCallFunction1(gOnLteStatus, xsUndefined, xsVar(0));
+			}
+			xsCatch {
+				simUncaughtException(the, "LTE status callback");
+			}
+		}
+		xsEndHost(the);
 	}
 }
 
@@ -586,12 +656,11 @@ char* modemAt(const char* command)
 	else if (!strncasecmp(p, "+CFUN=", 6)) {
 		const char* q = p + 6;
 		long mode;
-		if (!parseNumber(&q, &mode) || *q || !(mode == 0 || mode == 1 || mode == 4 || mode == 20 || mode == 21 || mode == 30 || mode == 31 || mode == 40 || mode == 41)) {
+		if (!atParseNumber(&q, &mode) || *q || !(mode == 0 || mode == 1 || mode == 4 || mode == 20 || mode == 21 || mode == 30 || mode == 31 || mode == 40 || mode == 41)) {
 			error(&response, 0);
 		}
 		else {
-			snprintf(value, sizeof(value), "%ld", mode == 0 || mode == 4 || mode == 1 ? mode : 4);
-			writeSmallFile("cfun", value);
+			setFunctionalMode(mode == 0 || mode == 4 || mode == 1 ? (int)mode : 4);
 			append(&response, "OK\r\n");
 		}
 	}
@@ -600,7 +669,7 @@ char* modemAt(const char* command)
 	else if (!strncasecmp(p, "+CMEE=", 6)) {
 		const char* q = p + 6;
 		long mode;
-		if (!parseNumber(&q, &mode) || *q || mode > 1)
+		if (!atParseNumber(&q, &mode) || *q || mode > 1)
 			error(&response, 0);
 		else {
 			snprintf(value, sizeof(value), "%ld", mode);
@@ -609,7 +678,7 @@ char* modemAt(const char* command)
 		}
 	}
 	else if (!strncasecmp(p, "%CMNG=", 6))
-		cmng(&response, p + 6);
+		cmng(&response, line);
 	else
 		error(&response, 0);
 	return response.text;
@@ -630,4 +699,93 @@ void xs_modem_at(xsMachine* the)
 		simThrowErrno(the, ZEPHYR_ENOMEM, "out of memory");
 	xsmcSetString(xsResult, response);
 	free(response);
+}
+
+static void tagAndType(xsMachine* the, long* tag, int* type)
+{
+	double value = xsmcArgc > 0 ? xsmcToNumber(xsArg(0)) : -1;
+	if (!(value >= 0 && value <= 2147483647.0) || value != (double)(long)value)
+		xsRangeError("security tag must be an integer from 0 to 2147483647");
+	xsIntegerValue kind = xsmcArgc > 1 ? xsmcToInteger(xsArg(1)) : -1;
+	if (kind < 0 || kind > 4)
+		xsRangeError("credential type must be 0 to 4");
+	*tag = (long)value;
+	*type = (int)kind;
+}
+
+/* keyExists(tag, type): whether the security tag holds a credential of that type (modem_key_mgmt_exists) */
+void xs_modem_key_exists(xsMachine* the)
+{
+	long tag;
+	int type;
+	tagAndType(the, &tag, &type);
+	modemRequireState(the);
+	size_t length;
+	char* data = modemReadCredential(tag, type, &length);
+	xsmcSetBoolean(xsResult, data != NULL);
+	free(data);
+}
+
+/* keyMatches(tag, type, pem): whether the stored credential is exactly `pem` (modem_key_mgmt_cmp) */
+void xs_modem_key_matches(xsMachine* the)
+{
+	long tag;
+	int type;
+	tagAndType(the, &tag, &type);
+	if (xsmcArgc < 3 || xsmcTypeOf(xsArg(2)) != xsStringType)
+		xsTypeError("credential must be a string");
+	modemRequireState(the);
+	size_t length;
+	char* data = modemReadCredential(tag, type, &length);
+	const char* pem = xsmcToString(xsArg(2));
+	xsmcSetBoolean(xsResult, data && length == strlen(pem) && !memcmp(data, pem, length));
+	free(data);
+}
+
+/* monitor(callback | undefined): callback(line, dropped) for each unsolicited notification */
+void xs_modem_monitor(xsMachine* the)
+{
+	gMachine = the;
+	if (gMonitoring) {
+		xsForget(gOnNotification);
+		gMonitoring = 0;
+	}
+	if (xsmcArgc > 0 && xsmcIsCallable(xsArg(0))) {
+		gOnNotification = xsArg(0);
+		xsRemember(gOnNotification);
+		gMonitoring = 1;
+	}
+}
+
+/* lteConnect(onStatus): brings the link up (AT+CFUN=1); onStatus(registration status) as it changes */
+void xs_lte_connect(xsMachine* the)
+{
+	if (xsmcArgc < 1 || !xsmcIsCallable(xsArg(0)))
+		xsTypeError("onStatus must be a function");
+	modemRequireState(the);
+	gMachine = the;
+	if (gLteConnecting)
+		xsForget(gOnLteStatus);
+	gOnLteStatus = xsArg(0);
+	xsRemember(gOnLteStatus);
+	gLteConnecting = 1;
+	setFunctionalMode(1);
+}
+
+/* lteOffline(): the link down (AT+CFUN=4) */
+void xs_lte_offline(xsMachine* the)
+{
+	modemRequireState(the);
+	setFunctionalMode(4);
+	if (gLteConnecting) {
+		xsForget(gOnLteStatus);
+		gLteConnecting = 0;
+	}
+}
+
+/* lteStatus(): the registration status now */
+void xs_lte_status(xsMachine* the)
+{
+	modemRequireState(the);
+	xsmcSetInteger(xsResult, modemCfun() == 1 ? 1 : 0);
 }

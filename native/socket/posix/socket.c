@@ -20,7 +20,9 @@
 
 #include "xsmc.h"
 #include "sim.h"
-#include "zephyr-errno.h"
+#include "../../common/zephyr-errno.h"
+#include "../../common/byte-queue.h"
+#include "../../common/tls-chunk.h"
 #ifndef SIM_NO_TLS
 #include "../../modem/posix/modem.h"
 #endif
@@ -89,11 +91,9 @@ typedef struct {
 	mbedtls_entropy_context entropy;
 	mbedtls_ctr_drbg_context drbg;
 #endif
-	uint8_t* rx;
-	size_t rxLength;
-	size_t rxCapacity;
-	uint8_t tx[TX_CAPACITY];
-	size_t txLength;
+	ByteQueue rx;	/* grows up to RX_LIMIT */
+	ByteQueue tx;	/* over txStorage */
+	uint8_t txStorage[TX_CAPACITY];
 } Socket;
 
 static void socketEvent(void* refcon, int fd, short revents);
@@ -120,9 +120,8 @@ static void releaseResources(Socket* s)
 		s->secure = 0;
 	}
 #endif
-	free(s->rx);
-	s->rx = NULL;
-	s->rxLength = s->rxCapacity = 0;
+	byteQueueFree(&s->rx);
+	byteQueueFree(&s->tx);
 	s->state = STATE_CLOSED;
 }
 
@@ -287,67 +286,54 @@ static short readEvents(Socket* s)
 	return s->readPaused ? 0 : POLLIN;
 }
 
-/* Sends what it can of the transmit buffer; returns 0 after a fatal error. */
-static int flush(Socket* s)
+/* One piece of at most one modem TLS record, as the nRF9160 sends them (native/common/tls-chunk.h). */
+static int sendPiece(void* context, const uint8_t* bytes, size_t length)
 {
-	while (s->txLength > 0) {
-		int count;
+	Socket* s = context;
 #ifndef SIM_NO_TLS
-		if (s->secure) {
-			count = mbedtls_ssl_write(&s->ssl, s->tx, s->txLength);
-			if (count == MBEDTLS_ERR_SSL_WANT_WRITE || count == MBEDTLS_ERR_SSL_WANT_READ)
-				break;
-			if (count < 0) {
-				failTls(s, "TLS write failed", count);
-				return 0;
-			}
+	if (s->secure) {
+		int count = mbedtls_ssl_write(&s->ssl, bytes, length);
+		if (count == MBEDTLS_ERR_SSL_WANT_WRITE || count == MBEDTLS_ERR_SSL_WANT_READ)
+			return TLS_CHUNK_WOULD_BLOCK;
+		if (count < 0) {
+			failTls(s, "TLS write failed", count);
+			return TLS_CHUNK_FAILED;
 		}
-		else
-#endif
-		{
-			ssize_t sent = send(s->fd, s->tx, s->txLength, MSG_NOSIGNAL);
-			if (sent < 0) {
-				if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
-					break;
-				failSystem(s, "send failed", errno);
-				return 0;
-			}
-			count = (int)sent;
-		}
-		memmove(s->tx, s->tx + count, s->txLength - (size_t)count);
-		s->txLength -= (size_t)count;
+		return count;
 	}
-	updateWatch(s, readEvents(s) | (s->txLength ? POLLOUT : 0));
-	return 1;
+#endif
+	ssize_t sent = send(s->fd, bytes, length, MSG_NOSIGNAL);
+	if (sent < 0) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+			return TLS_CHUNK_WOULD_BLOCK;
+		failSystem(s, "send failed", errno);
+		return TLS_CHUNK_FAILED;
+	}
+	return (int)sent;
 }
 
-static int growReceive(Socket* s, size_t needed)
+/* Sends what it can of the transmit queue; returns 0 after a fatal error. */
+static int flush(Socket* s)
 {
-	if (s->rxCapacity - s->rxLength >= needed)
-		return 1;
-	size_t capacity = s->rxCapacity ? s->rxCapacity * 2 : READ_CHUNK * 2;
-	while (capacity - s->rxLength < needed)
-		capacity *= 2;
-	uint8_t* rx = realloc(s->rx, capacity);
-	if (!rx)
+	if (!tlsChunkFlush(&s->tx, TLS_CHUNK_LIMIT, sendPiece, s))
 		return 0;
-	s->rx = rx;
-	s->rxCapacity = capacity;
+	updateWatch(s, readEvents(s) | (s->tx.length ? POLLOUT : 0));
 	return 1;
 }
 
 /* Reads what is available into the receive buffer, up to RX_LIMIT; returns 0 after a fatal error. */
 static int receive(Socket* s)
 {
-	while (s->rxLength < RX_LIMIT) {
-		if (!growReceive(s, READ_CHUNK)) {
+	while (byteQueueSpace(&s->rx) > 0) {
+		size_t room = byteQueueSpace(&s->rx) < READ_CHUNK ? byteQueueSpace(&s->rx) : READ_CHUNK;
+		if (!byteQueueReserve(&s->rx, room)) {
 			fail(s, ZEPHYR_ENOMEM, "out of memory for received bytes");
 			return 0;
 		}
 		int count;
 #ifndef SIM_NO_TLS
 		if (s->secure) {
-			count = mbedtls_ssl_read(&s->ssl, s->rx + s->rxLength, READ_CHUNK);
+			count = mbedtls_ssl_read(&s->ssl, byteQueueEnd(&s->rx), room);
 			if (count == MBEDTLS_ERR_SSL_WANT_READ || count == MBEDTLS_ERR_SSL_WANT_WRITE)
 				return 1;
 			if (count == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY || count == 0) {
@@ -362,7 +348,7 @@ static int receive(Socket* s)
 		else
 #endif
 		{
-			ssize_t got = recv(s->fd, s->rx + s->rxLength, READ_CHUNK, 0);
+			ssize_t got = recv(s->fd, byteQueueEnd(&s->rx), room, 0);
 			if (got < 0) {
 				if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
 					return 1;
@@ -375,7 +361,7 @@ static int receive(Socket* s)
 			}
 			count = (int)got;
 		}
-		s->rxLength += (size_t)count;
+		byteQueueCommit(&s->rx, (size_t)count);
 	}
 	s->readPaused = 1;	/* the app reads before more is taken in */
 	return 1;
@@ -591,10 +577,10 @@ static void socketEvent(void* refcon, int fd, short revents)
 	}
 #endif
 	if (revents & POLLOUT) {
-		int hadPending = s->txLength > 0;
+		int hadPending = s->tx.length > 0;
 		if (!flush(s))
 			return;
-		if (hadPending && s->txLength == 0) {
+		if (hadPending && s->tx.length == 0) {
 			callBack(s, &s->onWritable, TX_CAPACITY);
 			if (s->state == STATE_CLOSED)
 				return;
@@ -604,13 +590,13 @@ static void socketEvent(void* refcon, int fd, short revents)
 		if (!receive(s))
 			return;
 		if (s->readPaused)
-			updateWatch(s, s->txLength ? POLLOUT : 0);
-		if (s->rxLength > 0) {
-			callBack(s, &s->onReadable, (xsIntegerValue)s->rxLength);
+			updateWatch(s, s->tx.length ? POLLOUT : 0);
+		if (s->rx.length > 0) {
+			callBack(s, &s->onReadable, (xsIntegerValue)s->rx.length);
 			if (s->state == STATE_CLOSED)
 				return;
 		}
-		if (s->peerClosed && s->rxLength == 0)
+		if (s->peerClosed && s->rx.length == 0)
 			fail(s, 0, NULL);
 	}
 }
@@ -773,6 +759,8 @@ void xs_tcp_constructor(xsMachine* the)
 		throwSocketError(the, NULL, ZEPHYR_ENOMEM, "tcp: out of memory");
 	s->the = the;
 	s->fd = -1;
+	byteQueueInit(&s->rx, RX_LIMIT);
+	byteQueueInitFixed(&s->tx, s->txStorage, TX_CAPACITY);
 	s->state = STATE_CONNECTING;
 	xsmcSetHostData(xsThis, s);
 	if (numeric)
@@ -808,9 +796,9 @@ void xs_tcp_constructor(xsMachine* the)
 void xs_tcp_read(xsMachine* the)
 {
 	Socket* s = getSocket(the, 0);
-	if (s->rxLength == 0)
+	if (s->rx.length == 0)
 		return;
-	size_t count = s->rxLength;
+	size_t count = s->rx.length;
 	if (xsmcArgc > 0 && xsmcTypeOf(xsArg(0)) != xsUndefinedType) {
 		xsIntegerValue wanted = xsmcToInteger(xsArg(0));
 		if (wanted < 0)
@@ -818,14 +806,13 @@ void xs_tcp_read(xsMachine* the)
 		if ((size_t)wanted < count)
 			count = (size_t)wanted;
 	}
-	xsmcSetArrayBuffer(xsResult, s->rx, (xsIntegerValue)count);
-	memmove(s->rx, s->rx + count, s->rxLength - count);
-	s->rxLength -= count;
-	if (s->readPaused && s->rxLength < RX_LIMIT / 2 && s->state == STATE_OPEN) {
+	xsmcSetArrayBuffer(xsResult, s->rx.data, (xsIntegerValue)count);
+	byteQueueConsume(&s->rx, count);
+	if (s->readPaused && s->rx.length < RX_LIMIT / 2 && s->state == STATE_OPEN) {
 		s->readPaused = 0;
-		updateWatch(s, POLLIN | (s->txLength ? POLLOUT : 0));
+		updateWatch(s, POLLIN | (s->tx.length ? POLLOUT : 0));
 	}
-	if (s->peerClosed && s->rxLength == 0 && s->state == STATE_OPEN) {
+	if (s->peerClosed && s->rx.length == 0 && s->state == STATE_OPEN) {
 		/* the close is reported from the loop, after the app has read everything */
 		updateWatch(s, POLLIN);
 	}
@@ -842,13 +829,11 @@ void xs_tcp_write(xsMachine* the)
 	if (xsmcArgc < 1)
 		xsTypeError("tcp: write needs bytes");
 	xsmcGetBufferReadable(xsArg(0), &data, &length);
-	if (length > TX_CAPACITY - s->txLength)
-		xsRangeError("tcp: write of %u bytes exceeds the %u writable", (unsigned)length, (unsigned)(TX_CAPACITY - s->txLength));
-	memcpy(s->tx + s->txLength, data, length);
-	s->txLength += length;
+	if (!byteQueueAppend(&s->tx, data, length))
+		xsRangeError("tcp: write of %u bytes exceeds the %u writable", (unsigned)length, (unsigned)byteQueueSpace(&s->tx));
 	if (!flush(s))
 		return;
-	xsmcSetInteger(xsResult, (xsIntegerValue)(TX_CAPACITY - s->txLength));
+	xsmcSetInteger(xsResult, (xsIntegerValue)byteQueueSpace(&s->tx));
 }
 
 void xs_tcp_close(xsMachine* the)

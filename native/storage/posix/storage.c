@@ -10,8 +10,9 @@
 
 #include "xsmc.h"
 #include "sim.h"
-#include "zephyr-errno.h"
+#include "../../common/zephyr-errno.h"
 #include "../../modem/posix/modem.h"
+#include "../../common/kv-name.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -22,25 +23,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define MAX_NAME 64
 #define MAX_VALUE 4096
 
 typedef struct {
 	char directory[1024];
 } Store;
-
-static int validName(const char* name)
-{
-	size_t length = strlen(name);
-	if (length == 0 || length > MAX_NAME || name[0] == '.')
-		return 0;
-	for (size_t i = 0; i < length; i++) {
-		char c = name[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.'))
-			return 0;
-	}
-	return 1;
-}
 
 void xs_kv_destructor(void* data)
 {
@@ -60,8 +47,8 @@ static void keyPath(xsMachine* the, Store* store, char* out, size_t size)
 	if (xsmcArgc < 1 || xsmcTypeOf(xsArg(0)) != xsStringType)
 		xsTypeError("key must be a string");
 	const char* key = xsmcToString(xsArg(0));
-	if (!validName(key))
-		xsRangeError("key must be 1 to %d characters of A-Z a-z 0-9 _ - . not starting with a dot", MAX_NAME);
+	if (!kvValidName(key))
+		xsRangeError("key must be 1 to %d characters of A-Z a-z 0-9 _ - . not starting with a dot", KV_NAME_MAX);
 	snprintf(out, size, "%s/%s", store->directory, key);
 }
 
@@ -71,8 +58,8 @@ void xs_kv_constructor(xsMachine* the)
 	if (xsmcArgc < 1 || xsmcTypeOf(xsArg(0)) != xsStringType)
 		xsTypeError("path must be a string");
 	const char* domain = xsmcToString(xsArg(0));
-	if (!validName(domain))
-		xsRangeError("path must be 1 to %d characters of A-Z a-z 0-9 _ - . not starting with a dot", MAX_NAME);
+	if (!kvValidName(domain))
+		xsRangeError("path must be 1 to %d characters of A-Z a-z 0-9 _ - . not starting with a dot", KV_NAME_MAX);
 	modemRequireState(the);
 	char storage[1024];
 	if (!modemEnsureStateDirectory() || !modemStatePath(storage, sizeof(storage), "storage"))
@@ -170,14 +157,14 @@ void xs_kv_keys(xsMachine* the)
 	DIR* directory = opendir(store->directory);
 	if (!directory)
 		return;
-	char names[256][MAX_NAME + 1];
+	char names[256][KV_NAME_MAX + 1];
 	int count = 0;
 	struct dirent* entry;
 	while ((entry = readdir(directory)) && count < 256) {
 		size_t length = strlen(entry->d_name);
-		if (!validName(entry->d_name) || (length > 4 && !strcmp(entry->d_name + length - 4, ".tmp")))
+		if (!kvValidName(entry->d_name) || (length > 4 && !strcmp(entry->d_name + length - 4, ".tmp")))
 			continue;
-		/* validName() has checked the length: it fits. */
+		/* kvValidName() has checked the length: it fits. */
 		memcpy(names[count++], entry->d_name, length + 1);
 	}
 	closedir(directory);

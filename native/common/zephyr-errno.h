@@ -1,8 +1,9 @@
 /*
  * Zephyr's errno numbers (minimal libc), as modules/platform/errno.ts has them:
- * what the nRF9160's NCS functions report and what JavaScript compares. The
- * simulator host's bindings run on Linux, whose <errno.h> numbers differ
- * (ECONNREFUSED is 111 there, 61 here), so they report these instead.
+ * what JavaScript compares. The bindings run on C libraries whose <errno.h>
+ * numbers differ (glibc in the simulator host, newlib on the nRF9160:
+ * ECONNREFUSED is 111 in both, 61 here), so they report these instead,
+ * through zephyrErrno() (errno-map.c).
  * tests/sim-errno.test.ts keeps the two lists equal.
  */
 
@@ -37,7 +38,7 @@
 #define ZEPHYR_EPROTO 76
 #define ZEPHYR_ENODATA 78
 
-/* The Zephyr number of a Linux errno from a system call; EIO for those without a counterpart here. */
-int zephyrErrno(int linuxErrno);
+/* The Zephyr number of the C library's errno (glibc, newlib); EIO for those without a counterpart here. */
+int zephyrErrno(int libcErrno);
 
 #endif
