@@ -31,7 +31,7 @@ function backendFor(config: ConstructorParameters<typeof NrfCloud>[1] = {}): Clo
 	const library = new NrfCloud({
 		socket: () => nodeSocket({ host: "127.0.0.1", port: peer.port }),
 		settings: new MemorySettings(),
-		modem: { imei: () => "352656100441776", modemUuid: () => "00000000000000000000000000000000" },
+		modem: { imei: () => "352656100441776", deviceUuid: () => "00000000-0000-0000-0000-000000000000" },
 	}, { pollThread: true, ...config });
 	defineNrfCloudBackend(library);
 	return cloudGetBinding(NRF_CLOUD_BACKEND)!;

@@ -51,7 +51,7 @@ const ID = V2_DEVICE_ID;
 const PREFIX = V3_PREFIX;
 
 function library(config: ConstructorParameters<typeof NrfCloud>[1] = {}, imei = V1_IMEI): NrfCloud {
-	return new NrfCloud({ socket: () => { throw new Error("no network in this test"); }, modem: { imei: () => imei, modemUuid: () => "5A1B2C3D-4E5F-6071-8293-A4B5C6D7E8F9" } }, config);
+	return new NrfCloud({ socket: () => { throw new Error("no network in this test"); }, modem: { imei: () => imei, deviceUuid: () => "5a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9" } }, config);
 }
 
 const handler = () => undefined;
@@ -448,7 +448,7 @@ test("V28: a connection closed before CONNACK is TRANSPORT_DISCONNECTED with INV
 	const backend: CloudBackend = defineNrfCloudBackend(new NrfCloud({
 		socket: () => nodeSocket({ host: "127.0.0.1", port: peer.port }),
 		settings: new MemorySettings(),
-		modem: { imei: () => IMEI, modemUuid: () => "00000000000000000000000000000000" },
+		modem: { imei: () => IMEI, deviceUuid: () => "00000000-0000-0000-0000-000000000000" },
 	}, { pollThread: true }));
 	assert.equal(cloudGetBinding(NRF_CLOUD_BACKEND), backend);
 	assert.equal(cloudInit(backend, (_backend, event) => { events.push(event); }), 0);
@@ -471,7 +471,9 @@ test("client ID sources: IMEI with a custom prefix, internal UUID, compile time,
 	assert.equal(custom.clientId, "acme-352656100441776");
 	const uuid = library({ clientIdSource: "internal-uuid" });
 	assert.equal(uuid.init({ eventHandler: handler }), 0);
-	assert.equal(uuid.clientId, "5a1b2c3d4e5f60718293a4b5c6d7e8f9");
+	assert.equal(uuid.clientId, "5a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9");
+	const upper = new NrfCloud({ socket: () => { throw new Error("unused"); }, modem: { imei: () => "1", deviceUuid: () => "5A1B2C3D-4E5F-6071-8293-A4B5C6D7E8F9" } }, { clientIdSource: "internal-uuid" });
+	assert.equal(upper.init({ eventHandler: handler }), -Errno.EIO, "a UUID not in the attestation token's lower-case form");
 	const compiled = library({ clientIdSource: "compile-time" });
 	compiled.init({ eventHandler: handler });
 	assert.equal(compiled.clientId, "my-client-id");
@@ -482,7 +484,7 @@ test("client ID sources: IMEI with a custom prefix, internal UUID, compile time,
 	assert.equal(runtime.init({ eventHandler: handler, clientId: "x".repeat(64) }), 0);
 	assert.equal(runtime.clientId, "x".repeat(64));
 	// Old modem firmware: a clear error, and init can be tried again.
-	const old = new NrfCloud({ socket: () => { throw new Error("unused"); }, modem: { imei: () => "1", modemUuid: () => { throw new Error("AT%XMODEMUUID failed: the modem UUID needs modem firmware 1.3.0 or later (mfw_nrf9160_1.2.3)"); } } }, { clientIdSource: "internal-uuid" });
+	const old = new NrfCloud({ socket: () => { throw new Error("unused"); }, modem: { imei: () => "1", deviceUuid: () => { throw new Error("AT%ATTESTTOKEN failed: it needs modem firmware 1.3.0 or later (mfw_nrf9160_1.2.3)"); } } }, { clientIdSource: "internal-uuid" });
 	assert.equal(old.init({ eventHandler: handler }), -Errno.EIO);
 	assert.match(old.lastError!, /1\.3\.0/);
 	assert.equal(old.state, State.IDLE);

@@ -1,10 +1,13 @@
 /*
  * AT commands to the nRF9160 modem: one function that sends a command and
  * returns the information lines, throwing AtError on ERROR or +CME ERROR, plus
- * typed helpers for what the library needs (IMEI, modem UUID, firmware version,
- * credentials in security tags). On the device the binding is the modem
+ * typed helpers for what the library needs (IMEI, the device UUID of the
+ * attestation token, the modem firmware's UUID and version, credentials in
+ * security tags). On the device the binding is the modem
  * library's AT interface; in the simulator host it is the emulated modem.
  */
+
+import { type AttestationToken, parseAttestationToken, tokenOfResponse } from "./attestation.js";
 
 export class AtError extends Error {
 	static {
@@ -76,19 +79,33 @@ export function firmwareVersion(): string {
 	return line;
 }
 
-/** The modem's internal UUID (%XMODEMUUID, modem firmware 1.3.0 and later). */
-export function modemUuid(): string {
-	let lines: string[];
+/** Sends a command that modem firmware before 1.3.0 does not have; says so when it fails. */
+function atSince130(command: string): string[] {
 	try {
-		lines = at("AT%XMODEMUUID");
+		return at(command);
 	}
 	catch (error) {
-		if (error instanceof AtError) throw new Error(`AT%XMODEMUUID failed: the modem UUID needs modem firmware 1.3.0 or later (${firmwareVersion()})`, { cause: error });
+		if (error instanceof AtError) throw new Error(`${command} failed: it needs modem firmware 1.3.0 or later (${firmwareVersion()})`, { cause: error });
 		throw error;
 	}
-	const match = /^%XMODEMUUID: ([0-9a-fA-F-]{32,36})$/.exec(lines[0] ?? "");
+}
+
+/** The UUID of the modem firmware (%XMODEMUUID, modem firmware 1.3.0 and later), 8-4-4-4-12 hex. */
+export function modemUuid(): string {
+	const lines = atSince130("AT%XMODEMUUID");
+	const match = /^%XMODEMUUID: ([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$/.exec(lines[0] ?? "");
 	if (!match) throw new Error(`unexpected AT%XMODEMUUID answer: ${String(lines[0])}`);
-	return match[1]!;
+	return match[1]!.toLowerCase();
+}
+
+/** The modem's attestation token, parsed (AT%ATTESTTOKEN, modem firmware 1.3.0 and later). */
+export function attestationToken(): AttestationToken {
+	return parseAttestationToken(tokenOfResponse(atSince130("AT%ATTESTTOKEN")[0]));
+}
+
+/** The device UUID from the attestation token, 8-4-4-4-12 lower-case hex: NCS's internal UUID of the device. */
+export function deviceUuid(): string {
+	return attestationToken().deviceUuid;
 }
 
 function checkTag(tag: number): void {

@@ -1,6 +1,7 @@
 /*
  * The MQTT client ID from the configured source (CONFIG_NRF_CLOUD_CLIENT_ID_SRC_*):
- * prefix and IMEI, the modem's internal UUID, the compile-time ID or the one
+ * prefix and IMEI, the device UUID of the modem's attestation token (NCS's
+ * internal UUID), the compile-time ID or the one
  * given to init(); and the one check every client ID passes, since it becomes
  * part of the topic names.
  */
@@ -10,11 +11,15 @@ import { ClientIdSource, type ResolvedConfig } from "./config.js";
 
 export interface ModemIdentity {
 	imei(): string;
-	modemUuid(): string;
+	/** The device UUID, 8-4-4-4-12 hex (modem/at deviceUuid()). */
+	deviceUuid(): string;
 }
 
 /** A resolved ID, or why there is none: a negative errno and a sentence. */
 export type ClientIdResult = { id: string } | { errno: number; reason: string };
+
+/** The internal UUID as NCS v1.6 uses it for the client ID: hyphenated, lower case. */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** Characters that cannot appear in a client ID, which becomes part of topic names. */
 const BAD_CLIENT_ID = /[^\x21-\x7E]|[+#/]/;
@@ -33,8 +38,8 @@ function fromSource(config: ResolvedConfig, modem: ModemIdentity | undefined, ru
 			return { id: config.clientIdPrefix + modem.imei() };
 		case ClientIdSource.INTERNAL_UUID: {
 			if (modem === undefined) return { errno: -Errno.ENOTSUP, reason: "the internal UUID client ID needs a modem" };
-			const id = modem.modemUuid().replace(/-/g, "").toLowerCase();
-			if (!/^[0-9a-f]{32}$/.test(id)) return { errno: -Errno.EIO, reason: `the modem UUID ${id} is not 32 hex digits` };
+			const id = modem.deviceUuid();
+			if (!UUID.test(id)) return { errno: -Errno.EIO, reason: `the device UUID ${id} is not 8-4-4-4-12 lower-case hex digits` };
 			return { id };
 		}
 		case ClientIdSource.COMPILE_TIME:

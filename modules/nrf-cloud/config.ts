@@ -7,7 +7,7 @@
 export const ClientIdSource = Object.freeze({
 	/** CONFIG_NRF_CLOUD_CLIENT_ID_SRC_IMEI: prefix + IMEI (AT+CGSN). */
 	IMEI: "imei",
-	/** CONFIG_NRF_CLOUD_CLIENT_ID_SRC_INTERNAL_UUID: the modem's UUID (AT%XMODEMUUID, modem firmware 1.3.0+). */
+	/** CONFIG_NRF_CLOUD_CLIENT_ID_SRC_INTERNAL_UUID: the device UUID of the modem's attestation token (AT%ATTESTTOKEN, modem firmware 1.3.0+). */
 	INTERNAL_UUID: "internal-uuid",
 	/** CONFIG_NRF_CLOUD_CLIENT_ID_SRC_COMPILE_TIME: `clientId` of this configuration. */
 	COMPILE_TIME: "compile-time",

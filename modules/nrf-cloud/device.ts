@@ -6,7 +6,7 @@
  */
 
 import { nativeCodec } from "../mqtt/native-codec.js";
-import { imei, modemUuid } from "../modem/at.js";
+import { deviceUuid, imei } from "../modem/at.js";
 import { tcpSocket } from "../socket/tcp.js";
 import { KeyValueStore } from "../storage/key-value.js";
 import { Errno, SETTINGS_DOMAIN, State } from "./constants.js";
@@ -51,7 +51,7 @@ function instance(): NrfCloud {
 		library = new NrfCloud({
 			socket: (options) => tcpSocket({ host: options.host, port: options.port, secTag: options.secTag, hostname: options.hostname }),
 			settings: new DomainSettings(),
-			modem: { imei, modemUuid },
+			modem: { imei, deviceUuid },
 			codec: nativeCodec,
 		}, pendingConfig);
 	}

@@ -179,7 +179,7 @@ export class DeviceUnderTest {
 		this.library = new NrfCloud({
 			socket: () => nodeSocket({ host: "127.0.0.1", port: peer.port }),
 			settings: this.settings,
-			modem: { imei: () => IMEI, modemUuid: () => "5a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9" },
+			modem: { imei: () => IMEI, deviceUuid: () => "5a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9" },
 			...platform,
 		}, { pollThread: true, ...config });
 	}

@@ -1,6 +1,6 @@
 /* The emulated modem's AT interface, through modules/modem/at.ts, inside XS. Run with --state DIR. */
 
-import { AtError, CredentialType, at, credentialMatches, deleteCredential, firmwareVersion, hasCredential, imei, listCredentials, modemUuid, monitor, writeCredential } from "../../modules/modem/at.js";
+import { AtError, CredentialType, at, attestationToken, credentialMatches, deleteCredential, deviceUuid, firmwareVersion, hasCredential, imei, listCredentials, modemUuid, monitor, writeCredential } from "../../modules/modem/at.js";
 import { RegistrationStatus, connect as lteConnect, isRegistered, offline as lteOffline, status as lteStatus } from "../../modules/modem/lte.js";
 import { assert, run, simArgs, test } from "./harness.js";
 
@@ -35,6 +35,21 @@ test("AT+CGMR, AT+CGMI, AT+CGMM and AT%XMODEMUUID", () => {
 	const uuid = modemUuid();
 	assert.ok(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/.test(uuid), uuid);
 	assert.equal(modemUuid(), uuid);
+});
+
+if (!oldFirmware) test("AT%ATTESTTOKEN: a stable device UUID, the firmware UUID of %XMODEMUUID, a new nonce each time", () => {
+	const answer = at("AT%ATTESTTOKEN");
+	assert.equal(answer.length, 1);
+	assert.ok(/^%ATTESTTOKEN: "[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+"$/.test(answer[0]!), answer[0]);
+	const first = attestationToken();
+	const second = attestationToken();
+	assert.ok(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/.test(first.deviceUuid), first.deviceUuid);
+	assert.equal(second.deviceUuid, first.deviceUuid);
+	assert.equal(deviceUuid(), first.deviceUuid);
+	assert.equal(first.firmwareUuid, modemUuid());
+	assert.ok(first.deviceUuid !== first.firmwareUuid, "device and firmware UUIDs differ");
+	assert.equal(first.deviceType, 3, "nRF9160 SICA, as AT+CGMM says");
+	assert.ok(/^[0-9a-f]{32}$/.test(first.nonce) && first.nonce !== second.nonce, `${first.nonce} ${second.nonce}`);
 });
 
 test("unknown and malformed commands give ERROR, or +CME ERROR with AT+CMEE=1", () => {
@@ -114,8 +129,9 @@ test("LTE: connect reports the latest registration after the call, notifications
 });
 
 // Only on old firmware: on current firmware it would have nothing to check (the UUID test above covers that case).
-if (oldFirmware) test("AT%XMODEMUUID on modem firmware before 1.3.0 is a clear error", () => {
-	assert.throws(() => modemUuid(), (e) => e instanceof Error && /1\.3\.0 or later \(mfw_nrf9160_1\.2\.3\)/.test((e as Error).message));
+if (oldFirmware) test("AT%XMODEMUUID and AT%ATTESTTOKEN on modem firmware before 1.3.0 are clear errors", () => {
+	assert.throws(() => modemUuid(), (e) => e instanceof Error && /^AT%XMODEMUUID failed: .*1\.3\.0 or later \(mfw_nrf9160_1\.2\.3\)/.test((e as Error).message));
+	assert.throws(() => deviceUuid(), (e) => e instanceof Error && /^AT%ATTESTTOKEN failed: .*1\.3\.0 or later \(mfw_nrf9160_1\.2\.3\)/.test((e as Error).message));
 });
 
 await run("modem");

@@ -6,7 +6,8 @@
  * argument "old-firmware" the modem runs firmware 1.2.3.
  */
 
-import { imei } from "../../modules/modem/at.js";
+import { deviceUuid, imei } from "../../modules/modem/at.js";
+import { NrfCloud } from "../../modules/nrf-cloud/api.js";
 import { EventType, State } from "../../modules/nrf-cloud/constants.js";
 import {
 	configEcho, decodeJob, decodePairing, decodeShadow, decodeStoredJob, encodeStoredJob, jobUpdate, JOB_REQUEST, notAssociatedReport,
@@ -107,6 +108,11 @@ test("the device binding: client ID from the emulated modem, or a clear error on
 	assert.equal(nrfCloud().clientId, `nrf-${imei()}`);
 	assert.equal(nrfCloud().state, State.INITIALIZED);
 	assert.equal(init({ eventHandler: () => undefined }), -13);
+	// The internal UUID source: the device UUID of the emulated modem's attestation token.
+	const uuid = new NrfCloud({ socket: () => { throw new Error("no network in this test"); }, modem: { imei, deviceUuid } }, { clientIdSource: "internal-uuid" });
+	assert.equal(uuid.init({ eventHandler: () => undefined }), 0, uuid.lastError);
+	assert.equal(uuid.clientId, deviceUuid());
+	assert.ok(/^[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$/.test(uuid.clientId ?? ""), uuid.clientId);
 });
 
 run("nrf-cloud");

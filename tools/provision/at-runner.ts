@@ -2,10 +2,11 @@
  * Runs inside the simulator host for `npm run provision`: stores a CA
  * certificate, a client certificate and a private key in a modem security tag
  * with AT%CMNG, as a real device is provisioned over its serial AT interface.
- * Arguments: tag, CA PEM, certificate PEM, key PEM. Prints the tag's listing.
+ * Arguments: tag, CA PEM, certificate PEM, key PEM. Prints the tag's listing,
+ * then "IMEI <imei>" and "UUID <device UUID>" (AT+CGSN, AT%ATTESTTOKEN).
  */
 
-import { CredentialType, at, listCredentials, writeCredential } from "../../modules/modem/at.js";
+import { CredentialType, at, deviceUuid, imei, listCredentials, writeCredential } from "../../modules/modem/at.js";
 
 const [tagText, ca, certificate, key] = native("xs_sim_args")() as string[];
 const tag = Number(tagText);
@@ -17,3 +18,5 @@ writeCredential(tag, CredentialType.CLIENT_CERTIFICATE, certificate);
 writeCredential(tag, CredentialType.PRIVATE_KEY, key);
 if (online) at("AT+CFUN=1");
 for (const entry of listCredentials(tag)) console.log(`%CMNG: ${entry.tag},${entry.type},"${entry.sha256}"`);
+console.log(`IMEI ${imei()}`);
+console.log(`UUID ${deviceUuid()}`);

@@ -4,8 +4,12 @@
  * (--state). Credentials written with AT%CMNG are the only ones the TLS socket
  * can use, as on the device.
  *
- * State directory: imei, uuid, firmware (e.g. "mfw_nrf9160_1.3.0"), cfun, cmee,
+ * State directory: imei, firmware (e.g. "mfw_nrf9160_1.3.0"), cfun, cmee,
  * sectag/<tag>/<type>.pem. Missing identity files are created on first use.
+ * The device UUID (in the attestation token) is derived from the IMEI and the
+ * firmware UUID (%XMODEMUUID, the token) from the firmware name, so both stay
+ * the same for a state directory, and two modems of one firmware share the
+ * firmware UUID as real ones do.
  *
  * Without a state directory the modem refuses to run rather than write its
  * state into whatever directory the host was started in; storage, DFU and the
@@ -179,22 +183,124 @@ void modemImei(char* out, size_t size)
 	snprintf(out, size, "%s", imei);
 }
 
-static void modemUuid(char* out, size_t size)
-{
-	char uuid[64];
-	if (!readSmallFile("uuid", uuid, sizeof(uuid)) || strlen(uuid) != 36) {
-		unsigned long long a = randomBits(), b = randomBits();
-		snprintf(uuid, sizeof(uuid), "%08llx-%04llx-4%03llx-%04llx-%012llx",
-			a & 0xFFFFFFFFULL, (a >> 32) & 0xFFFF, (a >> 48) & 0xFFF, 0x8000 | (b & 0x3FFF), (b >> 16) & 0xFFFFFFFFFFFFULL);
-		writeSmallFile("uuid", uuid);
-	}
-	snprintf(out, size, "%s", uuid);
-}
-
 static void modemFirmware(char* out, size_t size)
 {
 	if (!readSmallFile("firmware", out, size))
 		snprintf(out, size, "mfw_nrf9160_1.3.0");
+}
+
+/* 16 bytes named by `label` and `text`, shaped as a version 4 UUID (RFC 9562 §5.4: version and variant bits). */
+static void derivedUuid(const char* label, const char* text, unsigned char out[16])
+{
+	unsigned char digest[32];
+	Sha256 hash;
+	sha256Init(&hash);
+	sha256Update(&hash, label, strlen(label) + 1);
+	sha256Update(&hash, text, strlen(text));
+	sha256Final(&hash, digest);
+	memcpy(out, digest, 16);
+	out[6] = (unsigned char)((out[6] & 0x0F) | 0x40);
+	out[8] = (unsigned char)((out[8] & 0x3F) | 0x80);
+}
+
+static void deviceUuidBytes(unsigned char out[16])
+{
+	char imei[32];
+	modemImei(imei, sizeof(imei));
+	derivedUuid("nrf9160 device", imei, out);
+}
+
+static void firmwareUuidBytes(unsigned char out[16])
+{
+	char firmware[128];
+	modemFirmware(firmware, sizeof(firmware));
+	derivedUuid("nrf9160 modem firmware", firmware, out);
+}
+
+static void formatUuid(const unsigned char bytes[16], char out[37])
+{
+	int at = 0;
+	for (int i = 0; i < 16; i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			out[at++] = '-';
+		snprintf(out + at, 3, "%02x", bytes[i]);
+		at += 2;
+	}
+	out[at] = 0;
+}
+
+/* Unpadded base64url (RFC 4648 §5) of `length` bytes, appended to the response. */
+static void appendBase64url(Response* response, const unsigned char* bytes, size_t length)
+{
+	static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+	char quad[5];
+	for (size_t i = 0; i < length; i += 3) {
+		unsigned long bits = (unsigned long)bytes[i] << 16;
+		size_t count = length - i < 3 ? length - i : 3;
+		if (count > 1)
+			bits |= (unsigned long)bytes[i + 1] << 8;
+		if (count > 2)
+			bits |= bytes[i + 2];
+		int characters = (int)count + 1;
+		for (int j = 0; j < characters; j++)
+			quad[j] = alphabet[(bits >> (18 - 6 * j)) & 0x3F];
+		quad[characters] = 0;
+		append(response, "%s", quad);
+	}
+}
+
+#define DEVICE_TYPE_NRF9160_SICA 3
+#define MESSAGE_TYPE_DEVICE_IDENTITY 1
+
+/*
+ * %ATTESTTOKEN: "<identity message>.<COSE_Sign1>", both base64url. The identity
+ * message is CBOR: tag 55799, [1 (device identity), device UUID (16 bytes),
+ * device type, firmware UUID (16 bytes), nonce (16 bytes, new each time)]. The
+ * COSE_Sign1 has the real structure (tag 18, [protected {1: -7 (ES256)},
+ * {4 (kid): <<-2>> (the identity key)}, nil, 64-byte signature]), but its
+ * signature is a digest, not an ECDSA signature: the modem signs with a key
+ * only it and nRF Cloud hold, and nothing in the project verifies it.
+ */
+static void attestationToken(Response* response)
+{
+	unsigned char message[57];
+	size_t at = 0;
+	message[at++] = 0xD9;	/* tag, 2-byte argument: 55799 */
+	message[at++] = 0xD9;
+	message[at++] = 0xF7;
+	message[at++] = 0x85;	/* array of 5 */
+	message[at++] = MESSAGE_TYPE_DEVICE_IDENTITY;
+	message[at++] = 0x50;	/* byte string of 16 */
+	deviceUuidBytes(message + at);
+	at += 16;
+	message[at++] = DEVICE_TYPE_NRF9160_SICA;
+	message[at++] = 0x50;
+	firmwareUuidBytes(message + at);
+	at += 16;
+	message[at++] = 0x50;
+	for (int i = 0; i < 16; i += 8) {
+		unsigned long long bits = randomBits();
+		memcpy(message + at + i, &bits, 8);
+	}
+	at += 16;
+
+	static const unsigned char coseHead[] = {
+		0xD2, 0x84,		/* tag 18 (COSE_Sign1), array of 4 */
+		0x43, 0xA1, 0x01, 0x26,	/* protected: bstr of {1: -7} */
+		0xA1, 0x04, 0x41, 0x21,	/* unprotected: {4: bstr of -2} */
+		0xF6,			/* payload: nil (the identity message is signed detached) */
+		0x58, 0x40,		/* signature: bstr of 64 */
+	};
+	unsigned char cose[sizeof(coseHead) + 64];
+	memcpy(cose, coseHead, sizeof(coseHead));
+	sha256(message, at, cose + sizeof(coseHead));
+	sha256(cose + sizeof(coseHead), 32, cose + sizeof(coseHead) + 32);
+
+	append(response, "%%ATTESTTOKEN: \"");
+	appendBase64url(response, message, at);
+	append(response, ".");
+	appendBase64url(response, cose, sizeof(cose));
+	append(response, "\"\r\nOK\r\n");
 }
 
 /* Version triple of the modem firmware name, e.g. 1.3.0 from "mfw_nrf9160_1.3.0". */
@@ -534,9 +640,17 @@ char* modemAt(const char* command)
 		if (!firmwareAtLeast(1, 3))
 			error(&response, 0);
 		else {
-			modemUuid(value, sizeof(value));
+			unsigned char bytes[16];
+			firmwareUuidBytes(bytes);
+			formatUuid(bytes, value);
 			append(&response, "%%XMODEMUUID: %s\r\nOK\r\n", value);
 		}
+	}
+	else if (!strcasecmp(p, "%ATTESTTOKEN")) {
+		if (!firmwareAtLeast(1, 3))
+			error(&response, 0);
+		else
+			attestationToken(&response);
 	}
 	else if (!strcasecmp(p, "+CFUN?"))
 		append(&response, "+CFUN: %d\r\nOK\r\n", modemCfun());
