@@ -3,6 +3,7 @@
  * can do what AWS IoT does for nRF Cloud. It asks the cloud about every CONNECT
  * (JITP), enforces the per-device policy on each PUBLISH and SUBSCRIBE, and
  * reports connections. The connect gate keeps pipelined packets behind the CONNACK.
+ * A device message the cloud keeps is acknowledged only after its commit.
  */
 
 import { Aedes, type Client } from "aedes";
@@ -27,6 +28,7 @@ export class EmbeddedBroker extends EventEmitter<BrokerEvents> implements Broker
 		refusesForbiddenSubscriptions: true,
 		disconnectsForbiddenPublishers: true,
 		closesConnections: true,
+		acknowledgesKeptMessages: true,
 	};
 
 	readonly #options: BrokerOptions;
@@ -35,6 +37,8 @@ export class EmbeddedBroker extends EventEmitter<BrokerEvents> implements Broker
 	readonly #sessions = new WeakMap<Client, Session>();
 	/** The current connection of each device. */
 	readonly #clients = new Map<string, Client>();
+	/** Publishes the cloud has kept before they were acknowledged: no "publish" event for them. */
+	readonly #kept = new WeakSet<object>();
 
 	constructor(options: BrokerOptions) {
 		super();
@@ -56,7 +60,17 @@ export class EmbeddedBroker extends EventEmitter<BrokerEvents> implements Broker
 				callback(new Error(`not authorized to publish to ${packet.topic}`));
 				return;
 			}
-			callback(null);
+			// aedes sends the PUBACK when this callback returns: a message the cloud keeps waits for its commit
+			const kept = this.#options.keep(session.deviceId, packet.topic, Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload));
+			if (!kept) {
+				callback(null);
+				return;
+			}
+			this.#kept.add(packet);
+			kept.then(() => callback(null), (error: unknown) => {
+				log(`store: ${session.deviceId}'s message on ${packet.topic} was not committed (${String(error)}); disconnecting without PUBACK`);
+				callback(error instanceof Error ? error : new Error(String(error)));
+			});
 		};
 		this.#aedes.authorizeSubscribe = (client, subscription, callback) => {
 			const session = this.#sessions.get(client);
@@ -71,7 +85,7 @@ export class EmbeddedBroker extends EventEmitter<BrokerEvents> implements Broker
 		this.#aedes.on("clientDisconnect", (client) => this.#disconnected(client));
 		this.#aedes.on("publish", (packet, client) => {
 			const session = client ? this.#sessions.get(client) : undefined;
-			if (session) this.emit("publish", session.deviceId, packet.topic, Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload));
+			if (session && !this.#kept.has(packet)) this.emit("publish", session.deviceId, packet.topic, Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload));
 		});
 		const pki = this.#options.pkiDirectory;
 		const credentials = {

@@ -32,6 +32,11 @@ export interface BrokerAbilities {
 	readonly disconnectsForbiddenPublishers: boolean;
 	/** disconnect(deviceId) closes a device's connection; Mosquitto's services client cannot. */
 	readonly closesConnections: boolean;
+	/**
+	 * A device's message is acknowledged (PUBACK) only once the cloud has committed it
+	 * (BrokerOptions.keep). Mosquitto acknowledges on its own, before the cloud hears it.
+	 */
+	readonly acknowledgesKeptMessages: boolean;
 }
 
 export interface BrokerEvents {
@@ -65,6 +70,13 @@ export interface BrokerOptions {
 	 * lets the cloud tell the registered certificate from another one.
 	 */
 	admit(deviceId: string, fingerprint: string): boolean;
+	/**
+	 * Asked (when acknowledgesKeptMessages) about every PUBLISH a device's policy
+	 * allows, before it is acknowledged: a promise means the cloud keeps the message,
+	 * and the broker acknowledges it once the promise resolves (and emits no
+	 * "publish" event for it); undefined leaves the message to the "publish" event.
+	 */
+	keep(deviceId: string, topic: string, payload: Buffer): Promise<void> | undefined;
 	log(line: string): void;
 }
 

@@ -136,6 +136,7 @@ export class LocalCloud extends EventEmitter<CloudEvents> {
 			isAssociated: (id) => (this.store.device(id)?.tenant ?? null) !== null,
 			associatedDevices: () => this.store.devices().filter((device) => device.tenant !== null).map((device) => device.id),
 			admit,
+			keep: (id, topic, payload) => this.#services?.messages.keep(id, topic, payload),
 			log: this.#log,
 		};
 		return this.external ? new MosquittoBroker(options) : new EmbeddedBroker(options);

@@ -1,7 +1,10 @@
 /*
  * The local nRF Cloud's persistent state in SQLite (better-sqlite3) under the
  * state directory: devices, shadows, messages, firmware and FOTA jobs. A
- * restart keeps everything.
+ * restart keeps everything. Every commit is durable (WAL with synchronous =
+ * FULL: the log is on disk before the commit returns); device messages are
+ * committed in groups (keepMessage) so that a durable message costs a share
+ * of one commit, not a commit of its own.
  */
 
 import Database from "better-sqlite3";
@@ -76,6 +79,17 @@ create table if not exists executions (
 
 type Row = Record<string, unknown>;
 
+/** A message waiting for the next group commit. */
+interface QueuedMessage {
+	deviceId: string;
+	topic: string;
+	direction: "d2c" | "c2d";
+	payload: string;
+	received: number;
+	resolve: (record: MessageRecord) => void;
+	reject: (error: unknown) => void;
+}
+
 function device(row: Row | undefined): DeviceRecord | undefined {
 	if (!row) return undefined;
 	return {
@@ -91,17 +105,23 @@ function device(row: Row | undefined): DeviceRecord | undefined {
 
 export class Store {
 	readonly db: Database.Database;
+	#queued: QueuedMessage[] = [];
+	#commitScheduled = false;
+	readonly #insertMessage: Database.Statement;
 
 	constructor(directory: string) {
 		this.db = new Database(join(directory, "cloud.db"));
 		this.db.pragma("journal_mode = WAL");
+		this.db.pragma("synchronous = FULL");
 		this.db.pragma("busy_timeout = 5000");
 		this.db.exec(SCHEMA);
 		// Connections do not survive a restart.
 		this.db.prepare("update devices set connected = 0").run();
+		this.#insertMessage = this.db.prepare("insert into messages (device, topic, direction, payload, received) values (?, ?, ?, ?, ?)");
 	}
 
 	close(): void {
+		this.#commitQueued();
 		this.db.close();
 	}
 
@@ -177,9 +197,46 @@ export class Store {
 
 	addMessage(deviceId: string, topic: string, direction: "d2c" | "c2d", payload: string): MessageRecord {
 		const received = Date.now();
-		const result = this.db.prepare("insert into messages (device, topic, direction, payload, received) values (?, ?, ?, ?, ?)")
-			.run(deviceId, topic, direction, payload, received);
+		const result = this.#insertMessage.run(deviceId, topic, direction, payload, received);
 		return { seq: Number(result.lastInsertRowid), deviceId, topic, direction, payload, received };
+	}
+
+	/**
+	 * Stores a message with the others that arrive before the next turn of the
+	 * event loop, in one transaction; resolves once that transaction is
+	 * committed (on disk), in the order the messages came.
+	 */
+	keepMessage(deviceId: string, topic: string, direction: "d2c" | "c2d", payload: string): Promise<MessageRecord> {
+		return new Promise((resolve, reject) => {
+			this.#queued.push({ deviceId, topic, direction, payload, received: Date.now(), resolve, reject });
+			if (this.#commitScheduled) return;
+			this.#commitScheduled = true;
+			setImmediate(() => this.#commitQueued());
+		});
+	}
+
+	/** Messages waiting for their group commit. */
+	get uncommittedMessages(): number {
+		return this.#queued.length;
+	}
+
+	#commitQueued(): void {
+		this.#commitScheduled = false;
+		const group = this.#queued;
+		if (group.length === 0) return;
+		this.#queued = [];
+		let records: MessageRecord[];
+		try {
+			records = this.db.transaction(() => group.map((m) => {
+				const result = this.#insertMessage.run(m.deviceId, m.topic, m.direction, m.payload, m.received);
+				return { seq: Number(result.lastInsertRowid), deviceId: m.deviceId, topic: m.topic, direction: m.direction, payload: m.payload, received: m.received };
+			}))();
+		}
+		catch (error) {
+			for (const m of group) m.reject(error);
+			return;
+		}
+		group.forEach((m, i) => m.resolve(records[i]!));
 	}
 
 	messages(filter: { deviceId?: string; direction?: string; after?: number; limit: number }): MessageRecord[] {
