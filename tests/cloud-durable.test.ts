@@ -8,48 +8,28 @@
  */
 
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { after, test } from "node:test";
 import { nodeSocket } from "../hosts/node/socket.js";
 import { MqttClient } from "../modules/mqtt/client.js";
-import type { Endpoints } from "../tools/cloud-sim/main.js";
 import { connectFleet, fleetCredentials } from "../tools/cloud-sim/fleet.js";
+import { spawnCloud, type CloudProcess } from "../tools/cloud-sim/process.js";
 import { restClient } from "./support/cloud.js";
-import { root } from "./support/sim.js";
-import { until } from "./support/until.js";
 
 const work = mkdtempSync(join(tmpdir(), "cloud-durable-"));
 const state = join(work, "cloud");
-let cloudProcess: ChildProcess | undefined;
+const started: CloudProcess[] = [];
 after(() => {
-	cloudProcess?.kill("SIGKILL");
+	for (const cloud of started) cloud.child.kill("SIGKILL");
 	rmSync(work, { recursive: true, force: true });
 });
 
-async function startCloudProcess(): Promise<{ child: ChildProcess; endpoints: Endpoints }> {
-	rmSync(join(state, "endpoints.json"), { force: true });
-	const child = spawn(process.execPath, [join(root, "build", "tools", "cloud-sim", "main.js"), "--state", state], { stdio: ["ignore", "ignore", "inherit"] });
-	cloudProcess = child;
-	let exited = false;
-	child.once("exit", () => { exited = true; });
-	await until(() => exited || existsSync(join(state, "endpoints.json")), { what: "the cloud process to write endpoints.json", timeout: 30_000 });
-	assert.equal(exited, false, "the cloud process ended");
-	return { child, endpoints: JSON.parse(readFileSync(join(state, "endpoints.json"), "utf8")) as Endpoints };
-}
-
-function exited(child: ChildProcess): Promise<NodeJS.Signals | null> {
-	return new Promise((resolve) => {
-		if (child.exitCode !== null || child.signalCode !== null) resolve(child.signalCode);
-		else child.once("exit", (_code, signal) => resolve(signal));
-	});
-}
-
 test("every QoS 1 message the cloud acknowledged is in its store after a SIGKILL and a restart", { timeout: 180_000 }, async () => {
 	const count = Number(process.env.DURABLE_MESSAGES ?? 2000);
-	const first = await startCloudProcess();
+	const first = await spawnCloud(state);
+	started.push(first);
 	const fleet = await fleetCredentials(dirname(first.endpoints.deviceCa), join(work, "fleet"), 1, "nrf-durable-");
 	const id = fleet.ids[0]!;
 	await connectFleet(fleet, first.endpoints.mqttPort);	// JITP: registers the device, refuses this connection
@@ -87,10 +67,11 @@ test("every QoS 1 message the cloud acknowledged is in its store after a SIGKILL
 		client.connect(nodeSocket({ host: "127.0.0.1", port: first.endpoints.mqttPort, tls: { ca: fleet.ca, cert: fleet.certificates.get(id)!, key: fleet.key, servername: "localhost" } }));
 	});
 	await done;
-	assert.equal(await exited(first.child), "SIGKILL");
+	assert.equal(await first.exited, "SIGKILL");
 	assert.equal(acknowledged.size, count);
 
-	const second = await startCloudProcess();
+	const second = await spawnCloud(state);
+	started.push(second);
 	try {
 		const restarted = restClient(() => second.endpoints);
 		const stored = new Set<number>();
@@ -110,7 +91,6 @@ test("every QoS 1 message the cloud acknowledged is in its store after a SIGKILL
 		assert.deepEqual(lost, [], `${lost.length} acknowledged messages were lost`);
 	}
 	finally {
-		second.child.kill("SIGTERM");
-		await exited(second.child);
+		await second.stop();
 	}
 });

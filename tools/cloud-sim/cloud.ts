@@ -146,7 +146,7 @@ export class LocalCloud extends EventEmitter<CloudEvents> {
 		const { broker, firmwareServer } = this.#running;
 		await broker.stop();
 		await firmwareServer.close();
-		this.store.close();
+		await this.store.close();
 	}
 
 	/** An operator-side shadow update (REST "state"): desired and/or reported. */

@@ -72,10 +72,25 @@ export class ConnectGate extends Duplex {
 
 	override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
 		this.socket.write(chunk, callback);
-		if (!this.#open) {
-			this.#open = true;
-			for (const data of this.#held.splice(0)) this.push(data);
-		}
+		this.#opened();
+	}
+
+	/**
+	 * What the broker wrote while the stream was corked (mqtt-packet corks each
+	 * packet until the next tick; the PUBACKs of one group commit come in one
+	 * tick) goes out as one TLS write: one record and one system call, not one
+	 * for every piece of every packet.
+	 */
+	override _writev(chunks: Array<{ chunk: Buffer }>, callback: (error?: Error | null) => void): void {
+		this.socket.write(chunks.length === 1 ? chunks[0]!.chunk : Buffer.concat(chunks.map((c) => c.chunk)), callback);
+		this.#opened();
+	}
+
+	/** The broker has written its first bytes (the CONNACK): the held packets go to it now. */
+	#opened(): void {
+		if (this.#open) return;
+		this.#open = true;
+		for (const data of this.#held.splice(0)) this.push(data);
 	}
 
 	override _final(callback: (error?: Error | null) => void): void {

@@ -2,14 +2,17 @@
  * The local nRF Cloud's persistent state in SQLite (better-sqlite3) under the
  * state directory: devices, shadows, messages, firmware and FOTA jobs. A
  * restart keeps everything. Every commit is durable (WAL with synchronous =
- * FULL: the log is on disk before the commit returns); device messages are
- * committed in groups (keepMessage) so that a durable message costs a share
- * of one commit, not a commit of its own.
+ * FULL: the log is on disk before the commit returns). Device messages are
+ * committed in groups by a worker thread (message-writer.ts, keepMessage), so
+ * that a durable message costs a share of one commit, not a commit of its
+ * own, and the cloud's thread does not wait for the disk.
  */
 
 import Database from "better-sqlite3";
 import { randomBytes, randomUUID } from "node:crypto";
 import { join } from "node:path";
+import { Worker } from "node:worker_threads";
+import type { MessageRow, WriterAnswer } from "./message-writer.js";
 import type { ShadowDocument } from "./shadow.js";
 
 export interface DeviceRecord {
@@ -88,6 +91,7 @@ interface QueuedMessage {
 	received: number;
 	resolve: (record: MessageRecord) => void;
 	reject: (error: unknown) => void;
+	settled: Promise<MessageRecord>;
 }
 
 function device(row: Row | undefined): DeviceRecord | undefined {
@@ -105,12 +109,18 @@ function device(row: Row | undefined): DeviceRecord | undefined {
 
 export class Store {
 	readonly db: Database.Database;
+	readonly #file: string;
+	/** Messages for the next group commit. */
 	#queued: QueuedMessage[] = [];
-	#commitScheduled = false;
+	/** The group the writer is committing now. */
+	#committing: QueuedMessage[] | undefined = undefined;
+	#writer: Worker | undefined = undefined;
+	#writerGone: Promise<unknown> | undefined = undefined;
 	readonly #insertMessage: Database.Statement;
 
 	constructor(directory: string) {
-		this.db = new Database(join(directory, "cloud.db"));
+		this.#file = join(directory, "cloud.db");
+		this.db = new Database(this.#file);
 		this.db.pragma("journal_mode = WAL");
 		this.db.pragma("synchronous = FULL");
 		this.db.pragma("busy_timeout = 5000");
@@ -120,8 +130,17 @@ export class Store {
 		this.#insertMessage = this.db.prepare("insert into messages (device, topic, direction, payload, received) values (?, ?, ?, ?, ?)");
 	}
 
-	close(): void {
-		this.#commitQueued();
+	/** Closes the database once the messages kept so far are committed. */
+	async close(): Promise<void> {
+		while (this.#committing || this.#queued.length) {
+			const group = this.#committing ?? this.#queued;
+			await Promise.allSettled(group.map((m) => m.settled));
+		}
+		if (this.#writer) {
+			this.#writer.postMessage("close");
+			await this.#writerGone;
+			this.#writer = undefined;
+		}
 		this.db.close();
 	}
 
@@ -202,41 +221,53 @@ export class Store {
 	}
 
 	/**
-	 * Stores a message with the others that arrive before the next turn of the
-	 * event loop, in one transaction; resolves once that transaction is
-	 * committed (on disk), in the order the messages came.
+	 * Stores a message with the others that arrive while the previous group is
+	 * being committed, in one transaction; resolves once that transaction is on
+	 * disk. Messages are committed in the order they came.
 	 */
 	keepMessage(deviceId: string, topic: string, direction: "d2c" | "c2d", payload: string): Promise<MessageRecord> {
-		return new Promise((resolve, reject) => {
-			this.#queued.push({ deviceId, topic, direction, payload, received: Date.now(), resolve, reject });
-			if (this.#commitScheduled) return;
-			this.#commitScheduled = true;
-			setImmediate(() => this.#commitQueued());
-		});
+		let resolve!: (record: MessageRecord) => void;
+		let reject!: (error: unknown) => void;
+		const settled = new Promise<MessageRecord>((yes, no) => { resolve = yes; reject = no; });
+		this.#queued.push({ deviceId, topic, direction, payload, received: Date.now(), resolve, reject, settled });
+		if (!this.#committing) this.#commitNext();
+		return settled;
 	}
 
-	/** Messages waiting for their group commit. */
+	/** Messages kept but not yet committed. */
 	get uncommittedMessages(): number {
-		return this.#queued.length;
+		return this.#queued.length + (this.#committing?.length ?? 0);
 	}
 
-	#commitQueued(): void {
-		this.#commitScheduled = false;
+	#startWriter(): Worker {
+		const writer = new Worker(new URL("./message-writer.js", import.meta.url), { workerData: { file: this.#file } });
+		writer.on("message", (answer: WriterAnswer) => this.#committed(answer));
+		this.#writerGone = new Promise((resolve) => writer.once("exit", resolve));
+		writer.once("error", (error) => this.#committed({ error: error.message }));
+		this.#writer = writer;
+		return writer;
+	}
+
+	#commitNext(): void {
+		if (this.#queued.length === 0) return;
 		const group = this.#queued;
-		if (group.length === 0) return;
 		this.#queued = [];
-		let records: MessageRecord[];
-		try {
-			records = this.db.transaction(() => group.map((m) => {
-				const result = this.#insertMessage.run(m.deviceId, m.topic, m.direction, m.payload, m.received);
-				return { seq: Number(result.lastInsertRowid), deviceId: m.deviceId, topic: m.topic, direction: m.direction, payload: m.payload, received: m.received };
-			}))();
+		this.#committing = group;
+		const rows: MessageRow[] = group.map((m) => [m.deviceId, m.topic, m.direction, m.payload, m.received]);
+		(this.#writer ?? this.#startWriter()).postMessage(rows);
+	}
+
+	#committed(answer: WriterAnswer): void {
+		const group = this.#committing;
+		if (!group) return;
+		this.#committing = undefined;
+		if ("error" in answer) {
+			for (const m of group) m.reject(new Error(`the messages were not committed: ${answer.error}`));
 		}
-		catch (error) {
-			for (const m of group) m.reject(error);
-			return;
+		else {
+			group.forEach((m, i) => m.resolve({ seq: answer.seqs[i]!, deviceId: m.deviceId, topic: m.topic, direction: m.direction, payload: m.payload, received: m.received }));
 		}
-		group.forEach((m, i) => m.resolve(records[i]!));
+		this.#commitNext();
 	}
 
 	messages(filter: { deviceId?: string; direction?: string; after?: number; limit: number }): MessageRecord[] {

@@ -61,7 +61,7 @@ export function provision(options: ProvisionOptions): Provisioned {
 			store.provision(deviceId, pin);
 		}
 		finally {
-			store.close();
+			void store.close();	// no message was kept: the database closes at once
 		}
 		if (options.out) {
 			mkdirSync(options.out, { recursive: true });
