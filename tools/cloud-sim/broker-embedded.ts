@@ -15,10 +15,13 @@ import type { Broker, BrokerAbilities, BrokerEvents, BrokerOptions } from "./bro
 import { ConnectGate } from "./connect-gate.js";
 import { listenOnAll, type Listening } from "../lib/listen.js";
 import { devicePolicy, type DevicePolicy } from "./policy.js";
+import { effectiveKeepalive, PublishThrottle } from "./limits.js";
 
 interface Session {
 	deviceId: string;
 	policy: DevicePolicy;
+	/** Seconds, as the broker applies it (limits.ts). */
+	keepalive: number;
 }
 
 export class EmbeddedBroker extends EventEmitter<BrokerEvents> implements Broker {
@@ -51,13 +54,23 @@ export class EmbeddedBroker extends EventEmitter<BrokerEvents> implements Broker
 
 	async start(): Promise<void> {
 		const log = this.#options.log;
-		this.#aedes = await Aedes.createBroker({ heartbeatInterval: 3600000, keepaliveLimit: 1200, drainTimeout: 30000 });
-		this.#aedes.preConnect = (client, packet, callback) => this.#preConnect(client, packet.clientId, callback);
+		const limits = this.#options.limits;
+		// keepaliveLimit 0: #preConnect brings the keepalive into the service's range instead of refusing it
+		this.#aedes = await Aedes.createBroker({ heartbeatInterval: 3600000, keepaliveLimit: 0, drainTimeout: 30000 });
+		this.#aedes.preConnect = (client, packet, callback) => {
+			packet.keepalive = effectiveKeepalive(packet.keepalive ?? 0, limits);
+			this.#preConnect(client, packet.clientId, packet.keepalive, callback);
+		};
 		this.#aedes.authorizePublish = (client, packet, callback) => {
 			const session = client ? this.#sessions.get(client) : undefined;
 			if (!session || !session.policy.canPublish(packet.topic)) {
 				log(`policy: ${client?.id ?? "?"} may not publish to ${packet.topic}; disconnecting`);
 				callback(new Error(`not authorized to publish to ${packet.topic}`));
+				return;
+			}
+			if (packet.payload.length > limits.maxPayload) {
+				log(`limits: ${session.deviceId} published ${packet.payload.length} bytes, over ${limits.maxPayload}; disconnecting`);
+				callback(new Error(`payload of ${packet.payload.length} bytes is over the limit`));
 				return;
 			}
 			// aedes sends the PUBACK when this callback returns: a message the cloud keeps waits for its commit
@@ -95,7 +108,9 @@ export class EmbeddedBroker extends EventEmitter<BrokerEvents> implements Broker
 		};
 		this.#listening = await listenOnAll(() => {
 			const server = tls.createServer({ ...credentials, requestCert: true, rejectUnauthorized: true, minVersion: "TLSv1.2" },
-				(socket) => this.#aedes.handle(new ConnectGate(socket)));
+				(socket) => this.#aedes.handle(new ConnectGate(socket, limits.publishesPerSecond ? new PublishThrottle(limits) : undefined, (closing) => {
+					log(`limits: ${socket.getPeerCertificate()?.subject?.CN ?? "?"} publishes more than ${limits.publishesPerSecond}/s: ${closing ? "disconnecting" : "discarded"}`);
+				})));
 			server.on("tlsClientError", () => undefined);
 			return server;
 		}, this.#options.addresses, this.#options.port);
@@ -128,7 +143,7 @@ export class EmbeddedBroker extends EventEmitter<BrokerEvents> implements Broker
 		return this.#clients.has(deviceId);
 	}
 
-	#preConnect(client: Client, clientId: string, done: (error: Error | null, success: boolean) => void): void {
+	#preConnect(client: Client, clientId: string, keepalive: number, done: (error: Error | null, success: boolean) => void): void {
 		const socket = client.conn as unknown as tls.TLSSocket;
 		// A refused CONNECT gets no CONNACK: the connection is closed, as AWS IoT closes it.
 		const callback = (error: Error | null, success: boolean): void => {
@@ -151,7 +166,7 @@ export class EmbeddedBroker extends EventEmitter<BrokerEvents> implements Broker
 			return;
 		}
 		const prefix = this.#options.isAssociated(commonName) ? this.#options.topicPrefix : null;
-		this.#sessions.set(client, { deviceId: commonName, policy: devicePolicy(commonName, prefix) });
+		this.#sessions.set(client, { deviceId: commonName, policy: devicePolicy(commonName, prefix), keepalive });
 		callback(null, true);
 	}
 
@@ -160,7 +175,7 @@ export class EmbeddedBroker extends EventEmitter<BrokerEvents> implements Broker
 		if (!session) return;
 		this.#clients.get(session.deviceId)?.close();
 		this.#clients.set(session.deviceId, client);
-		this.emit("connect", session.deviceId, (client as unknown as { keepalive?: number }).keepalive ?? null);
+		this.emit("connect", session.deviceId, session.keepalive);
 	}
 
 	#disconnected(client: Client): void {

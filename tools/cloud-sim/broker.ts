@@ -7,6 +7,7 @@
  */
 
 import type { EventEmitter } from "node:events";
+import type { BrokerLimits } from "./limits.js";
 
 export interface BrokerAbilities {
 	/**
@@ -60,6 +61,8 @@ export interface BrokerOptions {
 	addresses: string[];
 	/** The topic prefix of the tenant, `<stage>/<tenant>/`. */
 	topicPrefix: string;
+	/** What a device connection may do (the embedded broker enforces them; Mosquitto has its own). */
+	limits: BrokerLimits;
 	/** Whether the device's policy includes the tenant's topics, i.e. it is associated. */
 	isAssociated(deviceId: string): boolean;
 	/** Every associated device, for a broker that writes all policies at once. */

@@ -17,6 +17,7 @@ import { FirmwareCatalog } from "./firmware.js";
 import { FirmwareServer } from "./firmware-server.js";
 import { FotaJobs, type JobOutcome } from "./fota-jobs.js";
 import { resolveAddresses, type AddressLookup } from "../lib/listen.js";
+import { AWS_IOT_LIMITS, type BrokerLimits } from "./limits.js";
 import { Messages } from "./messages.js";
 import { trackPresence } from "./presence.js";
 import { Registration } from "./registration.js";
@@ -43,6 +44,8 @@ export interface CloudOptions {
 	broker?: "embedded" | "mosquitto";
 	/** How `localhost` is resolved to the addresses every listener binds; default: the system's resolver. */
 	lookup?: AddressLookup;
+	/** The embedded broker's limits; AWS IoT's (AWS_IOT_LIMITS) unless changed here. */
+	limits?: Partial<BrokerLimits>;
 	log?: (line: string) => void;
 }
 
@@ -133,6 +136,7 @@ export class LocalCloud extends EventEmitter<CloudEvents> {
 			port: this.#options.mqttPort,
 			addresses: this.#addresses,
 			topicPrefix: this.topicPrefix,
+			limits: { ...AWS_IOT_LIMITS, ...this.#options.limits },
 			isAssociated: (id) => (this.store.device(id)?.tenant ?? null) !== null,
 			associatedDevices: () => this.store.devices().filter((device) => device.tenant !== null).map((device) => device.id),
 			admit,

@@ -20,11 +20,11 @@ export interface CloudProcess {
 	stop(): Promise<void>;
 }
 
-/** Starts the cloud on `state` (a new or an existing state directory) and waits until it is ready. */
-export async function spawnCloud(state: string, timeoutMs = 30_000): Promise<CloudProcess> {
+/** Starts the cloud on `state` (a new or an existing state directory) with more of its options in `args`, and waits until it is ready. */
+export async function spawnCloud(state: string, args: string[] = [], timeoutMs = 30_000): Promise<CloudProcess> {
 	const ready = join(state, "endpoints.json");
 	rmSync(ready, { force: true });
-	const child = spawn(process.execPath, [...(process.env.CLOUD_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.CLOUD_PROF}`] : []), MAIN, "--state", state], { stdio: ["ignore", "ignore", "inherit"] });
+	const child = spawn(process.execPath, [...(process.env.CLOUD_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.CLOUD_PROF}`] : []), MAIN, "--state", state, ...args], { stdio: ["ignore", "ignore", "inherit"] });
 	const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once("exit", (_code, signal) => resolve(signal)));
 	let ended = false;
 	void exited.then(() => { ended = true; });

@@ -13,7 +13,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync 
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { option, wholeNumber } from "../lib/args.js";
-import { issue } from "../lib/pki.js";
+import { issue, writePrivateFile } from "../lib/pki.js";
 import { Store } from "../cloud-sim/store.js";
 
 export const DEFAULT_SEC_TAG = 16842753;
@@ -46,7 +46,7 @@ export function provision(options: ProvisionOptions): Provisioned {
 	const work = mkdtempSync(join(tmpdir(), "provision-"));
 	try {
 		copyFileSync(join(pki, "device-ca.pem"), join(work, "device-ca.pem"));
-		copyFileSync(join(pki, "device-ca.key"), join(work, "device-ca.key"));
+		writePrivateFile(join(work, "device-ca.key"), readFileSync(join(pki, "device-ca.key")));
 		issue(work, "device", `/CN=${deviceId}`, "device-ca", "extendedKeyUsage=clientAuth\n", 3650);
 		const ca = readFileSync(join(pki, "server-ca.pem"), "utf8");
 		const certificate = readFileSync(join(work, "device.pem"), "utf8");
@@ -67,7 +67,7 @@ export function provision(options: ProvisionOptions): Provisioned {
 			mkdirSync(options.out, { recursive: true });
 			copyFileSync(join(pki, "server-ca.pem"), join(options.out, "ca.pem"));
 			copyFileSync(join(work, "device.pem"), join(options.out, `${deviceId}.pem`));
-			copyFileSync(join(work, "device.key"), join(options.out, `${deviceId}.key`));
+			writePrivateFile(join(options.out, `${deviceId}.key`), readFileSync(join(work, "device.key")));
 		}
 		return { deviceId, pin, listing: result.stdout.trim().split("\n") };
 	}
