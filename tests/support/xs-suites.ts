@@ -56,6 +56,13 @@ export const NRF_CLOUD_TESTS = [
 	"the device binding: client ID from the emulated modem, or a clear error on old modem firmware",
 ] as const;
 
+export const JSON_FUZZ_TESTS = [
+	"shadow and delta documents: never an exception, only objects accepted",
+	"pairing states: never an exception, endpoints only from a complete paired document",
+	"job documents: never an exception, accepted exactly when valid",
+	"stored job records: never an exception, accepted only with a known validation and a terminated printable ID",
+] as const;
+
 export const DEVICE_FIRST_TESTS = [
 	"key-value: write, read, list and delete; integers as 4 bytes",
 	"DFU: a damaged or incomplete image fails the integrity check",
