@@ -1,6 +1,6 @@
 /*
  * AWS IoT's limits in the local cloud's embedded broker (docs/protocol.md
- * §1.9): 100 publishes per second per connection (more are discarded, a
+ * §11.6): 100 publishes per second per connection (more are discarded, a
  * client that keeps on is disconnected), payloads up to 128 KB (a larger one
  * disconnects), the keepalive brought into 30 to 1200 s; an association PIN
  * that cannot be found by trying; private keys written with mode 0600.

@@ -1,6 +1,6 @@
 /*
  * The limits AWS IoT Core's message broker puts on a device connection, which
- * the embedded broker enforces as the service does (docs/protocol.md §1.9):
+ * the embedded broker enforces as the service does (docs/protocol.md §11.6):
  * publishes per second per connection, the PUBLISH payload size and the range
  * of the keepalive interval.
  */
