@@ -24,7 +24,7 @@ export interface CloudProcess {
 export async function spawnCloud(state: string, args: string[] = [], timeoutMs = 30_000): Promise<CloudProcess> {
 	const ready = join(state, "endpoints.json");
 	rmSync(ready, { force: true });
-	const child = spawn(process.execPath, [...(process.env.CLOUD_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.CLOUD_PROF}`] : []), MAIN, "--state", state, ...args], { stdio: ["ignore", "ignore", "inherit"] });
+	const child = spawn(process.execPath, [MAIN, "--state", state, ...args], { stdio: ["ignore", "ignore", "inherit"] });
 	const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once("exit", (_code, signal) => resolve(signal)));
 	let ended = false;
 	void exited.then(() => { ended = true; });
