@@ -48,7 +48,8 @@ function restUntil(path: string, check: (json: any) => boolean, what: string): P
 before(async () => {
 	ensureSim("release");
 	dir = mkdtempSync(join(tmpdir(), "cloud-rest-"));
-	running = await startCloud({ state: join(dir, "cloud") });
+	// a keepalive down to 1 s (AWS IoT raises anything under 30 s to 30) so that the keepalive test waits 1.5 s, not 45
+	running = await startCloud({ state: join(dir, "cloud"), limits: { minKeepalive: 1 } });
 	pin = provision({ cloudState: join(dir, "cloud"), modem: join(dir, "modem"), deviceId: DEVICE, out: join(dir, "out"), pin: "a1b2c3" }).pin;
 	const jitp = device();
 	await jitp.closed;
@@ -263,7 +264,7 @@ test("a restart keeps devices, shadows, messages, firmware and jobs", async () =
 		apiKey: running.endpoints.apiKey,
 	};
 	await running.stop();
-	running = await startCloud({ state: join(dir, "cloud") });
+	running = await startCloud({ state: join(dir, "cloud"), limits: { minKeepalive: 1 } });
 	assert.equal(running.endpoints.apiKey, before.apiKey);
 	const devices = (await rest("GET", "/v1/devices")).json;
 	assert.deepEqual(devices.items.map((d: { state: unknown }) => d.state), before.devices.items.map((d: { state: unknown }) => d.state));

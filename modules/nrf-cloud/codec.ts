@@ -307,11 +307,14 @@ export function decodeStoredJob(bytes: ArrayBuffer | Uint8Array | undefined): St
 	const type = view.getInt32(4, true);
 	if (validate < FotaValidate.NONE || validate > FotaValidate.DONE) return undefined;
 	let id = "";
-	for (let i = 8; i < 8 + STORED_ID_SIZE && data[i] !== 0; i++) {
+	let i = 8;
+	for (; i < 8 + STORED_ID_SIZE && data[i] !== 0; i++) {
 		const c = data[i]!;
 		if (c < 0x20 || c > 0x7E) return undefined;
 		id += String.fromCharCode(c);
 	}
+	// the C string must end inside its 37 bytes: an ID without its NUL is a damaged record
+	if (i === 8 + STORED_ID_SIZE) return undefined;
 	return { validate, type, id };
 }
 

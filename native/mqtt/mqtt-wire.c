@@ -743,7 +743,8 @@ static MqttWireStatus takeSuback(Reader* r, MqttPacket* p)
 
 static MqttWireStatus takeConnect(Reader* r, MqttPacket* p)
 {
-	CHECK(readField(r, &p->protocolName, "protocol name"));
+	/* A string like any other: invalid UTF-8 is INVALID_UTF8 before the name is compared, as in decoder.ts. */
+	CHECK(readString(r, &p->protocolName, "protocol name"));
 	if (r->at + 4 > r->end)
 		return RFAIL(r, MQTT_WIRE_MALFORMED_PACKET, "CONNECT variable header runs past the end of the packet");
 	uint8_t level = r->bytes[r->at];

@@ -68,6 +68,13 @@ export interface DevicePhase {
 	status: number;
 }
 
+export const JSON_FUZZ_TESTS = [
+	"shadow and delta documents: never an exception, only objects accepted",
+	"pairing states: never an exception, endpoints only from a complete paired document",
+	"job documents: never an exception, accepted exactly when valid",
+	"stored job records: never an exception, accepted only with a known validation and a terminated printable ID",
+] as const;
+
 /** The starts of the device suite on one state directory, in order (tests/xs/device.suite.ts says what each does). */
 export const DEVICE_PHASES: readonly DevicePhase[] = [
 	{ phase: "first", status: REBOOT_STATUS, expected: [

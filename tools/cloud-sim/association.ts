@@ -13,15 +13,56 @@ import type { ShadowService } from "./shadow-service.js";
 /** Wrong patterns a device may report before the sequence times out. */
 const SEQUENCE_ATTEMPTS = 3;
 
+/** Wrong PINs for one device before its PIN association is locked, and for how long. */
+export const PIN_ATTEMPTS = 5;
+export const PIN_LOCK_MS = 15 * 60 * 1000;
+
+/**
+ * Wrong codes per device: after PIN_ATTEMPTS in a row the device takes no code
+ * (not even the right one) for PIN_LOCK_MS, so a six-character PIN cannot be
+ * found by trying; a right code clears the count.
+ */
+export class AttemptLimiter {
+	readonly #now: () => number;
+	readonly #failures = new Map<string, { count: number; lockedUntil: number }>();
+
+	constructor(now: () => number = Date.now) {
+		this.#now = now;
+	}
+
+	/** Milliseconds until `id` takes a code again; 0 when it does now. */
+	lockedFor(id: string): number {
+		const entry = this.#failures.get(id);
+		if (!entry || entry.count < PIN_ATTEMPTS) return 0;
+		const left = entry.lockedUntil - this.#now();
+		if (left > 0) return left;
+		this.#failures.delete(id);
+		return 0;
+	}
+
+	failed(id: string): void {
+		const entry = this.#failures.get(id) ?? { count: 0, lockedUntil: 0 };
+		entry.count++;
+		if (entry.count >= PIN_ATTEMPTS) entry.lockedUntil = this.#now() + PIN_LOCK_MS;
+		this.#failures.set(id, entry);
+	}
+
+	succeeded(id: string): void {
+		this.#failures.delete(id);
+	}
+}
+
 export class Association {
 	readonly #context: ServiceContext;
 	readonly #shadow: ShadowService;
 	/** Input-sequence associations waiting for the device's pattern: the expected presses and the attempts so far. */
 	readonly #sequences = new Map<string, { presses: number[]; attempts: number }>();
+	readonly #attempts: AttemptLimiter;
 
-	constructor(context: ServiceContext, shadow: ShadowService) {
+	constructor(context: ServiceContext, shadow: ShadowService, attempts = new AttemptLimiter()) {
 		this.#context = context;
 		this.#shadow = shadow;
+		this.#attempts = attempts;
 		shadow.on("deviceUpdate", (id, request) => this.#checkSequence(id, request));
 	}
 
@@ -30,7 +71,13 @@ export class Association {
 		const { broker, store, topicPrefix: prefix, announce } = this.#context;
 		const device = store.device(id);
 		if (!device) return noDevice(id);
-		if (code !== id && (device.pin === null || code !== device.pin)) return refused(400, "the PIN or hardware ID does not match");
+		const locked = this.#attempts.lockedFor(id);
+		if (locked > 0) return refused(429, `too many wrong codes for ${id}; try again in ${Math.ceil(locked / 60000)} minutes`);
+		if (code !== id && (device.pin === null || code !== device.pin)) {
+			this.#attempts.failed(id);
+			return refused(400, "the PIN or hardware ID does not match");
+		}
+		this.#attempts.succeeded(id);
 		if (device.tenant !== null) return refused(409, `${id} is already associated`);
 		store.setTenant(id, store.tenant);
 		this.#sequences.delete(id);

@@ -3,6 +3,7 @@
  * can do what AWS IoT does for nRF Cloud. It asks the cloud about every CONNECT
  * (JITP), enforces the per-device policy on each PUBLISH and SUBSCRIBE, and
  * reports connections. The connect gate keeps pipelined packets behind the CONNACK.
+ * A device message the cloud keeps is acknowledged only after its commit.
  */
 
 import { Aedes, type Client } from "aedes";
@@ -14,10 +15,13 @@ import type { Broker, BrokerAbilities, BrokerEvents, BrokerOptions } from "./bro
 import { ConnectGate } from "./connect-gate.js";
 import { listenOnAll, type Listening } from "../lib/listen.js";
 import { devicePolicy, type DevicePolicy } from "./policy.js";
+import { effectiveKeepalive, PublishThrottle } from "./limits.js";
 
 interface Session {
 	deviceId: string;
 	policy: DevicePolicy;
+	/** Seconds, as the broker applies it (limits.ts). */
+	keepalive: number;
 }
 
 export class EmbeddedBroker extends EventEmitter<BrokerEvents> implements Broker {
@@ -27,6 +31,7 @@ export class EmbeddedBroker extends EventEmitter<BrokerEvents> implements Broker
 		refusesForbiddenSubscriptions: true,
 		disconnectsForbiddenPublishers: true,
 		closesConnections: true,
+		acknowledgesKeptMessages: true,
 	};
 
 	readonly #options: BrokerOptions;
@@ -35,6 +40,8 @@ export class EmbeddedBroker extends EventEmitter<BrokerEvents> implements Broker
 	readonly #sessions = new WeakMap<Client, Session>();
 	/** The current connection of each device. */
 	readonly #clients = new Map<string, Client>();
+	/** Publishes the cloud has kept before they were acknowledged: no "publish" event for them. */
+	readonly #kept = new WeakSet<object>();
 
 	constructor(options: BrokerOptions) {
 		super();
@@ -47,8 +54,13 @@ export class EmbeddedBroker extends EventEmitter<BrokerEvents> implements Broker
 
 	async start(): Promise<void> {
 		const log = this.#options.log;
-		this.#aedes = await Aedes.createBroker({ heartbeatInterval: 3600000, keepaliveLimit: 1200, drainTimeout: 30000 });
-		this.#aedes.preConnect = (client, packet, callback) => this.#preConnect(client, packet.clientId, callback);
+		const limits = this.#options.limits;
+		// keepaliveLimit 0: #preConnect brings the keepalive into the service's range instead of refusing it
+		this.#aedes = await Aedes.createBroker({ heartbeatInterval: 3600000, keepaliveLimit: 0, drainTimeout: 30000 });
+		this.#aedes.preConnect = (client, packet, callback) => {
+			packet.keepalive = effectiveKeepalive(packet.keepalive ?? 0, limits);
+			this.#preConnect(client, packet.clientId, packet.keepalive, callback);
+		};
 		this.#aedes.authorizePublish = (client, packet, callback) => {
 			const session = client ? this.#sessions.get(client) : undefined;
 			if (!session || !session.policy.canPublish(packet.topic)) {
@@ -56,7 +68,22 @@ export class EmbeddedBroker extends EventEmitter<BrokerEvents> implements Broker
 				callback(new Error(`not authorized to publish to ${packet.topic}`));
 				return;
 			}
-			callback(null);
+			if (packet.payload.length > limits.maxPayload) {
+				log(`limits: ${session.deviceId} published ${packet.payload.length} bytes, over ${limits.maxPayload}; disconnecting`);
+				callback(new Error(`payload of ${packet.payload.length} bytes is over the limit`));
+				return;
+			}
+			// aedes sends the PUBACK when this callback returns: a message the cloud keeps waits for its commit
+			const kept = this.#options.keep(session.deviceId, packet.topic, Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload));
+			if (!kept) {
+				callback(null);
+				return;
+			}
+			this.#kept.add(packet);
+			kept.then(() => callback(null), (error: unknown) => {
+				log(`store: ${session.deviceId}'s message on ${packet.topic} was not committed (${String(error)}); disconnecting without PUBACK`);
+				callback(error instanceof Error ? error : new Error(String(error)));
+			});
 		};
 		this.#aedes.authorizeSubscribe = (client, subscription, callback) => {
 			const session = this.#sessions.get(client);
@@ -71,7 +98,7 @@ export class EmbeddedBroker extends EventEmitter<BrokerEvents> implements Broker
 		this.#aedes.on("clientDisconnect", (client) => this.#disconnected(client));
 		this.#aedes.on("publish", (packet, client) => {
 			const session = client ? this.#sessions.get(client) : undefined;
-			if (session) this.emit("publish", session.deviceId, packet.topic, Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload));
+			if (session && !this.#kept.has(packet)) this.emit("publish", session.deviceId, packet.topic, Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload));
 		});
 		const pki = this.#options.pkiDirectory;
 		const credentials = {
@@ -81,7 +108,9 @@ export class EmbeddedBroker extends EventEmitter<BrokerEvents> implements Broker
 		};
 		this.#listening = await listenOnAll(() => {
 			const server = tls.createServer({ ...credentials, requestCert: true, rejectUnauthorized: true, minVersion: "TLSv1.2" },
-				(socket) => this.#aedes.handle(new ConnectGate(socket)));
+				(socket) => this.#aedes.handle(new ConnectGate(socket, limits.publishesPerSecond ? new PublishThrottle(limits) : undefined, (closing) => {
+					log(`limits: ${socket.getPeerCertificate()?.subject?.CN ?? "?"} publishes more than ${limits.publishesPerSecond}/s: ${closing ? "disconnecting" : "discarded"}`);
+				})));
 			server.on("tlsClientError", () => undefined);
 			return server;
 		}, this.#options.addresses, this.#options.port);
@@ -114,7 +143,7 @@ export class EmbeddedBroker extends EventEmitter<BrokerEvents> implements Broker
 		return this.#clients.has(deviceId);
 	}
 
-	#preConnect(client: Client, clientId: string, done: (error: Error | null, success: boolean) => void): void {
+	#preConnect(client: Client, clientId: string, keepalive: number, done: (error: Error | null, success: boolean) => void): void {
 		const socket = client.conn as unknown as tls.TLSSocket;
 		// A refused CONNECT gets no CONNACK: the connection is closed, as AWS IoT closes it.
 		const callback = (error: Error | null, success: boolean): void => {
@@ -137,7 +166,7 @@ export class EmbeddedBroker extends EventEmitter<BrokerEvents> implements Broker
 			return;
 		}
 		const prefix = this.#options.isAssociated(commonName) ? this.#options.topicPrefix : null;
-		this.#sessions.set(client, { deviceId: commonName, policy: devicePolicy(commonName, prefix) });
+		this.#sessions.set(client, { deviceId: commonName, policy: devicePolicy(commonName, prefix), keepalive });
 		callback(null, true);
 	}
 
@@ -146,7 +175,7 @@ export class EmbeddedBroker extends EventEmitter<BrokerEvents> implements Broker
 		if (!session) return;
 		this.#clients.get(session.deviceId)?.close();
 		this.#clients.set(session.deviceId, client);
-		this.emit("connect", session.deviceId, (client as unknown as { keepalive?: number }).keepalive ?? null);
+		this.emit("connect", session.deviceId, session.keepalive);
 	}
 
 	#disconnected(client: Client): void {

@@ -26,6 +26,7 @@ export class MosquittoBroker extends EventEmitter<BrokerEvents> implements Broke
 		refusesForbiddenSubscriptions: false,
 		disconnectsForbiddenPublishers: false,
 		closesConnections: false,
+		acknowledgesKeptMessages: false,
 	};
 
 	readonly #options: BrokerOptions;

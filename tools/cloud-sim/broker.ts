@@ -7,6 +7,7 @@
  */
 
 import type { EventEmitter } from "node:events";
+import type { BrokerLimits } from "./limits.js";
 
 export interface BrokerAbilities {
 	/**
@@ -32,6 +33,11 @@ export interface BrokerAbilities {
 	readonly disconnectsForbiddenPublishers: boolean;
 	/** disconnect(deviceId) closes a device's connection; Mosquitto's services client cannot. */
 	readonly closesConnections: boolean;
+	/**
+	 * A device's message is acknowledged (PUBACK) only once the cloud has committed it
+	 * (BrokerOptions.keep). Mosquitto acknowledges on its own, before the cloud hears it.
+	 */
+	readonly acknowledgesKeptMessages: boolean;
 }
 
 export interface BrokerEvents {
@@ -55,6 +61,8 @@ export interface BrokerOptions {
 	addresses: string[];
 	/** The topic prefix of the tenant, `<stage>/<tenant>/`. */
 	topicPrefix: string;
+	/** What a device connection may do (the embedded broker enforces them; Mosquitto has its own). */
+	limits: BrokerLimits;
 	/** Whether the device's policy includes the tenant's topics, i.e. it is associated. */
 	isAssociated(deviceId: string): boolean;
 	/** Every associated device, for a broker that writes all policies at once. */
@@ -65,6 +73,13 @@ export interface BrokerOptions {
 	 * lets the cloud tell the registered certificate from another one.
 	 */
 	admit(deviceId: string, fingerprint: string): boolean;
+	/**
+	 * Asked (when acknowledgesKeptMessages) about every PUBLISH a device's policy
+	 * allows, before it is acknowledged: a promise means the cloud keeps the message,
+	 * and the broker acknowledges it once the promise resolves (and emits no
+	 * "publish" event for it); undefined leaves the message to the "publish" event.
+	 */
+	keep(deviceId: string, topic: string, payload: Buffer): Promise<void> | undefined;
 	log(line: string): void;
 }
 

@@ -17,6 +17,7 @@ import { FirmwareCatalog, type FirmwareUpload } from "./firmware.js";
 import { FirmwareServer } from "./firmware-server.js";
 import { FotaJobs, validTimeout, type JobOutcome, type JobRequest } from "./fota-jobs.js";
 import { resolveAddresses, type AddressLookup } from "../lib/listen.js";
+import { AWS_IOT_LIMITS, type BrokerLimits } from "./limits.js";
 import { Messages } from "./messages.js";
 import { trackPresence } from "./presence.js";
 import { Registration } from "./registration.js";
@@ -45,6 +46,8 @@ export interface CloudOptions {
 	lookup?: AddressLookup;
 	/** Default FOTA execution timeout, milliseconds from an execution's start; 0 (default): none. */
 	fotaExecutionTimeoutMs?: number;
+	/** The embedded broker's limits; AWS IoT's (AWS_IOT_LIMITS) unless changed here. */
+	limits?: Partial<BrokerLimits>;
 	log?: (line: string) => void;
 }
 
@@ -139,9 +142,11 @@ export class LocalCloud extends EventEmitter<CloudEvents> {
 			port: this.#options.mqttPort,
 			addresses: this.#addresses,
 			topicPrefix: this.topicPrefix,
+			limits: { ...AWS_IOT_LIMITS, ...this.#options.limits },
 			isAssociated: (id) => (this.store.device(id)?.tenant ?? null) !== null,
 			associatedDevices: () => this.store.devices().filter((device) => device.tenant !== null).map((device) => device.id),
 			admit,
+			keep: (id, topic, payload) => this.#services?.messages.keep(id, topic, payload),
 			log: this.#log,
 		};
 		return this.external ? new MosquittoBroker(options) : new EmbeddedBroker(options);
@@ -152,7 +157,7 @@ export class LocalCloud extends EventEmitter<CloudEvents> {
 		jobs.close();
 		await broker.stop();
 		await firmwareServer.close();
-		this.store.close();
+		await this.store.close();
 	}
 
 	/** An operator-side shadow update (REST "state"): desired and/or reported. */

@@ -4,10 +4,15 @@
  * is still being authorised and can acknowledge a PUBLISH before it sends
  * CONNACK. The gate hands the broker the CONNECT alone and holds every later
  * byte until the broker has written its first bytes (the CONNACK).
+ *
+ * With a throttle the gate also counts the connection's PUBLISH packets and
+ * discards those over the service's rate (the broker never sees them, so they
+ * get no PUBACK), closing the connection when the client keeps on (limits.ts).
  */
 
 import { Duplex } from "node:stream";
 import type { TLSSocket } from "node:tls";
+import type { PublishThrottle } from "./limits.js";
 
 /** Length of the first MQTT packet in `bytes`, or undefined while its header is incomplete. */
 function firstPacketLength(bytes: Buffer): number | undefined {
@@ -24,6 +29,15 @@ function firstPacketLength(bytes: Buffer): number | undefined {
 	return bytes.length;
 }
 
+/** A remaining length that goes on past its four bytes. */
+function malformedLength(bytes: Buffer): boolean {
+	if (bytes.length < 5) return false;
+	for (let i = 1; i < 5; i++) if ((bytes[i]! & 0x80) === 0) return false;
+	return true;
+}
+
+const PUBLISH = 3;
+
 export class ConnectGate extends Duplex {
 	readonly socket: TLSSocket;
 	#head = Buffer.alloc(0);
@@ -31,10 +45,18 @@ export class ConnectGate extends Duplex {
 	#connectLeft = -1;
 	#held: Buffer[] = [];
 	#open = false;
+	readonly #throttle: PublishThrottle | undefined;
+	readonly #onThrottled: (closing: boolean) => void;
+	/** The start of a frame that has not fully arrived, while the throttle frames the stream. */
+	#partial: Buffer | undefined = undefined;
+	/** Set after a malformed length: what follows goes to the broker unframed, and it refuses it. */
+	#unframed = false;
 
-	constructor(socket: TLSSocket) {
+	constructor(socket: TLSSocket, throttle?: PublishThrottle, onThrottled: (closing: boolean) => void = () => undefined) {
 		super();
 		this.socket = socket;
+		this.#throttle = throttle;
+		this.#onThrottled = onThrottled;
 		socket.on("data", (data: Buffer) => this.#received(data));
 		socket.on("end", () => this.push(null));
 		socket.on("error", (error) => this.destroy(error));
@@ -43,7 +65,7 @@ export class ConnectGate extends Duplex {
 
 	#received(data: Buffer): void {
 		if (this.#open) {
-			this.push(data);
+			this.#pass(data);
 			return;
 		}
 		if (this.#connectLeft < 0) {
@@ -66,16 +88,69 @@ export class ConnectGate extends Duplex {
 		if (data.length > 0) this.#held.push(data);
 	}
 
+	/** Hands bytes after the CONNECT to the broker, without the publishes the throttle discards. */
+	#pass(data: Buffer): void {
+		if (!this.#throttle || this.#unframed) {
+			this.push(data);
+			return;
+		}
+		let bytes = this.#partial ? Buffer.concat([this.#partial, data]) : data;
+		this.#partial = undefined;
+		while (bytes.length > 0) {
+			if (malformedLength(bytes)) {
+				this.#unframed = true;
+				this.push(bytes);
+				return;
+			}
+			const length = firstPacketLength(bytes);
+			if (length === undefined || length > bytes.length) {
+				this.#partial = bytes;
+				return;
+			}
+			const frame = bytes.subarray(0, length);
+			bytes = bytes.subarray(length);
+			if (frame[0]! >> 4 !== PUBLISH) {
+				this.push(frame);
+				continue;
+			}
+			const verdict = this.#throttle.next();
+			if (verdict === "pass") {
+				this.push(frame);
+				continue;
+			}
+			this.#onThrottled(verdict === "disconnect");
+			if (verdict === "disconnect") {
+				this.socket.destroy();
+				return;
+			}
+		}
+	}
+
 	override _read(): void {
 		// Data is pushed as it arrives.
 	}
 
 	override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
 		this.socket.write(chunk, callback);
-		if (!this.#open) {
-			this.#open = true;
-			for (const data of this.#held.splice(0)) this.push(data);
-		}
+		this.#opened();
+	}
+
+	/**
+	 * What the broker wrote while the stream was corked (mqtt-packet corks each
+	 * packet until the next tick; the PUBACKs of one group commit come in one
+	 * tick) goes out as one TLS write: one record and one system call, not one
+	 * for every piece of every packet.
+	 */
+	override _writev(chunks: Array<{ chunk: Buffer }>, callback: (error?: Error | null) => void): void {
+		this.socket.write(chunks.length === 1 ? chunks[0]!.chunk : Buffer.concat(chunks.map((c) => c.chunk)), callback);
+		this.#opened();
+	}
+
+	/** The broker has written its first bytes (the CONNACK): the held packets go to it now. */
+	#opened(): void {
+		if (this.#open) return;
+		this.#open = true;
+		for (const data of this.#held.splice(0)) this.push(data);
 	}
 
 	override _final(callback: (error?: Error | null) => void): void {

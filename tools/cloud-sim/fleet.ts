@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { MqttClient } from "../../modules/mqtt/client.js";
 import type { MqttError } from "../../modules/mqtt/errors.js";
 import { nodeSocket } from "../../hosts/node/socket.js";
-import { openssl } from "../lib/pki.js";
+import { privateKey, writePrivateFile } from "../lib/pki.js";
 
 export interface FleetCredentials {
 	ids: string[];
@@ -33,8 +33,8 @@ function run(args: string[], cwd: string): Promise<void> {
 export async function fleetCredentials(pkiDirectory: string, directory: string, count: number, prefix = "nrf-fleet-"): Promise<FleetCredentials> {
 	mkdirSync(directory, { recursive: true });
 	copyFileSync(join(pkiDirectory, "device-ca.pem"), join(directory, "device-ca.pem"));
-	copyFileSync(join(pkiDirectory, "device-ca.key"), join(directory, "device-ca.key"));
-	openssl(["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", "fleet.key"], directory);
+	writePrivateFile(join(directory, "device-ca.key"), readFileSync(join(pkiDirectory, "device-ca.key")));
+	privateKey(directory, "fleet");
 	const ids = Array.from({ length: count }, (_, i) => `${prefix}${String(i).padStart(6, "0")}`);
 	let next = 0;
 	const worker = async (): Promise<void> => {

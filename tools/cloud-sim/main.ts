@@ -1,8 +1,10 @@
 /*
- * `npm run cloud-sim -- --state DIR [--mqtt-port N] [--http-port N] [--firmware-port N] [--broker embedded|mosquitto] [--fota-timeout SECONDS]`:
+ * `npm run cloud-sim -- --state DIR [--mqtt-port N] [--http-port N] [--firmware-port N] [--broker embedded|mosquitto] [--fota-timeout SECONDS] [--publish-limit N]`:
  * runs the local nRF Cloud. When it is ready it writes DIR/endpoints.json
  * (mqttHost, mqttPort, httpPort, firmwarePort, apiKey, caCert, deviceCa, tenantId,
  * topicPrefix) for devices, tools and tests. Stops on SIGINT or SIGTERM.
+ * --publish-limit: PUBLISH packets per second per connection (default 100, AWS
+ * IoT's; 0 for none, as the benchmark runs it).
  */
 
 import { readFileSync, renameSync, writeFileSync } from "node:fs";
@@ -10,6 +12,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { join, resolve } from "node:path";
 import { option, wholeNumber } from "../lib/args.js";
 import { LocalCloud } from "./cloud.js";
+import type { BrokerLimits } from "./limits.js";
 import type { AddressLookup } from "../lib/listen.js";
 import { RestApi } from "./rest.js";
 
@@ -58,6 +61,7 @@ export interface StartOptions {
 	lookup?: AddressLookup;
 	/** Default FOTA execution timeout in milliseconds (0: none). */
 	fotaExecutionTimeoutMs?: number;
+	limits?: Partial<BrokerLimits>;
 	log?: (line: string) => void;
 }
 
@@ -65,7 +69,7 @@ export async function startCloud(options: StartOptions): Promise<RunningCloud> {
 	const state = resolve(options.state);
 	const cloud = new LocalCloud({
 		stateDirectory: state, mqttPort: options.mqttPort ?? 0, firmwarePort: options.firmwarePort ?? 0,
-		broker: options.broker, lookup: options.lookup, fotaExecutionTimeoutMs: options.fotaExecutionTimeoutMs, log: options.log,
+		broker: options.broker, lookup: options.lookup, fotaExecutionTimeoutMs: options.fotaExecutionTimeoutMs, limits: options.limits, log: options.log,
 	});
 	await cloud.start();
 	const rest = new RestApi(cloud, serveDashboard);
@@ -99,13 +103,15 @@ function port(argv: string[], name: string): number | undefined {
 
 async function main(argv: string[]): Promise<void> {
 	const state = option(argv, "--state");
-	if (!state) throw new Error("usage: cloud-sim --state DIR [--mqtt-port N] [--http-port N] [--firmware-port N] [--broker embedded|mosquitto] [--fota-timeout SECONDS]");
+	if (!state) throw new Error("usage: cloud-sim --state DIR [--mqtt-port N] [--http-port N] [--firmware-port N] [--broker embedded|mosquitto] [--fota-timeout SECONDS] [--publish-limit N]");
 	const broker = option(argv, "--broker") ?? "embedded";
 	if (broker !== "embedded" && broker !== "mosquitto") throw new Error('--broker is "embedded" or "mosquitto"');
 	const timeout = wholeNumber(argv, "--fota-timeout", 366 * 24 * 3600);
+	const publishLimit = wholeNumber(argv, "--publish-limit", 1_000_000);
 	const running = await startCloud({
 		fotaExecutionTimeoutMs: timeout === undefined ? undefined : timeout * 1000,
 		state, mqttPort: port(argv, "--mqtt-port"), httpPort: port(argv, "--http-port"), firmwarePort: port(argv, "--firmware-port"), broker,
+		limits: publishLimit === undefined ? undefined : { publishesPerSecond: publishLimit },
 		log: (line) => console.log(`[cloud-sim] ${line}`),
 	});
 	const { endpoints } = running;

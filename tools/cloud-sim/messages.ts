@@ -1,6 +1,6 @@
 /*
  * Device messages: what an associated device publishes under the tenant's message
- * topics is stored and announced; the operator's cloud-to-device messages go to
+ * topics is stored (durably, before the embedded broker acknowledges it) and announced; the operator's cloud-to-device messages go to
  * the device's c2d topic and are stored too.
  */
 
@@ -13,12 +13,24 @@ export class Messages {
 		this.#context = context;
 	}
 
-	/** Stores a device's message if it is under the message topics; false for other topics. */
-	handle(id: string, topic: string, payload: Buffer): boolean {
+	/**
+	 * Keeps a device's message under the message topics: resolves once it is
+	 * committed to the store (the broker acknowledges it only then); undefined
+	 * for other topics.
+	 */
+	keep(id: string, topic: string, payload: Buffer): Promise<void> | undefined {
 		const { store, topicPrefix, announce } = this.#context;
-		if (!topic.startsWith(`${topicPrefix}m/`)) return false;
-		announce("message", store.addMessage(id, topic, "d2c", payload.toString("utf8")));
-		return true;
+		if (!topic.startsWith(`${topicPrefix}m/`)) return undefined;
+		return store.keepMessage(id, topic, "d2c", payload.toString("utf8")).then((record) => {
+			announce("message", record);
+		});
+	}
+
+	/** Keeps a message the broker has already acknowledged; false for topics that are not message topics. */
+	handle(id: string, topic: string, payload: Buffer): boolean {
+		const kept = this.keep(id, topic, payload);
+		kept?.catch((error: unknown) => this.#context.log(`messages: ${id}'s message on ${topic} was not stored: ${String(error)}`));
+		return kept !== undefined;
 	}
 
 	/** Sends a cloud-to-device message to an associated device. */

@@ -1,12 +1,18 @@
 /*
  * The local nRF Cloud's persistent state in SQLite (better-sqlite3) under the
  * state directory: devices, shadows, messages, firmware and FOTA jobs. A
- * restart keeps everything.
+ * restart keeps everything. Every commit is durable (WAL with synchronous =
+ * FULL: the log is on disk before the commit returns). Device messages are
+ * committed in groups by a worker thread (message-writer.ts, keepMessage), so
+ * that a durable message costs a share of one commit, not a commit of its
+ * own, and the cloud's thread does not wait for the disk.
  */
 
 import Database from "better-sqlite3";
 import { randomBytes, randomUUID } from "node:crypto";
 import { join } from "node:path";
+import { Worker } from "node:worker_threads";
+import type { MessageRow, WriterAnswer } from "./message-writer.js";
 import type { ShadowDocument } from "./shadow.js";
 
 export interface DeviceRecord {
@@ -112,6 +118,18 @@ const ADDED_COLUMNS: Record<string, string[]> = {
 
 type Row = Record<string, unknown>;
 
+/** A message waiting for the next group commit. */
+interface QueuedMessage {
+	deviceId: string;
+	topic: string;
+	direction: "d2c" | "c2d";
+	payload: string;
+	received: number;
+	resolve: (record: MessageRecord) => void;
+	reject: (error: unknown) => void;
+	settled: Promise<MessageRecord>;
+}
+
 function device(row: Row | undefined): DeviceRecord | undefined {
 	if (!row) return undefined;
 	return {
@@ -154,10 +172,20 @@ function execution(row: Row): ExecutionRecord {
 
 export class Store {
 	readonly db: Database.Database;
+	readonly #file: string;
+	/** Messages for the next group commit. */
+	#queued: QueuedMessage[] = [];
+	/** The group the writer is committing now. */
+	#committing: QueuedMessage[] | undefined = undefined;
+	#writer: Worker | undefined = undefined;
+	#writerGone: Promise<unknown> | undefined = undefined;
+	readonly #insertMessage: Database.Statement;
 
 	constructor(directory: string) {
-		this.db = new Database(join(directory, "cloud.db"));
+		this.#file = join(directory, "cloud.db");
+		this.db = new Database(this.#file);
 		this.db.pragma("journal_mode = WAL");
+		this.db.pragma("synchronous = FULL");
 		this.db.pragma("busy_timeout = 5000");
 		this.db.exec(SCHEMA);
 		for (const [table, columns] of Object.entries(ADDED_COLUMNS)) {
@@ -166,9 +194,20 @@ export class Store {
 		}
 		// Connections do not survive a restart.
 		this.db.prepare("update devices set connected = 0").run();
+		this.#insertMessage = this.db.prepare("insert into messages (device, topic, direction, payload, received) values (?, ?, ?, ?, ?)");
 	}
 
-	close(): void {
+	/** Closes the database once the messages kept so far are committed. */
+	async close(): Promise<void> {
+		while (this.#committing || this.#queued.length) {
+			const group = this.#committing ?? this.#queued;
+			await Promise.allSettled(group.map((m) => m.settled));
+		}
+		if (this.#writer) {
+			this.#writer.postMessage("close");
+			await this.#writerGone;
+			this.#writer = undefined;
+		}
 		this.db.close();
 	}
 
@@ -248,9 +287,58 @@ export class Store {
 
 	addMessage(deviceId: string, topic: string, direction: "d2c" | "c2d", payload: string): MessageRecord {
 		const received = Date.now();
-		const result = this.db.prepare("insert into messages (device, topic, direction, payload, received) values (?, ?, ?, ?, ?)")
-			.run(deviceId, topic, direction, payload, received);
+		const result = this.#insertMessage.run(deviceId, topic, direction, payload, received);
 		return { seq: Number(result.lastInsertRowid), deviceId, topic, direction, payload, received };
+	}
+
+	/**
+	 * Stores a message with the others that arrive while the previous group is
+	 * being committed, in one transaction; resolves once that transaction is on
+	 * disk. Messages are committed in the order they came.
+	 */
+	keepMessage(deviceId: string, topic: string, direction: "d2c" | "c2d", payload: string): Promise<MessageRecord> {
+		let resolve!: (record: MessageRecord) => void;
+		let reject!: (error: unknown) => void;
+		const settled = new Promise<MessageRecord>((yes, no) => { resolve = yes; reject = no; });
+		this.#queued.push({ deviceId, topic, direction, payload, received: Date.now(), resolve, reject, settled });
+		if (!this.#committing) this.#commitNext();
+		return settled;
+	}
+
+	/** Messages kept but not yet committed. */
+	get uncommittedMessages(): number {
+		return this.#queued.length + (this.#committing?.length ?? 0);
+	}
+
+	#startWriter(): Worker {
+		const writer = new Worker(new URL("./message-writer.js", import.meta.url), { workerData: { file: this.#file } });
+		writer.on("message", (answer: WriterAnswer) => this.#committed(answer));
+		this.#writerGone = new Promise((resolve) => writer.once("exit", resolve));
+		writer.once("error", (error) => this.#committed({ error: error.message }));
+		this.#writer = writer;
+		return writer;
+	}
+
+	#commitNext(): void {
+		if (this.#queued.length === 0) return;
+		const group = this.#queued;
+		this.#queued = [];
+		this.#committing = group;
+		const rows: MessageRow[] = group.map((m) => [m.deviceId, m.topic, m.direction, m.payload, m.received]);
+		(this.#writer ?? this.#startWriter()).postMessage(rows);
+	}
+
+	#committed(answer: WriterAnswer): void {
+		const group = this.#committing;
+		if (!group) return;
+		this.#committing = undefined;
+		if ("error" in answer) {
+			for (const m of group) m.reject(new Error(`the messages were not committed: ${answer.error}`));
+		}
+		else {
+			group.forEach((m, i) => m.resolve({ seq: answer.seqs[i]!, deviceId: m.deviceId, topic: m.topic, direction: m.direction, payload: m.payload, received: m.received }));
+		}
+		this.#commitNext();
 	}
 
 	messages(filter: { deviceId?: string; direction?: string; after?: number; limit: number }): MessageRecord[] {

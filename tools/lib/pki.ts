@@ -5,12 +5,27 @@
  */
 
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 export function openssl(args: string[], cwd: string): void {
 	execFileSync("openssl", args, { cwd, stdio: ["ignore", "ignore", "pipe"] });
+}
+
+/**
+ * Writes a file only its owner may read (mode 0600) from the first byte:
+ * created with that mode, and brought to it when it existed already.
+ */
+export function writePrivateFile(path: string, data: string | Uint8Array): void {
+	writeFileSync(path, data, { mode: 0o600 });
+	chmodSync(path, 0o600);
+}
+
+/** Makes an EC P-256 key `<name>.key` in `dir`, mode 0600 (openssl truncates the file and keeps its mode). */
+export function privateKey(dir: string, name: string): void {
+	writePrivateFile(join(dir, `${name}.key`), "");
+	openssl(["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", `${name}.key`], dir);
 }
 
 export interface Pki {
@@ -24,7 +39,7 @@ export interface Pki {
 
 /** Issues `<name>.pem` and `<name>.key` (EC P-256) in `dir`, signed by CA `<ca>.pem`/`<ca>.key` there. */
 export function issue(dir: string, name: string, subject: string, ca: string, extensions: string, days = 2): void {
-	openssl(["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", `${name}.key`], dir);
+	privateKey(dir, name);
 	openssl(["req", "-new", "-key", `${name}.key`, "-subj", subject, "-out", `${name}.csr`], dir);
 	writeFileSync(join(dir, `${name}.ext`), extensions);
 	openssl(["x509", "-req", "-in", `${name}.csr`, "-CA", `${ca}.pem`, "-CAkey", `${ca}.key`, "-CAcreateserial",
@@ -35,7 +50,7 @@ export function issue(dir: string, name: string, subject: string, ca: string, ex
 
 /** Makes a self-signed CA `<name>.pem`/`<name>.key` in `dir`. */
 export function authority(dir: string, name: string, commonName: string, days = 2): void {
-	openssl(["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", `${name}.key`], dir);
+	privateKey(dir, name);
 	openssl(["req", "-x509", "-new", "-key", `${name}.key`, "-subj", `/CN=${commonName}`, "-days", String(days), "-sha256",
 		"-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign", "-out", `${name}.pem`], dir);
 }

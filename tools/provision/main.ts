@@ -20,7 +20,7 @@ import { join, resolve } from "node:path";
 import { parseAttestationToken, tokenOfResponse } from "../../modules/modem/attestation.js";
 import { CredentialType } from "../../modules/modem/at.js";
 import { option, wholeNumber } from "../lib/args.js";
-import { issue } from "../lib/pki.js";
+import { issue, writePrivateFile } from "../lib/pki.js";
 import { Store } from "../cloud-sim/store.js";
 import { SerialAt, SerialAtError } from "./serial.js";
 
@@ -85,7 +85,7 @@ function check(options: CommonOptions, deviceId: string | undefined): Checked {
 /** Issues the device's key and certificate in `work`; returns them with the server CA. */
 function issueCredentials(pki: string, deviceId: string, work: string): Credentials {
 	copyFileSync(join(pki, "device-ca.pem"), join(work, "device-ca.pem"));
-	copyFileSync(join(pki, "device-ca.key"), join(work, "device-ca.key"));
+	writePrivateFile(join(work, "device-ca.key"), readFileSync(join(pki, "device-ca.key")));
 	issue(work, "device", `/CN=${deviceId}`, "device-ca", "extendedKeyUsage=clientAuth\n", 3650);
 	return {
 		ca: readFileSync(join(pki, "server-ca.pem"), "utf8"),
@@ -101,13 +101,13 @@ function record(options: CommonOptions, pki: string, deviceId: string, pin: stri
 		store.provision(deviceId, pin);
 	}
 	finally {
-		store.close();
+		void store.close();	// no message was kept: the database closes at once
 	}
 	if (options.out) {
 		mkdirSync(options.out, { recursive: true });
 		copyFileSync(join(pki, "server-ca.pem"), join(options.out, "ca.pem"));
 		copyFileSync(join(work, "device.pem"), join(options.out, `${deviceId}.pem`));
-		copyFileSync(join(work, "device.key"), join(options.out, `${deviceId}.key`));
+		writePrivateFile(join(options.out, `${deviceId}.key`), readFileSync(join(work, "device.key")));
 	}
 }
 
