@@ -134,8 +134,8 @@ export class ResponseHeadParser {
 			if (c !== LF) continue;
 			// A line ended; the head ends with an empty line.
 			const end = this.#length;
+			if (end === 1 || (end === 2 && buffer[0] === CR)) throw new ResponseError("bad status line: the response starts with an empty line");
 			if ((end >= 2 && buffer[end - 2] === LF) || (end >= 3 && buffer[end - 2] === CR && buffer[end - 3] === LF)) {
-				if (end <= 2) throw new ResponseError("bad status line: the response starts with an empty line");
 				this.#head = this.#parse();
 				return i + 1;
 			}
