@@ -27,7 +27,7 @@ export interface FirmwareRig {
 	files: { ca: string; cert: string; key: string };
 	pem: { ca: string; cert: string; key: string };
 	/** Starts a fault proxy in front of the firmware server. */
-	proxy(): Promise<FaultProxy>;
+	proxy(cut?: "close" | "reset"): Promise<FaultProxy>;
 	stop(): Promise<void>;
 }
 
@@ -60,8 +60,8 @@ export async function startFirmwareRig(size: number): Promise<FirmwareRig> {
 			path: cloud.firmwarePath(record),
 			port: cloud.firmwarePort,
 			pem: { ca: readFileSync(files.ca, "utf8"), cert: readFileSync(files.cert, "utf8"), key: readFileSync(files.key, "utf8") },
-			proxy: async () => {
-				const proxy = await FaultProxy.start({ target: { host: "127.0.0.1", port: cloud.firmwarePort } });
+			proxy: async (cut) => {
+				const proxy = await FaultProxy.start({ target: { host: "127.0.0.1", port: cloud.firmwarePort }, cut });
 				proxies.push(proxy);
 				return proxy;
 			},
