@@ -123,11 +123,11 @@ export async function downloadBench(rounds: number): Promise<void> {
 		console.log(`device / curl throughput: ${(peer / device).toFixed(3)}; device / Node with the same ranges: ${(ranged / device).toFixed(2)}`);
 		console.log(`${requests} requests per 1 MB image (${Math.ceil(SIZE / 1700)} ranges of 1700 bytes); compare the Node client with the same ranges for what the round trip per range costs`);
 
-		const proxy = await rig.proxy();
+		const proxy = await rig.proxy("reset");
 		const cuts = proxy.cutAtRandom(3, SIZE, seededRandom(20261202));
 		const cut = await runXs(rig, "download", proxy.port, 1700);
 		if (cut.received !== SIZE || proxy.stats.cuts !== 3) throw new Error(`cut download: ${cut.received} bytes, ${proxy.stats.cuts} cuts`);
-		console.log(`\nThe same download through the fault proxy cutting the link three times (at downstream bytes ${cuts.join(", ")})\n`);
+		console.log(`\nThe same download through the fault proxy breaking the link (RST) three times (at downstream bytes ${cuts.join(", ")})\n`);
 		console.log(table(["", "bytes", "of the image"], [
 			["image", String(SIZE), "1.000"],
 			["body bytes fetched", String(cut.stats!.bodyBytes), (cut.stats!.bodyBytes / SIZE).toFixed(3)],
