@@ -3,6 +3,7 @@
 import { printCodecBench, runCodecBench } from "./mqtt-codec.js";
 import { cloudBench } from "./cloud-bench.js";
 import { connectBench } from "./connect-bench.js";
+import { downloadBench } from "./download-bench.js";
 import { firmwareMemoryBench } from "./firmware-memory.js";
 import { nrf9160FootprintBench } from "./nrf9160-footprint.js";
 import { xsCodecBench, xsHeapBench } from "./xs-bench.js";
@@ -19,3 +20,4 @@ await firmwareMemoryBench();
 await cloudBench(quick ? 50 : 200, quick ? 20 : 50);
 await connectBench(quick ? 3 : 7);
 await nrf9160FootprintBench();
+await downloadBench(quick ? 1 : 3);
