@@ -330,12 +330,20 @@ int main(int argc, char** argv)
 	}
 	const char* mainModule = NULL;
 	char mainReal[PATH_MAX];
+	/* The bootloader's step: an applied app image runs instead of the command line's app. */
+	char appDirectory[PATH_MAX];
+	char appMain[PATH_MAX + 16];
+	int fromImage = gSimStateDirectory && simDfuBoot && simDfuBoot(appDirectory, sizeof(appDirectory)) && simEngineUseApp(appDirectory);
 	if (gSimMainRequired) {
 		if (i >= argc) {
 			usage();
 			return SIM_EXIT_USAGE;
 		}
 		const char* mainPath = argv[i++];
+		if (fromImage) {
+			snprintf(appMain, sizeof(appMain), "%s/main.js", appDirectory);
+			mainPath = appMain;
+		}
 		if (!realpath(mainPath, mainReal)) {
 			fprintf(stderr, "%s: cannot open %s: %s\n", gSimProgram, mainPath, strerror(errno));
 			return SIM_EXIT_USAGE;

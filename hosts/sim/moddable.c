@@ -145,6 +145,12 @@ void simEnginePollDispatch(struct pollfd* fds, int count)
 		g_main_context_dispatch(gContext);
 }
 
+int simEngineUseApp(const char* directory)
+{
+	fprintf(stderr, "%s: the app image in %s is not run: this build runs the modules preloaded in its archive\n", gSimProgram, directory);
+	return 0;
+}
+
 int simEngineStackOverflow(int status)
 {
 	return status == XS_JAVASCRIPT_STACK_OVERFLOW_EXIT || status == XS_NATIVE_STACK_OVERFLOW_EXIT;

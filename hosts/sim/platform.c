@@ -269,6 +269,18 @@ void xs_sim_Native(xsMachine* the)
 static const char* gModuleRoots[SIM_MAX_ROOTS];
 static int gModuleRootCount = 0;
 
+int simEngineUseApp(const char* directory)
+{
+	/* The image's modules come before every --modules root: its library is the one it was built with. */
+	char* copy = strdup(directory);
+	if (!copy || gModuleRootCount == SIM_MAX_ROOTS)
+		return 0;
+	memmove(gModuleRoots + 1, gModuleRoots, gModuleRootCount * sizeof(gModuleRoots[0]));
+	gModuleRoots[0] = copy;
+	gModuleRootCount++;
+	return 1;
+}
+
 void simAddModuleRoot(const char* directory)
 {
 	if (gModuleRootCount < SIM_MAX_ROOTS)

@@ -62,6 +62,13 @@ extern SimMemory gSimMemory;
 /* --memory-at TEXT: print the memory figures whenever the app writes a line holding TEXT; 0 when full. */
 int simAddMemoryMark(const char* text);
 
+/*
+ * The boot step of the DFU binding (native/dfu/posix/dfu.c), where it is linked:
+ * applies a scheduled update or reverts an unconfirmed one; returns 1 with the
+ * directory of the app image to run, 0 to run the app the command line names.
+ */
+int simDfuBoot(char* directory, size_t size) __attribute__((weak));
+
 /* The state directory of the emulated device (modem, storage, DFU slot); from --state. */
 extern const char* gSimStateDirectory;
 
@@ -122,6 +129,12 @@ void simEngineMemory(void* the);
 void simDeleteMachine(void* the);
 /* Whether an XS abort status is a stack overflow (XS 13.3 has one, XS 17 a JavaScript and a native one). */
 int simEngineStackOverflow(int status);
+/*
+ * Runs the app image in `directory` (its main.js, bare specifiers under it first)
+ * instead of the command line's app; 0 where the engine cannot (the Moddable
+ * build runs its preloaded archive).
+ */
+int simEngineUseApp(const char* directory);
 /* The exit status and words for an XS abort status (XS_*_EXIT), shared by both fxAbort()s. */
 int simAbortStatus(int status, const char** why);
 
