@@ -2,11 +2,14 @@
  * The local nRF Cloud's dashboard in headless Chromium (Debian's, driven by
  * playwright-core): a device appears after its JITP connection, is associated
  * with a click, its GPS track (from NMEA sentences), FLIP state and FOTA progress
- * show up live. The screenshot is kept in test-artifacts/dashboard.png.
+ * show up live; firmware is uploaded with the page's form, a job made for a
+ * device and for a group, the progress a device reports is pushed to the page,
+ * and the job is cancelled with its button. The screenshots are kept in
+ * test-artifacts/dashboard.png and test-artifacts/dashboard-fota.png.
  */
 
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
@@ -16,6 +19,7 @@ import { nodeSocket } from "../hosts/node/socket.js";
 import { startCloud, type RunningCloud } from "../tools/cloud-sim/main.js";
 import { mcubootImage } from "../tools/lib/mcuboot-image.js";
 import { provision } from "../tools/provision/main.js";
+import { connectDevice, requestJob, restClient, subscribeDevice } from "./support/cloud.js";
 import { ensureSim, root } from "./support/sim.js";
 import { until } from "./support/until.js";
 
@@ -106,6 +110,81 @@ test("dashboard: a device appears, is associated by a click, and its GPS track, 
 	assert.deepEqual(errors, []);
 	live.client.disconnect();
 	await live.closed;
+	await page.close();
+});
+
+test("dashboard FOTA: upload with the form, a job for a device, live progress from the device, cancel, a job for a group", async () => {
+	const id = "nrf-352656100000034";
+	const rest = restClient(() => running.endpoints);
+	const prefix = running.endpoints.topicPrefix;
+	provision({ cloudState: join(dir, "cloud"), modem: join(dir, "modem-2"), deviceId: id, out: join(dir, "out") });
+	await connectDevice({ dir, port: running.endpoints.mqttPort, id }).closed;	// JITP
+	assert.equal((await rest("PUT", `/v1/association/${id}`, JSON.stringify(id))).status, 202);
+	assert.equal((await rest("PATCH", `/v1/devices/${id}/state`, { reported: { device: { serviceInfo: { fota_v2: ["APP", "MODEM"] } } } })).status, 202);
+	assert.equal((await rest("PUT", `/v1/devices/${id}/tags`, ["fleet-a"])).status, 202);
+	const d = connectDevice({ dir, port: running.endpoints.mqttPort, id });
+	await d.connected;
+	await subscribeDevice(d, `${prefix}${id}/jobs/rcv`);
+	await subscribeDevice(d, `${id}/shadow/get/accepted`);
+
+	const page = await browser.newPage({ viewport: { width: 1100, height: 1400 } });
+	const errors: string[] = [];
+	page.on("pageerror", (error) => errors.push(error.message));
+	await page.goto(`http://127.0.0.1:${running.endpoints.httpPort}/#key=${running.endpoints.apiKey}`);
+	await page.waitForSelector("#live:text('live')");
+	await page.waitForSelector(`tr[data-device="${id}"] [data-field=tags]:text-is("fleet-a")`);
+
+	const file = join(dir, "app-3.0.0.bin");
+	const image = mcubootImage(Buffer.alloc(4000, 5), { major: 3, minor: 0, revision: 0, build: 0 });
+	writeFileSync(file, image);
+	// a refused upload says why
+	await page.selectOption("#upload-form select[name=type]", "MODEM");
+	await page.fill("#upload-form input[name=version]", "mfw-1");
+	await page.setInputFiles("#upload-file", file);
+	await page.click("#upload-form button[type=submit]");
+	await page.waitForSelector("#upload-result:has-text('refused: a MODEM delta needs its sha256')");
+	await page.selectOption("#upload-form select[name=type]", "APP");
+	await page.fill("#upload-form input[name=version]", "3.0.0");
+	await page.setInputFiles("#upload-file", file);
+	await page.click("#upload-form button[type=submit]");
+	await page.waitForSelector(`#upload-result:has-text('uploaded APP 3.0.0: app-3.0.0.bin (${image.length} bytes)')`);
+	const firmware = (await rest("GET", "/v1/firmwares")).json.items.find((f: { version: string }) => f.version === "3.0.0");
+	assert.equal(await page.inputValue("#job-firmware"), firmware.id, "the new upload is chosen for the next job");
+
+	await page.selectOption("#job-device", id);
+	await page.click("#job-form button[type=submit]");
+	await page.waitForSelector(`#job-result:has-text('for ${id}')`);
+	const jobId = (await rest("GET", "/v1/fota-jobs")).json.items.find((j: { firmwareId: string }) => j.firmwareId === firmware.id).jobId;
+	const row = page.locator(`tr[data-job="${jobId}"][data-execution="${id}"]`);
+	await row.locator("[data-field=status]:text-is('QUEUED')").waitFor();
+
+	d.client.publish(`${prefix}${id}/jobs/req`, '[""]', { qos: 1 });
+	const document = await until(() => d.messages.find((m) => m.topic.endsWith("/jobs/rcv")), { what: "the job document" });
+	assert.equal(JSON.parse(new TextDecoder().decode(document.payload))[0], jobId);
+	for (const progress of [0, 30, 60]) d.client.publish(`${prefix}${id}/jobs/update`, JSON.stringify([jobId, 7, progress]), { qos: 1 });
+	await row.locator("[data-field=progress]:text-is('60 %')").waitFor();
+	assert.equal(await row.locator("[data-field=status]").textContent(), "DOWNLOADING");
+	assert.equal(await row.locator("progress").getAttribute("value"), "60");
+
+	await row.locator("button[data-action=cancel]").click();
+	await row.locator("[data-field=status]:text-is('CANCELLED')").waitFor();
+	assert.equal(await row.locator("[data-field=job-status]").textContent(), "CANCELLED");
+	assert.equal(await row.locator("button[data-action=cancel]").count(), 0, "no cancel button on a cancelled job");
+	assert.equal(await row.locator("[data-field=progress]").textContent(), "60 %", "the progress reached stays shown");
+	assert.deepEqual(await requestJob(d, id, prefix), [`${id}/shadow/get/accepted`], "the cancelled job is not delivered again");
+
+	await page.selectOption("#job-device", "");
+	await page.fill("#job-tag", "fleet-a");
+	await page.click("#job-form button[type=submit]");
+	await page.waitForSelector(`#job-result:has-text('for ${id}')`);
+	const groupJob = (await rest("GET", "/v1/fota-jobs")).json.items.find((j: { target: { tags: string[] } }) => j.target.tags.includes("fleet-a"));
+	await page.locator(`tr[data-job="${groupJob.jobId}"][data-execution="${id}"] [data-field=status]:text-is('QUEUED')`).waitFor();
+
+	mkdirSync(join(root, "test-artifacts"), { recursive: true });
+	await page.screenshot({ path: join(root, "test-artifacts", "dashboard-fota.png"), fullPage: true });
+	assert.deepEqual(errors, []);
+	d.client.disconnect();
+	await d.closed;
 	await page.close();
 });
 

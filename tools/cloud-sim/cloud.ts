@@ -13,16 +13,16 @@ import type { Broker, BrokerOptions } from "./broker.js";
 import { EmbeddedBroker } from "./broker-embedded.js";
 import { MosquittoBroker } from "./broker-mosquitto.js";
 import { cloudPki } from "./cloud-pki.js";
-import { FirmwareCatalog } from "./firmware.js";
+import { FirmwareCatalog, type FirmwareUpload } from "./firmware.js";
 import { FirmwareServer } from "./firmware-server.js";
-import { FotaJobs, type JobOutcome } from "./fota-jobs.js";
+import { FotaJobs, type JobOutcome, type JobRequest } from "./fota-jobs.js";
 import { resolveAddresses, type AddressLookup } from "../lib/listen.js";
 import { Messages } from "./messages.js";
 import { trackPresence } from "./presence.js";
 import { Registration } from "./registration.js";
 import { noDevice, type CloudEvents, type Outcome, type ServiceContext } from "./service-types.js";
 import { ShadowService } from "./shadow-service.js";
-import { Store, type FirmwareRecord } from "./store.js";
+import { Store, type FirmwareRecord, type JobRecord } from "./store.js";
 
 export { cloudPki } from "./cloud-pki.js";
 export type { CloudEvents } from "./service-types.js";
@@ -43,6 +43,8 @@ export interface CloudOptions {
 	broker?: "embedded" | "mosquitto";
 	/** How `localhost` is resolved to the addresses every listener binds; default: the system's resolver. */
 	lookup?: AddressLookup;
+	/** Default FOTA execution timeout, milliseconds from an execution's start; 0 (default): none. */
+	fotaExecutionTimeoutMs?: number;
 	log?: (line: string) => void;
 }
 
@@ -113,7 +115,9 @@ export class LocalCloud extends EventEmitter<CloudEvents> {
 		const shadow = new ShadowService(context);
 		const messages = new Messages(context);
 		const firmwareServer = new FirmwareServer(this.#firmware, this.pkiDirectory);
-		const jobs = new FotaJobs(context, this.#firmware, () => `${this.hostname}:${firmwareServer.port}`);
+		const jobs = new FotaJobs(context, this.#firmware, {
+			firmwareHost: () => `${this.hostname}:${firmwareServer.port}`, executionTimeoutMs: this.#options.fotaExecutionTimeoutMs,
+		});
 		if (broker.abilities.reportsConnections) trackPresence(context, shadow);
 		broker.on("publish", (id, topic, payload) => {
 			if (!broker.abilities.admitsConnections) registration.registerOnFirstMessage(id);
@@ -142,7 +146,8 @@ export class LocalCloud extends EventEmitter<CloudEvents> {
 	}
 
 	async stop(): Promise<void> {
-		const { broker, firmwareServer } = this.#running;
+		const { broker, firmwareServer, jobs } = this.#running;
+		jobs.close();
 		await broker.stop();
 		await firmwareServer.close();
 		this.store.close();
@@ -191,16 +196,37 @@ export class LocalCloud extends EventEmitter<CloudEvents> {
 		return this.#running.broker.isConnected(id);
 	}
 
-	addFirmware(type: string, version: string, filename: string, image: Buffer): FirmwareRecord {
-		return this.#firmware.add(type, version, filename, image);
+	/** Sets a device's tags (the groups FOTA jobs can target). */
+	setTags(id: string, tags: string[]): Outcome {
+		if (!this.store.setTags(id, tags)) return noDevice(id);
+		this.emit("device", id);
+		return { ok: true };
+	}
+
+	/** Checks and keeps an uploaded firmware; throws a RangeError when the upload is refused. */
+	addFirmware(upload: FirmwareUpload): FirmwareRecord {
+		return this.#firmware.add(upload);
 	}
 
 	firmwarePath(record: FirmwareRecord): string {
 		return this.#firmware.path(record);
 	}
 
-	/** Creates a job for the devices whose shadow reports support for the firmware's type. */
-	createJob(firmwareId: string, deviceIds: string[]): JobOutcome {
-		return this.#running.jobs.create(firmwareId, deviceIds);
+	/** Creates a job for the targeted devices whose shadow reports support for the firmware's type. */
+	createJob(request: JobRequest): JobOutcome {
+		return this.#running.jobs.create(request);
+	}
+
+	cancelJob(jobId: string): Outcome {
+		return this.#running.jobs.cancel(jobId);
+	}
+
+	deleteJob(jobId: string): Outcome {
+		return this.#running.jobs.delete(jobId);
+	}
+
+	/** A FOTA job as the REST API shows it: target, firmware, status, execution counts and executions. */
+	jobView(job: JobRecord): Record<string, unknown> {
+		return this.#running.jobs.view(job);
 	}
 }

@@ -1,7 +1,10 @@
 /*
  * The firmware download server: HTTPS with the cloud's server certificate, GET
  * and HEAD of the catalog's download paths, with single byte ranges, as FOTA
- * clients resume an interrupted download with a Range request.
+ * clients resume an interrupted download with a Range request. Connections are
+ * kept alive between requests (a device fetches an image fragment by fragment).
+ * Only catalog paths are served: anything that could name a file outside the
+ * store (dot segments, backslashes, NUL, encoded slashes) is refused with 400.
  */
 
 import { readFileSync } from "node:fs";
@@ -10,6 +13,25 @@ import { createServer, type Server } from "node:https";
 import { join } from "node:path";
 import type { FirmwareCatalog } from "./firmware.js";
 import { listenOnAll, type Listening } from "../lib/listen.js";
+
+/** How long an idle kept-alive connection stays open between two fragment requests. */
+const KEEP_ALIVE_MS = 30_000;
+
+/** The catalog path a request URL names, or undefined when it is not one the server may serve. */
+export function downloadPath(url: string): string | undefined {
+	const raw = url.split("?")[0]!;
+	let path: string;
+	try {
+		path = decodeURIComponent(raw);
+	}
+	catch {
+		return undefined;
+	}
+	// an encoded "/" or "\" would let one segment pose as several; "." and ".." segments climb
+	if (/%2f|%5c/i.test(raw) || path.includes("\\") || path.includes("\0") || !path.startsWith("/") || path.startsWith("//")) return undefined;
+	const segments = path.slice(1).split("/");
+	return segments.some((segment) => segment === "" || segment === "." || segment === "..") ? undefined : segments.join("/");
+}
 
 /** The bytes a Range header asks of a `size`-byte image: inclusive bounds, or "unsatisfiable". */
 function byteRange(range: string, size: number): { start: number; end: number } | "unsatisfiable" {
@@ -44,9 +66,12 @@ export class FirmwareServer {
 			key: readFileSync(join(this.#pkiDirectory, "server.key")),
 			cert: readFileSync(join(this.#pkiDirectory, "server.pem")),
 		};
-		this.#listening = await listenOnAll(() => createServer(credentials,
-			(request, response) => this.#serve(request.url ?? "/", request.headers.range, request.method ?? "GET", response)),
-		addresses, port);
+		this.#listening = await listenOnAll(() => {
+			const server = createServer(credentials,
+				(request, response) => this.#serve(request.url ?? "/", request.headers.range, request.method ?? "GET", response));
+			server.keepAliveTimeout = KEEP_ALIVE_MS;
+			return server;
+		}, addresses, port);
 	}
 
 	async close(): Promise<void> {
@@ -60,12 +85,17 @@ export class FirmwareServer {
 			response.writeHead(405, { allow: "GET, HEAD" }).end();
 			return;
 		}
-		const record = this.#catalog.find(decodeURIComponent(url.split("?")[0]!.replace(/^\/+/, "")));
-		if (!record) {
+		const path = downloadPath(url);
+		if (path === undefined) {
+			response.writeHead(400, { "content-type": "text/plain" }).end("not a firmware path\n");
+			return;
+		}
+		const found = this.#catalog.find(path);
+		if (!found) {
 			response.writeHead(404, { "content-type": "text/plain" }).end("not found\n");
 			return;
 		}
-		const image = this.#catalog.image(record);
+		const image = this.#catalog.image(found.record, found.index);
 		let start = 0;
 		let end = image.length - 1;
 		if (range !== undefined) {

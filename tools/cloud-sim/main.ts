@@ -1,5 +1,5 @@
 /*
- * `npm run cloud-sim -- --state DIR [--mqtt-port N] [--http-port N] [--firmware-port N] [--broker embedded|mosquitto]`:
+ * `npm run cloud-sim -- --state DIR [--mqtt-port N] [--http-port N] [--firmware-port N] [--broker embedded|mosquitto] [--fota-timeout SECONDS]`:
  * runs the local nRF Cloud. When it is ready it writes DIR/endpoints.json
  * (mqttHost, mqttPort, httpPort, firmwarePort, apiKey, caCert, deviceCa, tenantId,
  * topicPrefix) for devices, tools and tests. Stops on SIGINT or SIGTERM.
@@ -56,6 +56,8 @@ export interface StartOptions {
 	broker?: "embedded" | "mosquitto";
 	/** How `localhost` resolves to the listen addresses; default: the system's resolver. */
 	lookup?: AddressLookup;
+	/** Default FOTA execution timeout in milliseconds (0: none). */
+	fotaExecutionTimeoutMs?: number;
 	log?: (line: string) => void;
 }
 
@@ -63,7 +65,7 @@ export async function startCloud(options: StartOptions): Promise<RunningCloud> {
 	const state = resolve(options.state);
 	const cloud = new LocalCloud({
 		stateDirectory: state, mqttPort: options.mqttPort ?? 0, firmwarePort: options.firmwarePort ?? 0,
-		broker: options.broker, lookup: options.lookup, log: options.log,
+		broker: options.broker, lookup: options.lookup, fotaExecutionTimeoutMs: options.fotaExecutionTimeoutMs, log: options.log,
 	});
 	await cloud.start();
 	const rest = new RestApi(cloud, serveDashboard);
@@ -97,10 +99,12 @@ function port(argv: string[], name: string): number | undefined {
 
 async function main(argv: string[]): Promise<void> {
 	const state = option(argv, "--state");
-	if (!state) throw new Error("usage: cloud-sim --state DIR [--mqtt-port N] [--http-port N] [--firmware-port N] [--broker embedded|mosquitto]");
+	if (!state) throw new Error("usage: cloud-sim --state DIR [--mqtt-port N] [--http-port N] [--firmware-port N] [--broker embedded|mosquitto] [--fota-timeout SECONDS]");
 	const broker = option(argv, "--broker") ?? "embedded";
 	if (broker !== "embedded" && broker !== "mosquitto") throw new Error('--broker is "embedded" or "mosquitto"');
+	const timeout = wholeNumber(argv, "--fota-timeout", 366 * 24 * 3600);
 	const running = await startCloud({
+		fotaExecutionTimeoutMs: timeout === undefined ? undefined : timeout * 1000,
 		state, mqttPort: port(argv, "--mqtt-port"), httpPort: port(argv, "--http-port"), firmwarePort: port(argv, "--firmware-port"), broker,
 		log: (line) => console.log(`[cloud-sim] ${line}`),
 	});

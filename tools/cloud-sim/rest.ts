@@ -1,13 +1,17 @@
 /*
  * The local nRF Cloud's REST API, after nRF Cloud's REST API v1 resource names:
- * account, devices, device state (shadow), association, messages, firmwares and
- * fota-jobs. Bearer API-key authentication; every error is JSON with an HTTP
- * status; a bad request never takes the service down.
+ * account, devices, device state (shadow) and tags, association, messages,
+ * firmwares, fota-jobs and fota-job-executions. Bearer API-key authentication;
+ * every error is JSON with an HTTP status; a bad request never takes the service
+ * down. Firmware comes as the raw image (query parameters describe it) or as a
+ * multipart/form-data upload (the dashboard's form; two files for a BOOT update).
  */
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { LocalCloud } from "./cloud.js";
 import { listenOnAll, type Listening } from "../lib/listen.js";
+import type { FirmwareUpload } from "./firmware.js";
+import { TERMINAL_STATUSES, executionView, validTimeout } from "./fota-jobs.js";
 import { isObject } from "./shadow.js";
 import type { DeviceRecord } from "./store.js";
 
@@ -55,6 +59,40 @@ async function readJson(request: IncomingMessage): Promise<unknown> {
 	catch {
 		throw new HttpError(400, "the request body is not valid JSON");
 	}
+}
+
+/** A tag (device group) name. */
+const TAG = /^[\w:.-]{1,64}$/;
+
+/**
+ * The parts of a multipart/form-data body: fields as text, files as bytes.
+ * Throws an HttpError 400 for a body that does not follow the boundary it declares.
+ */
+function formParts(body: Buffer, contentType: string): { fields: Map<string, string>; files: { field: string; filename: string; data: Buffer }[] } {
+	const boundary = /boundary=(?:"([^"]+)"|([^;\s]+))/i.exec(contentType);
+	if (!boundary) throw new HttpError(400, "multipart/form-data without a boundary");
+	const delimiter = Buffer.from(`--${boundary[1] ?? boundary[2]}`);
+	const fields = new Map<string, string>();
+	const files: { field: string; filename: string; data: Buffer }[] = [];
+	let at = body.indexOf(delimiter);
+	if (at < 0) throw new HttpError(400, "the multipart body has no part");
+	for (;;) {
+		at += delimiter.length;
+		if (body.subarray(at, at + 2).toString() === "--") break;
+		const headersEnd = body.indexOf("\r\n\r\n", at);
+		const next = body.indexOf(delimiter, headersEnd);
+		if (headersEnd < 0 || next < 0) throw new HttpError(400, "the multipart body is cut short");
+		const headers = body.subarray(at, headersEnd).toString("utf8");
+		const name = /content-disposition:[^\r\n]*;\s*name="([^"]*)"/i.exec(headers)?.[1];
+		const filename = /content-disposition:[^\r\n]*;\s*filename="([^"]*)"/i.exec(headers)?.[1];
+		// the part's data ends with the CRLF before the next delimiter
+		const data = body.subarray(headersEnd + 4, next - 2);
+		if (name === undefined) throw new HttpError(400, "a multipart part has no name");
+		if (filename !== undefined) files.push({ field: name, filename, data });
+		else fields.set(name, data.toString("utf8"));
+		at = next;
+	}
+	return { fields, files };
 }
 
 export class RestApi {
@@ -121,6 +159,7 @@ export class RestApi {
 			tenantId: device.tenant,
 			connected: this.#cloud.isConnected(device.id),
 			lastSeen: device.lastSeen === null ? null : new Date(device.lastSeen).toISOString(),
+			tags: device.tags,
 			state: shadow ? { desired: shadow.state.desired ?? {}, reported: shadow.state.reported ?? {}, version: shadow.version } : null,
 		};
 	}
@@ -151,6 +190,14 @@ export class RestApi {
 			throw new HttpError(400, "malformed percent-encoding in the path");
 		}
 		const cloud = this.#cloud;
+		if (method === "GET" && parts[0] === "fota-job-executions" && parts.length === 3) {
+			// /<deviceId>/current: the execution the device works on now; /<deviceId>/<jobId>: one execution
+			const executions = cloud.store.executions({ deviceId: parts[1]! });
+			const execution = parts[2] === "current" ? executions.find((e) => !TERMINAL_STATUSES.has(e.status)) : executions.find((e) => e.jobId === parts[2]);
+			if (!execution) throw new HttpError(404, parts[2] === "current" ? `no current FOTA execution for ${parts[1]}` : `no execution of FOTA job ${parts[2]} for ${parts[1]}`);
+			send(response, 200, executionView(execution));
+			return;
+		}
 		const route = `${method} ${parts[0] ?? ""}${parts.length > 1 ? "/:id" : ""}${parts.length > 2 ? `/${parts[2]}` : ""}`;
 		switch (route) {
 			case "GET account":
@@ -233,13 +280,34 @@ export class RestApi {
 			case "GET firmwares":
 				send(response, 200, { items: cloud.store.firmwares(), total: cloud.store.firmwares().length });
 				return;
+			case "PUT devices/:id/tags": {
+				const body = await readJson(request);
+				if (!Array.isArray(body) || body.length > 32 || !body.every((tag) => typeof tag === "string" && TAG.test(tag)))
+					throw new HttpError(400, "the body must be an array of up to 32 tags of 1 to 64 letters, digits, _ : . -");
+				const result = cloud.setTags(parts[1]!, [...new Set(body as string[])]);
+				if (!result.ok) throw new HttpError(result.code ?? 400, result.message ?? "rejected");
+				send(response, 202);
+				return;
+			}
 			case "POST firmwares": {
-				const type = url.searchParams.get("type") ?? "";
-				const version = url.searchParams.get("version") ?? "";
-				const filename = url.searchParams.get("filename") ?? "";
-				const image = await readBody(request, FIRMWARE_LIMIT);
+				const body = await readBody(request, FIRMWARE_LIMIT);
+				const contentType = request.headers["content-type"] ?? "";
+				let upload: FirmwareUpload;
+				if (/^multipart\/form-data/i.test(contentType)) {
+					const { fields, files } = formParts(body, contentType);
+					upload = {
+						type: fields.get("type") ?? "", version: fields.get("version") ?? "", sha256: fields.get("sha256") || undefined,
+						files: files.filter((f) => f.filename !== "" || f.data.length > 0).map((f) => ({ filename: f.filename, image: f.data })),
+					};
+				}
+				else {
+					upload = {
+						type: url.searchParams.get("type") ?? "", version: url.searchParams.get("version") ?? "", sha256: url.searchParams.get("sha256") ?? undefined,
+						files: [{ filename: url.searchParams.get("filename") ?? "", image: body }],
+					};
+				}
 				try {
-					send(response, 201, cloud.addFirmware(type, version, filename, image));
+					send(response, 201, cloud.addFirmware(upload));
 				}
 				catch (error) {
 					throw new HttpError(400, error instanceof Error ? error.message : String(error));
@@ -252,26 +320,49 @@ export class RestApi {
 				return;
 			case "POST fota-jobs": {
 				const body = await readJson(request);
-				if (!isObject(body) || typeof body.firmwareId !== "string" || !Array.isArray(body.deviceIds) || body.deviceIds.length === 0 || !body.deviceIds.every((d) => typeof d === "string"))
-					throw new HttpError(400, 'the body must be {"firmwareId": string, "deviceIds": [string, ...]}');
-				const result = cloud.createJob(body.firmwareId, body.deviceIds as string[]);
+				const shape = 'the body must be {"bundleId" (or "firmwareId"): string, "deviceIds"?: [string], "tags"?: [string], "name"?: string, "executionTimeoutSeconds"?: number}';
+				if (!isObject(body)) throw new HttpError(400, shape);
+				const firmwareId = body.bundleId ?? body.firmwareId;
+				const strings = (value: unknown) => value === undefined || (Array.isArray(value) && value.every((v) => typeof v === "string"));
+				if (typeof firmwareId !== "string" || !strings(body.deviceIds) || !strings(body.tags) || (body.name !== undefined && typeof body.name !== "string"))
+					throw new HttpError(400, shape);
+				const seconds = body.executionTimeoutSeconds;
+				if (seconds !== undefined && (typeof seconds !== "number" || !validTimeout(seconds * 1000)))
+					throw new HttpError(400, "executionTimeoutSeconds must be a number of seconds from 0 (none) to a year");
+				const result = cloud.createJob({
+					firmwareId, deviceIds: body.deviceIds as string[] | undefined, tags: body.tags as string[] | undefined,
+					name: body.name as string | undefined, executionTimeoutMs: seconds === undefined ? undefined : (seconds as number) * 1000,
+				});
 				if (!result.ok) throw new HttpError(result.code, result.message);
 				send(response, 201, { jobId: result.jobId, deviceIds: result.deviceIds });
 				return;
 			}
 			case "GET fota-jobs": {
-				const items = cloud.store.jobs().map((job) => ({ ...job, executions: cloud.store.executions({ jobId: job.id }) }));
+				const items = cloud.store.jobs().map((job) => cloud.jobView(job));
 				send(response, 200, { items, total: items.length });
 				return;
 			}
 			case "GET fota-jobs/:id": {
 				const job = cloud.store.job(parts[1]!);
 				if (!job) throw new HttpError(404, `no FOTA job ${parts[1]}`);
-				send(response, 200, { ...job, executions: cloud.store.executions({ jobId: job.id }) });
+				send(response, 200, cloud.jobView(job));
+				return;
+			}
+			case "PUT fota-jobs/:id/cancel":
+			case "DELETE fota-jobs/:id": {
+				const result = method === "PUT" ? cloud.cancelJob(parts[1]!) : cloud.deleteJob(parts[1]!);
+				if (!result.ok) throw new HttpError(result.code ?? 400, result.message ?? "rejected");
+				send(response, 204);
+				return;
+			}
+			case "GET fota-job-executions/:id": {
+				if (!cloud.store.device(parts[1]!)) throw new HttpError(404, `no device ${parts[1]}`);
+				const items = cloud.store.executions({ deviceId: parts[1]! }).map(executionView);
+				send(response, 200, { items, total: items.length });
 				return;
 			}
 			default:
-				throw new HttpError(parts[0] && ["account", "devices", "association", "messages", "firmwares", "fota-jobs"].includes(parts[0]) ? 405 : 404, `no route ${method} ${path}`);
+				throw new HttpError(parts[0] && ["account", "devices", "association", "messages", "firmwares", "fota-jobs", "fota-job-executions"].includes(parts[0]) ? 405 : 404, `no route ${method} ${path}`);
 		}
 	}
 }

@@ -18,6 +18,8 @@ export interface DeviceRecord {
 	pin: string | null;
 	connected: boolean;
 	lastSeen: number | null;
+	/** The device's tags: the groups a FOTA job can target. */
+	tags: string[];
 }
 
 export interface MessageRecord {
@@ -29,13 +31,22 @@ export interface MessageRecord {
 	received: number;
 }
 
+export interface FirmwareFile {
+	filename: string;
+	size: number;
+	sha256: string;
+}
+
 export interface FirmwareRecord {
 	id: string;
 	type: "APP" | "MODEM" | "BOOT";
 	version: string;
+	/** The first (or only) file's name, size and SHA-256. */
 	filename: string;
 	size: number;
 	sha256: string;
+	/** Every file: one, or two for a BOOT update (the S0 and the S1 image). */
+	files: FirmwareFile[];
 	created: number;
 }
 
@@ -43,15 +54,31 @@ export interface ExecutionRecord {
 	jobId: string;
 	deviceId: string;
 	status: string;
+	/** The last DOWNLOADING percentage (100 once SUCCEEDED). */
 	progress: number;
+	/** The message of the last update, or why the cloud ended the execution. */
 	message: string;
+	created: number;
 	updated: number;
+	/** When the device first had the job (document sent or first update); null while untouched. */
+	started: number | null;
+}
+
+export interface JobTarget {
+	deviceIds: string[];
+	tags: string[];
 }
 
 export interface JobRecord {
 	id: string;
 	firmwareId: string;
+	name: string;
+	target: JobTarget;
+	/** Milliseconds an execution may take from its start before the cloud marks it TIMED_OUT. */
+	executionTimeoutMs: number;
+	cancelled: boolean;
 	created: number;
+	updated: number;
 }
 
 const SCHEMA = `
@@ -74,6 +101,15 @@ create table if not exists executions (
 	message text not null default '', updated integer not null, primary key (job, device));
 `;
 
+/** Columns added after the first schema: a state directory made before them gets them on opening. */
+const ADDED_COLUMNS: Record<string, string[]> = {
+	devices: ["tags text not null default '[]'"],
+	firmwares: ["files text"],
+	jobs: ["name text not null default ''", "target text not null default '{\"deviceIds\":[],\"tags\":[]}'",
+		"timeout integer not null default 0", "cancelled integer not null default 0", "updated integer not null default 0"],
+	executions: ["created integer not null default 0", "started integer"],
+};
+
 type Row = Record<string, unknown>;
 
 function device(row: Row | undefined): DeviceRecord | undefined {
@@ -86,6 +122,33 @@ function device(row: Row | undefined): DeviceRecord | undefined {
 		pin: (row.pin as string | null) ?? null,
 		connected: row.connected === 1,
 		lastSeen: (row.last_seen as number | null) ?? null,
+		tags: JSON.parse(row.tags as string) as string[],
+	};
+}
+
+function firmware(row: Row | undefined): FirmwareRecord | undefined {
+	if (!row) return undefined;
+	const single = { filename: row.filename as string, size: row.size as number, sha256: row.sha256 as string };
+	return {
+		id: row.id as string, type: row.type as FirmwareRecord["type"], version: row.version as string, ...single,
+		files: row.files ? JSON.parse(row.files as string) as FirmwareFile[] : [single], created: row.created as number,
+	};
+}
+
+function job(row: Row | undefined): JobRecord | undefined {
+	if (!row) return undefined;
+	return {
+		id: row.id as string, firmwareId: row.firmware as string, name: row.name as string,
+		target: JSON.parse(row.target as string) as JobTarget, executionTimeoutMs: row.timeout as number,
+		cancelled: row.cancelled === 1, created: row.created as number, updated: (row.updated as number) || (row.created as number),
+	};
+}
+
+function execution(row: Row): ExecutionRecord {
+	return {
+		jobId: row.job as string, deviceId: row.device as string, status: row.status as string,
+		progress: row.progress as number, message: row.message as string,
+		created: (row.created as number) || (row.updated as number), updated: row.updated as number, started: (row.started as number | null) ?? null,
 	};
 }
 
@@ -97,6 +160,10 @@ export class Store {
 		this.db.pragma("journal_mode = WAL");
 		this.db.pragma("busy_timeout = 5000");
 		this.db.exec(SCHEMA);
+		for (const [table, columns] of Object.entries(ADDED_COLUMNS)) {
+			const present = new Set((this.db.prepare(`pragma table_info(${table})`).all() as Row[]).map((c) => c.name));
+			for (const column of columns) if (!present.has(column.split(" ")[0])) this.db.exec(`alter table ${table} add column ${column}`);
+		}
 		// Connections do not survive a restart.
 		this.db.prepare("update devices set connected = 0").run();
 	}
@@ -161,6 +228,10 @@ export class Store {
 		this.db.prepare("update devices set tenant = ? where id = ?").run(tenant, id);
 	}
 
+	setTags(id: string, tags: string[]): boolean {
+		return this.db.prepare("update devices set tags = ? where id = ?").run(JSON.stringify(tags), id).changes > 0;
+	}
+
 	setConnected(id: string, connected: boolean): void {
 		this.db.prepare("update devices set connected = ?, last_seen = ? where id = ?").run(connected ? 1 : 0, Date.now(), id);
 	}
@@ -192,50 +263,73 @@ export class Store {
 	}
 
 	addFirmware(record: FirmwareRecord): void {
-		this.db.prepare("insert into firmwares (id, type, version, filename, size, sha256, created) values (?, ?, ?, ?, ?, ?, ?)")
-			.run(record.id, record.type, record.version, record.filename, record.size, record.sha256, record.created);
+		this.db.prepare("insert into firmwares (id, type, version, filename, size, sha256, files, created) values (?, ?, ?, ?, ?, ?, ?, ?)")
+			.run(record.id, record.type, record.version, record.filename, record.size, record.sha256, JSON.stringify(record.files), record.created);
 	}
 
 	firmware(id: string): FirmwareRecord | undefined {
-		return this.db.prepare("select * from firmwares where id = ?").get(id) as FirmwareRecord | undefined;
+		return firmware(this.db.prepare("select * from firmwares where id = ?").get(id) as Row | undefined);
 	}
 
 	firmwares(): FirmwareRecord[] {
-		return this.db.prepare("select * from firmwares order by created").all() as FirmwareRecord[];
+		return (this.db.prepare("select * from firmwares order by created").all() as Row[]).map((row) => firmware(row)!);
 	}
 
 	deleteFirmware(id: string): boolean {
 		return this.db.prepare("delete from firmwares where id = ?").run(id).changes > 0;
 	}
 
-	addJob(job: JobRecord, deviceIds: string[]): void {
+	addJob(record: JobRecord, deviceIds: string[]): void {
 		this.db.transaction(() => {
-			this.db.prepare("insert into jobs (id, firmware, created) values (?, ?, ?)").run(job.id, job.firmwareId, job.created);
+			this.db.prepare("insert into jobs (id, firmware, name, target, timeout, cancelled, created, updated) values (?, ?, ?, ?, ?, 0, ?, ?)")
+				.run(record.id, record.firmwareId, record.name, JSON.stringify(record.target), record.executionTimeoutMs, record.created, record.created);
 			for (const deviceId of deviceIds)
-				this.db.prepare("insert into executions (job, device, status, updated) values (?, ?, 'QUEUED', ?)").run(job.id, deviceId, job.created);
+				this.db.prepare("insert into executions (job, device, status, created, updated) values (?, ?, 'QUEUED', ?, ?)").run(record.id, deviceId, record.created, record.created);
 		})();
 	}
 
 	job(id: string): JobRecord | undefined {
-		const row = this.db.prepare("select * from jobs where id = ?").get(id) as Row | undefined;
-		return row ? { id: row.id as string, firmwareId: row.firmware as string, created: row.created as number } : undefined;
+		return job(this.db.prepare("select * from jobs where id = ?").get(id) as Row | undefined);
 	}
 
 	jobs(): JobRecord[] {
-		return (this.db.prepare("select * from jobs order by created").all() as Row[]).map((row) => ({ id: row.id as string, firmwareId: row.firmware as string, created: row.created as number }));
+		return (this.db.prepare("select * from jobs order by created").all() as Row[]).map((row) => job(row)!);
 	}
 
+	/** Executions, the oldest job's first. */
 	executions(filter: { jobId?: string; deviceId?: string }): ExecutionRecord[] {
-		const rows = this.db.prepare("select * from executions where (? is null or job = ?) and (? is null or device = ?) order by updated")
+		const rows = this.db.prepare("select e.* from executions e join jobs j on j.id = e.job where (? is null or e.job = ?) and (? is null or e.device = ?) order by j.created, e.device")
 			.all(filter.jobId ?? null, filter.jobId ?? null, filter.deviceId ?? null, filter.deviceId ?? null) as Row[];
-		return rows.map((row) => ({
-			jobId: row.job as string, deviceId: row.device as string, status: row.status as string,
-			progress: row.progress as number, message: row.message as string, updated: row.updated as number,
-		}));
+		return rows.map(execution);
 	}
 
-	updateExecution(jobId: string, deviceId: string, status: string, progress: number, message: string): boolean {
-		return this.db.prepare("update executions set status = ?, progress = ?, message = ?, updated = ? where job = ? and device = ?")
-			.run(status, progress, message, Date.now(), jobId, deviceId).changes > 0;
+	execution(jobId: string, deviceId: string): ExecutionRecord | undefined {
+		const row = this.db.prepare("select * from executions where job = ? and device = ?").get(jobId, deviceId) as Row | undefined;
+		return row ? execution(row) : undefined;
+	}
+
+	/** Writes an execution's new state; `started` is kept once set. Returns the stored record. */
+	updateExecution(jobId: string, deviceId: string, change: { status: string; progress: number; message: string; started?: number }): ExecutionRecord | undefined {
+		const updated = Date.now();
+		const changed = this.db.prepare("update executions set status = ?, progress = ?, message = ?, updated = ?, started = coalesce(started, ?) where job = ? and device = ?")
+			.run(change.status, change.progress, change.message, updated, change.started ?? null, jobId, deviceId).changes > 0;
+		if (changed) this.db.prepare("update jobs set updated = ? where id = ?").run(updated, jobId);
+		return changed ? this.execution(jobId, deviceId) : undefined;
+	}
+
+	/** Marks when a device first had the job (its document was sent). */
+	startExecution(jobId: string, deviceId: string): void {
+		this.db.prepare("update executions set started = coalesce(started, ?) where job = ? and device = ?").run(Date.now(), jobId, deviceId);
+	}
+
+	setJobCancelled(id: string): void {
+		this.db.prepare("update jobs set cancelled = 1, updated = ? where id = ?").run(Date.now(), id);
+	}
+
+	deleteJob(id: string): boolean {
+		return this.db.transaction(() => {
+			this.db.prepare("delete from executions where job = ?").run(id);
+			return this.db.prepare("delete from jobs where id = ?").run(id).changes > 0;
+		})();
 	}
 }

@@ -40,3 +40,30 @@ export function mcubootImage(body: Uint8Array, version: ImageVersion, loadAddres
 	digest.copy(tlv, 8);
 	return Buffer.concat([hashed, tlv]);
 }
+
+/**
+ * Checks that `image` is a whole MCUboot image as mcubootImage() lays it out
+ * (header, body, TLV area whose SHA-256 TLV matches header and body) and
+ * returns its version as "major.minor.revision+build". Throws a RangeError
+ * saying what is wrong: the cloud refuses such an upload instead of letting a
+ * device download it and fail.
+ */
+export function mcubootVersion(image: Uint8Array): string {
+	const bytes = Buffer.from(image.buffer, image.byteOffset, image.byteLength);
+	if (bytes.length < HEADER_SIZE || bytes.readUInt32LE(0) !== IMAGE_MAGIC) throw new RangeError("not an MCUboot image (no image magic)");
+	const headerSize = bytes.readUInt16LE(8);
+	const bodySize = bytes.readUInt32LE(12);
+	const protectedSize = bytes.readUInt16LE(10);
+	const tlvStart = headerSize + bodySize + protectedSize;
+	if (headerSize < HEADER_SIZE || tlvStart + 4 > bytes.length) throw new RangeError("MCUboot image truncated: header and body sizes exceed the file");
+	if (bytes.readUInt16LE(tlvStart) !== TLV_INFO_MAGIC) throw new RangeError("MCUboot image has no TLV area after its body");
+	const tlvEnd = tlvStart + bytes.readUInt16LE(tlvStart + 2);
+	if (tlvEnd > bytes.length) throw new RangeError("MCUboot image truncated in its TLV area");
+	for (let at = tlvStart + 4; at + 4 <= tlvEnd; at += 4 + bytes.readUInt16LE(at + 2)) {
+		if (bytes.readUInt16LE(at) !== TLV_SHA256) continue;
+		const expected = createHash("sha256").update(bytes.subarray(0, headerSize + bodySize + protectedSize)).digest();
+		if (bytes.readUInt16LE(at + 2) !== 32 || !expected.equals(bytes.subarray(at + 4, at + 36))) throw new RangeError("MCUboot image SHA-256 TLV does not match its header and body");
+		return `${bytes.readUInt8(20)}.${bytes.readUInt8(21)}.${bytes.readUInt16LE(22)}+${bytes.readUInt32LE(24)}`;
+	}
+	throw new RangeError("MCUboot image has no SHA-256 TLV");
+}

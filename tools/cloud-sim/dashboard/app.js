@@ -1,17 +1,16 @@
 // The local nRF Cloud dashboard: devices, association, live messages, the GPS
-// track drawn from NMEA sentences, the FLIP state and FOTA jobs. It talks to the
-// REST API with the key given in the page address (#key=...) and listens to
-// server-sent events for live changes.
+// track drawn from NMEA sentences, the FLIP state and FOTA: firmware upload, jobs
+// for a device or a group (tag), each execution's status and download progress,
+// cancelling. It talks to the REST API with the key given in the page address
+// (#key=...) and listens to server-sent events for live changes.
 
 const key = new URLSearchParams(location.hash.slice(1)).get("key") ?? "";
 let selected = null;
 
 async function api(method, path, body) {
-	const response = await fetch(path, {
-		method,
-		headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { "content-type": "text/plain" }) },
-		body,
-	});
+	// FormData sets its own multipart content type; other bodies go as text
+	const type = body === undefined || body instanceof FormData ? {} : { "content-type": "text/plain" };
+	const response = await fetch(path, { method, headers: { authorization: `Bearer ${key}`, ...type }, body });
 	const text = await response.text();
 	if (!response.ok) throw new Error(text ? JSON.parse(text).message : `${response.status}`);
 	return text ? JSON.parse(text) : undefined;
@@ -52,6 +51,7 @@ async function refreshDevices() {
 		row.append(element("td", {}, device.id));
 		row.append(element("td", { class: device.connected ? "state-connected" : "state-disconnected", "data-field": "connection" }, device.connected ? "connected" : "disconnected"));
 		row.append(element("td", { "data-field": "association" }, device.associated ? "associated" : "not associated"));
+		row.append(element("td", { "data-field": "tags" }, (device.tags ?? []).join(", ")));
 		const action = element("button", { "data-action": device.associated ? "disassociate" : "associate" }, device.associated ? "Disassociate" : "Associate");
 		action.addEventListener("click", async (event) => {
 			event.stopPropagation();
@@ -70,6 +70,10 @@ async function refreshDevices() {
 		body.append(row);
 	}
 	if (selected === null && items.length > 0) select(items[0].id);
+	const choice = document.getElementById("job-device");
+	const chosen = choice.value;
+	choice.replaceChildren(element("option", { value: "" }, "(none)"), ...items.map((d) => element("option", { value: d.id }, d.id)));
+	choice.value = items.some((d) => d.id === chosen) ? chosen : "";
 }
 
 function drawTrack(points) {
@@ -132,17 +136,79 @@ async function refreshDetail() {
 async function refreshJobs() {
 	const [{ items: jobs }, { items: firmwares }] = await Promise.all([api("GET", "/v1/fota-jobs"), api("GET", "/v1/firmwares")]);
 	const names = new Map(firmwares.map((f) => [f.id, `${f.type} ${f.version}`]));
+	const choice = document.getElementById("job-firmware");
+	const chosen = choice.value;
+	choice.replaceChildren(...firmwares.map((f) => element("option", { value: f.id }, `${f.type} ${f.version} (${f.files.map((file) => file.filename).join(" + ")})`)));
+	if (firmwares.some((f) => f.id === chosen)) choice.value = chosen;
 	const body = document.querySelector("#jobs tbody");
 	body.replaceChildren();
+	document.getElementById("no-jobs").hidden = jobs.length > 0;
 	for (const job of jobs) {
 		for (const execution of job.executions) {
-			const row = element("tr", { "data-job": job.id });
-			row.append(element("td", {}, job.id.slice(0, 8)), element("td", {}, names.get(job.firmwareId) ?? job.firmwareId),
-				element("td", {}, execution.deviceId), element("td", { "data-field": "status" }, execution.status));
+			const row = element("tr", { "data-job": job.jobId, "data-execution": execution.deviceId });
+			row.append(element("td", { title: job.jobId }, job.jobId.slice(0, 8)), element("td", {}, names.get(job.firmwareId) ?? job.firmwareId),
+				element("td", { "data-field": "job-status" }, job.status), element("td", {}, execution.deviceId),
+				element("td", { "data-field": "status", class: `status-${execution.status}`, title: execution.statusDetail }, execution.status));
 			const progress = element("progress", { max: "100", value: String(execution.progress) });
-			row.append(element("td", {}).appendChild(progress).parentNode);
+			const cell = element("td", {});
+			cell.append(progress, element("span", { class: "percent", "data-field": "progress" }, `${execution.progress} %`));
+			row.append(cell);
+			const actions = element("td", {});
+			if (job.status === "IN_PROGRESS") {
+				const cancel = element("button", { "data-action": "cancel" }, "Cancel job");
+				cancel.addEventListener("click", async () => {
+					cancel.disabled = true;
+					try {
+						await api("PUT", `/v1/fota-jobs/${encodeURIComponent(job.jobId)}/cancel`);
+					}
+					catch (error) {
+						alert(error.message);
+					}
+					await refreshJobs();
+				});
+				actions.append(cancel);
+			}
+			row.append(actions);
 			body.append(row);
 		}
+	}
+}
+
+async function upload(event) {
+	event.preventDefault();
+	const form = event.target;
+	const result = document.getElementById("upload-result");
+	const data = new FormData(form);
+	if (data.get("sha256") === "") data.delete("sha256");
+	try {
+		const firmware = await api("POST", "/v1/firmwares", data);
+		result.textContent = `uploaded ${firmware.type} ${firmware.version}: ${firmware.files.map((f) => `${f.filename} (${f.size} bytes)`).join(", ")}`;
+		form.reset();
+		await refreshJobs();
+		document.getElementById("job-firmware").value = firmware.id;
+	}
+	catch (error) {
+		result.textContent = `refused: ${error.message}`;
+	}
+}
+
+async function createJob(event) {
+	event.preventDefault();
+	const result = document.getElementById("job-result");
+	const device = document.getElementById("job-device").value;
+	const tag = document.getElementById("job-tag").value.trim();
+	const timeout = document.getElementById("job-timeout").value;
+	const body = { bundleId: document.getElementById("job-firmware").value };
+	if (device) body.deviceIds = [device];
+	if (tag) body.tags = [tag];
+	if (timeout !== "") body.executionTimeoutSeconds = Number(timeout);
+	try {
+		const job = await api("POST", "/v1/fota-jobs", JSON.stringify(body));
+		result.textContent = `job ${job.jobId.slice(0, 8)} for ${job.deviceIds.join(", ")}`;
+		await refreshJobs();
+	}
+	catch (error) {
+		result.textContent = `refused: ${error.message}`;
 	}
 }
 
@@ -155,6 +221,8 @@ function select(id) {
 async function start() {
 	const account = await api("GET", "/v1/account");
 	document.getElementById("tenant").textContent = `tenant ${account.tenantId}`;
+	document.getElementById("upload-form").addEventListener("submit", (event) => { upload(event).catch(console.error); });
+	document.getElementById("job-form").addEventListener("submit", (event) => { createJob(event).catch(console.error); });
 	await Promise.all([refreshDevices(), refreshJobs()]);
 	const events = new EventSource(`/v1/events?apiKey=${encodeURIComponent(key)}`);
 	const live = document.getElementById("live");
