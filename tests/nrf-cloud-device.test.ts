@@ -136,7 +136,7 @@ for (const engine of ENGINES) {
 		]);
 		assert.deepEqual(storedPayloads(id).sort(), [...FIRST_ROUND].sort());
 		const shadow = (await rest("GET", `/v1/devices/${id}`)).json;
-		assert.deepEqual(shadow.state.reported.device, { serviceInfo: { ui: ["GPS", "FLIP"] } });
+		assert.deepEqual(shadow.state.reported.device, { serviceInfo: { ui: ["GPS", "FLIP"], fota_v2: ["APP", "MODEM", "BOOT"] }, deviceInfo: { appVersion: "1.0.0+0" } });
 		assert.equal(shadow.state.reported.pairing.state, "paired");
 		assert.equal(shadow.state.reported.connection.keepalive, 1200);
 	});
