@@ -116,6 +116,7 @@ export class FotaUpdate {
 			return;
 		}
 		const { name, port } = splitHost(job.host);
+		o.log(`FOTA job ${job.id}: fetching ${job.path} from ${job.host}, byte ${this.#record.offset} of ${job.size}`);
 		try {
 			this.#download = o.platform.download({
 				connect: o.socket(name, port),
@@ -168,6 +169,7 @@ export class FotaUpdate {
 		const due = first || percent === 100 || (step > 0 && percent >= this.#lastPercent + step);
 		if (!due || percent === this.#lastPercent) return;
 		this.#lastPercent = percent;
+		this.#options.log(`FOTA job ${this.#job.id}: ${percent} %`);
 		this.#options.reports.progress(this.#job.id, percent);
 	}
 

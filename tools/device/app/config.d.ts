@@ -16,6 +16,8 @@ declare module "mc/config" {
 		appVersion: string;
 		/** Apply a MODEM update at once (modem re-initialised) instead of rebooting. */
 		modemFotaWithoutReboot: boolean;
+		/** The FOTA types the device takes. */
+		fotaTypes: string[];
 	};
 	export default config;
 }

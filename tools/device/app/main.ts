@@ -186,6 +186,7 @@ configure({
 	clientIdSource: config.clientIdSource,
 	clientId: config.clientId.length > 0 ? config.clientId : undefined,
 	pollThread: true,
+	fotaTypes: config.fotaTypes,
 	log: (line) => print(`nrf_cloud: ${line}`),
 });
 const initialized = init({ eventHandler: onEvent, clientId: config.clientId.length > 0 ? config.clientId : undefined });
