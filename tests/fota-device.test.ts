@@ -183,12 +183,12 @@ async function createJob(firmwareId: string, deviceId: string): Promise<string> 
 	return answer.json.jobId;
 }
 
-async function execution(jobId: string, deviceId: string): Promise<{ status: string; progress: number; message: string }> {
+async function execution(jobId: string, deviceId: string): Promise<{ status: string; progress: number; statusDetail: string }> {
 	return (await rest("GET", `/v1/fota-job-executions/${deviceId}/${jobId}`)).json;
 }
 
-async function finalStatus(jobId: string, deviceId: string, expected: string, ms = 60000): Promise<{ status: string; message: string }> {
-	let last: { status: string; message: string } | undefined;
+async function finalStatus(jobId: string, deviceId: string, expected: string, ms = 60000): Promise<{ status: string; statusDetail: string }> {
+	let last: { status: string; statusDetail: string } | undefined;
 	await until(async () => {
 		last = await execution(jobId, deviceId);
 		return ["SUCCEEDED", "FAILED", "REJECTED", "TIMED_OUT", "CANCELLED"].includes(last.status);
@@ -248,3 +248,175 @@ test("APP: the job downloads over TLS into the slot, the device reboots into the
 		await host.stop();
 	}
 });
+
+/** A BOOT firmware of two files, one per bootloader slot, uploaded as the dashboard's form does. */
+async function uploadBoot(version: string, s0: Buffer, s1: Buffer): Promise<{ id: string }> {
+	const boundary = "fota-device-boundary";
+	const field = (name: string, value: string) => Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`);
+	const file = (name: string, data: Buffer) => Buffer.concat([
+		Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${name}"\r\nContent-Type: application/octet-stream\r\n\r\n`), data, Buffer.from("\r\n"),
+	]);
+	const body = Buffer.concat([field("type", "BOOT"), field("version", version), file("s0.bin", s0), file("s1.bin", s1), Buffer.from(`--${boundary}--\r\n`)]);
+	const response = await fetch(`http://127.0.0.1:${running.endpoints.httpPort}/v1/firmwares`, {
+		method: "POST", headers: { authorization: `Bearer ${running.endpoints.apiKey}`, "content-type": `multipart/form-data; boundary=${boundary}` }, body: new Uint8Array(body),
+	});
+	const json = await response.json() as { id: string };
+	assert.equal(response.status, 201, JSON.stringify(json));
+	return json;
+}
+
+test("BOOT: of the two files the one for the inactive slot (S1 while S0 runs) is fetched, installed, and that slot runs after the reboot", async () => {
+	const device = await enrolled("boot");
+	const s0 = mcubootImage(Buffer.alloc(6000, 0x00), { major: 2, minor: 0, revision: 0, build: 0 });
+	const s1 = mcubootImage(Buffer.alloc(6000, 0x11), { major: 2, minor: 0, revision: 0, build: 1 });
+	const firmware = await uploadBoot("2.0.0", s0, s1);
+	const jobId = await createJob(firmware.id, device.id);
+	const host = new Supervised(device);
+	try {
+		await finalStatus(jobId, device.id, "SUCCEEDED");
+		assert.match(host.runs[0]!.output, new RegExp(`fetching [^ ]+/${firmware.id}/s1\\.bin from`));
+		assert.ok(readFileSync(join(device.modem, "dfu", "s1.bin")).equals(s1), "S1 holds the S1 image");
+		assert.equal(readFileSync(join(device.modem, "dfu", "boot-slot"), "utf8").trim(), "1");
+		assert.equal(host.runs.length, 2);
+	}
+	finally {
+		await host.stop();
+	}
+});
+
+test("MODEM with modemFotaWithoutReboot: FOTA_DONE, the modem re-initialised on the new firmware, modemFotaCompleted, SUCCEEDED, no reboot", async () => {
+	const device = await enrolled("modem");
+	const delta = Buffer.concat([Buffer.from("mfw_nrf9160_1.3.2\n"), Buffer.alloc(20000, 0x77)]);
+	const sha256 = createHash("sha256").update(delta).digest("hex");
+	const firmware = await upload("MODEM", "1.3.2", delta, `&sha256=${sha256}`);
+	const jobId = await createJob(firmware.id, device.id);
+	const host = new Supervised(device, { modemFotaWithoutReboot: true });
+	try {
+		await finalStatus(jobId, device.id, "SUCCEEDED");
+		await host.waitFor(/app: modem update applied, modem firmware mfw_nrf9160_1\.3\.2/);
+		assert.match(readFileSync(join(device.modem, "firmware"), "utf8"), /mfw_nrf9160_1\.3\.2/);
+		assert.equal(host.runs.length, 1, "no reboot");
+		await until(() => storedRecords(device).job?.validate === 5, { what: "the cleared job record" });
+	}
+	finally {
+		await host.stop();
+	}
+});
+
+test("a reboot in the middle of the download (SIGKILL at 30 %) resumes from the stored offset", async () => {
+	const device = await enrolled("resume");
+	const firmware = await upload("APP", "1.1.1", appImage([1, 1, 1, 0]));
+	const jobId = await createJob(firmware.id, device.id);
+	const host = new Supervised(device);
+	try {
+		await host.waitFor(new RegExp(`FOTA job ${jobId}: 30 %`));
+		await host.killAndRestart();
+		await finalStatus(jobId, device.id, "SUCCEEDED");
+		const resumed = /FOTA job [^:]+: resuming at byte (\d+) of (\d+)/.exec(host.runs[1]!.output);
+		assert.ok(resumed, host.output);
+		assert.ok(Number(resumed[1]) > 0 && Number(resumed[1]) < Number(resumed[2]), resumed[0]);
+		assert.match(host.runs[1]!.output, new RegExp(`fetching \\S+ from \\S+, byte ${resumed[1]} of`));
+		await reportedVersion(device.id, "1.1.1+0");
+	}
+	finally {
+		await host.stop();
+	}
+});
+
+test("damaged images end FAILED and the device keeps running its image: wrong size, wrong hash, not MCUboot", async () => {
+	const device = await enrolled("damaged");
+	const cases: Array<{ name: string; damage: (image: Buffer) => Buffer; message: string }> = [
+		{ name: "wrong-size", damage: (image) => Buffer.concat([image, Buffer.alloc(100)]), message: "Error during download" },
+		{ name: "wrong-hash", damage: (image) => { const copy = Buffer.from(image); copy[copy.length >> 1] = copy[copy.length >> 1]! ^ 0xFF; return copy; }, message: "Error during download" },
+		{ name: "not-mcuboot", damage: (image) => { const copy = Buffer.from(image); copy.fill(0, 0, 4); return copy; }, message: "FW file does not match specified FOTA type" },
+	];
+	for (const [index, c] of cases.entries()) {
+		const firmware = await upload("APP", `1.5.${index}`, firmwareV2);
+		// The cloud's stored file is damaged after its upload check.
+		const file = join(dir, "cloud", "firmware", firmware.id);
+		writeFileSync(file, c.damage(readFileSync(file)));
+		const jobId = await createJob(firmware.id, device.id);
+		const host = new Supervised(device);
+		try {
+			const result = await finalStatus(jobId, device.id, "FAILED");
+			assert.equal(result.statusDetail, c.message, c.name);
+			await host.waitFor(new RegExp(`FOTA job ${jobId}: cleared`));
+			assert.equal(host.runs.length, 1, `${c.name}: no reboot`);
+			assert.doesNotMatch(host.output, /FOTA_DONE/);
+			assert.deepEqual(storedRecords(device).download, false);
+		}
+		finally {
+			await host.stop();
+		}
+	}
+	await reportedVersion(device.id, "1.0.0+0");
+});
+
+test("a job of a type the device does not take is REJECTED", async () => {
+	const device = await enrolled("reject");
+	const firmware = await upload("BOOT", "2.1.0", mcubootImage(Buffer.alloc(500, 1), { major: 2, minor: 1, revision: 0, build: 0 }));
+	const jobId = await createJob(firmware.id, device.id);
+	const host = new Supervised(device, { fotaTypes: ["APP", "MODEM"] });
+	try {
+		await finalStatus(jobId, device.id, "REJECTED");
+		assert.match(host.output, new RegExp(`FOTA job ${jobId} rejected: this device does not take BOOT updates`));
+	}
+	finally {
+		await host.stop();
+	}
+});
+
+test("an image whose firmware never confirms itself is reverted at the next start and reported FAILED", async () => {
+	const device = await enrolled("revert");
+	const broken = appImage([6, 6, 6, 0], 'console.log("app: this image never confirms itself");\n');
+	const firmware = await upload("APP", "6.6.6", broken);
+	const jobId = await createJob(firmware.id, device.id);
+	const host = new Supervised(device);
+	try {
+		await host.waitFor(/app: this image never confirms itself/);
+		assert.equal(await host.runs[1]!.exited, 0);
+		const again = new Supervised(device);
+		try {
+			await finalStatus(jobId, device.id, "FAILED");
+			await again.waitFor(/the update was reverted/);
+			await reportedVersion(device.id, "1.0.0+0");
+		}
+		finally {
+			await again.stop();
+		}
+	}
+	finally {
+		await host.stop().catch(() => {});
+	}
+});
+
+for (const [step, state] of ["received", "downloading", "downloaded", "pending", "rebooting", "validating", "reporting"].entries()) {
+	test(`SIGKILL at "${state}": the job ends with one final status, nothing stuck IN_PROGRESS, the device on a bootable image`, async () => {
+		const device = await enrolled(`kill-${state}`);
+		const version = `1.2.${step}`;
+		const firmware = await upload("APP", version, appImage([1, 2, step, 0]));
+		const jobId = await createJob(firmware.id, device.id);
+		const host = new Supervised(device);
+		try {
+			await host.waitFor(new RegExp(`FOTA job ${jobId}: ${state}\\n`));
+			await host.killAndRestart();
+			// Killed before the new image confirmed itself (validating), MCUboot brings the old one back: FAILED.
+			const result = await finalStatus(jobId, device.id, state === "validating" ? (await anyFinal(jobId, device.id)) : "SUCCEEDED");
+			await reportedVersion(device.id, result.status === "SUCCEEDED" ? `${version}+0` : "1.0.0+0");
+			await until(() => { const r = storedRecords(device); return r.job?.validate === 5 && !r.download; }, { what: "the records cleared", detail: () => JSON.stringify(storedRecords(device)) + host.output });
+		}
+		finally {
+			await host.stop();
+		}
+	});
+}
+
+/** The terminal status a job reaches, whichever it is. */
+async function anyFinal(jobId: string, deviceId: string): Promise<string> {
+	let status = "";
+	await until(async () => {
+		status = (await execution(jobId, deviceId)).status;
+		return ["SUCCEEDED", "FAILED"].includes(status);
+	}, { what: "a final status", timeout: 60000, interval: 100 });
+	return status;
+}
