@@ -13,6 +13,7 @@
  */
 
 import { spawnSync } from "node:child_process";
+import { supervise } from "./lib/supervise.js";
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -58,14 +59,11 @@ export function creationOptions(manifestPath: string, platform: string, slotSize
 	return options;
 }
 
-/** The host's exit status for "reboot" (hosts/sim/sim.h, SIM_EXIT_REBOOT). */
-const REBOOT_STATUS = 75;
-
-function main(argv: string[]): number {
+async function main(argv: string[]): Promise<number> {
 	let manifest = "manifest.json";
 	let platform = "lin";
 	let variant = "release";
-	let supervise = false;
+	let restart = false;
 	const passThrough: string[] = [];
 	let i = 0;
 	for (; i < argv.length && argv[i]!.startsWith("--"); i++) {
@@ -73,7 +71,7 @@ function main(argv: string[]): number {
 		if (option === "--manifest") manifest = argv[++i] ?? "";
 		else if (option === "--platform") platform = argv[++i] ?? "";
 		else if (option === "--variant") variant = argv[++i] ?? "";
-		else if (option === "--supervise") supervise = true;
+		else if (option === "--supervise") restart = true;
 		else if (option === "--memory-report" || option === "--help") passThrough.push(option);
 		else passThrough.push(option, argv[++i] ?? "");
 	}
@@ -84,16 +82,18 @@ function main(argv: string[]): number {
 	const given = new Set(passThrough.filter((a) => a.startsWith("--")));
 	const merged: string[] = [];
 	for (let k = 0; k < manifestOptions.length; k += 2) if (!given.has(manifestOptions[k]!)) merged.push(manifestOptions[k]!, manifestOptions[k + 1]!);
-	for (let starts = 1; ; starts++) {
-		const result = spawnSync(host, [...merged, ...passThrough, ...argv.slice(i)], { stdio: "inherit" });
-		if (!supervise || result.status !== REBOOT_STATUS) return result.status ?? 1;
-		console.error(`sim: reboot requested; start ${starts + 1}`);
-	}
+	const args = [...merged, ...passThrough, ...argv.slice(i)];
+	if (!restart) return spawnSync(host, args, { stdio: "inherit" }).status ?? 1;
+	const run = await supervise(host, args, { stdio: "inherit" }).done;
+	return run.status ?? 1;
 }
 
 if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
 	try {
-		process.exitCode = main(process.argv.slice(2));
+		main(process.argv.slice(2)).then((status) => { process.exitCode = status; }, (error: unknown) => {
+			console.error(`sim: ${error instanceof Error ? error.message : String(error)}`);
+			process.exitCode = 2;
+		});
 	}
 	catch (error) {
 		console.error(`sim: ${error instanceof Error ? error.message : String(error)}`);

@@ -6,8 +6,9 @@
  * which the debug-build comparison in sim-host.test.ts runs as well.
  */
 
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { REBOOT_STATUS } from "../../tools/lib/supervise.js";
 import { runSim } from "./sim.js";
 import { assertSuite, suiteFile, type SuiteReport } from "./xs-suite.js";
 
@@ -56,17 +57,58 @@ export const NRF_CLOUD_TESTS = [
 	"the device binding: client ID from the emulated modem, or a clear error on old modem firmware",
 ] as const;
 
-export const DEVICE_FIRST_TESTS = [
-	"key-value: write, read, list and delete; integers as 4 bytes",
-	"DFU: a damaged or incomplete image fails the integrity check",
-	"DFU: a modem image is checked against its SHA-256",
-	"DFU: an application image is written with progress, verified, scheduled, and the device reboots",
-] as const;
+export interface DevicePhase {
+	/** The device suite's argument for this start. */
+	phase: string;
+	expected: readonly string[];
+	/** 75 when the start ends in DfuTarget.reboot(). */
+	status: number;
+}
 
-export const DEVICE_SECOND_TESTS = [
-	"key-value values survived the restart",
-	"the update scheduled before the reboot was applied",
-] as const;
+/** The starts of the device suite on one state directory, in order (tests/xs/device.suite.ts says what each does). */
+export const DEVICE_PHASES: readonly DevicePhase[] = [
+	{ phase: "first", status: REBOOT_STATUS, expected: [
+		"key-value: write, read, list and delete; integers as 4 bytes",
+		"DFU: the app on the command line runs confirmed, from no slot, with S0 active",
+		"DFU: bad options are TypeError and RangeError",
+		"DFU: a damaged, incomplete or unbootable image fails the integrity check",
+		"DFU: a modem image is checked against its SHA-256 and names its firmware",
+		"DFU: resume keeps a partial image of the same type and size and restores written",
+		"DFU: an application image is written with progress, verified, scheduled, and the device reboots",
+	] },
+	{ phase: "second", status: REBOOT_STATUS, expected: [
+		"key-value values survived the restart",
+		"the app image scheduled before the reboot runs, unconfirmed",
+	] },
+	{ phase: "third", status: REBOOT_STATUS, expected: [
+		"the image that was not confirmed is reverted: the app on the command line runs again",
+		"the app image is scheduled again",
+	] },
+	{ phase: "fourth", status: REBOOT_STATUS, expected: [
+		"confirm() keeps the running image; twice is the same",
+		"a BOOT image is written for the inactive slot and scheduled",
+	] },
+	{ phase: "fifth", status: REBOOT_STATUS, expected: [
+		"the BOOT update made S1 active; the confirmed app image still runs",
+		"a MODEM update applied without a reboot changes AT+CGMR at once",
+		"a MODEM update is scheduled for the next start",
+	] },
+	{ phase: "sixth", status: REBOOT_STATUS, expected: [
+		"the MODEM update scheduled before the reboot is in AT+CGMR",
+		"a BOOT image is scheduled once more",
+	] },
+	{ phase: "seventh", status: 0, expected: [
+		"an update damaged in the slot after it was scheduled fails at the start; the old images stay",
+	] },
+];
+
+/** Between the sixth and seventh starts: one byte of the scheduled image in the slot flipped, as a flash fault would. */
+export function damageScheduledImage(state: string): void {
+	const slot = join(state, "dfu", "secondary.bin");
+	const bytes = readFileSync(slot);
+	bytes[200] = bytes[200]! ^ 0x01;
+	writeFileSync(slot, bytes);
+}
 
 export const TLS_TESTS = [
 	"credentials go into the modem's security tags with AT%CMNG",
@@ -95,8 +137,8 @@ export const CONNECT_FAILURE_TESTS = [
 	"bad address lists are refused before anything is opened",
 ] as const;
 
-/** The exit status of the device suite's first run: the reboot it asks for. */
-export const REBOOT_STATUS = 75;
+/** The exit status of a device suite start that ends in the reboot it asks for. */
+export { REBOOT_STATUS };
 
 export interface SuiteRun {
 	/** Names this run in messages and in the debug comparison. */
@@ -107,6 +149,8 @@ export interface SuiteRun {
 	args: string[];
 	expected: readonly string[];
 	status: number;
+	/** Done to the state before the run. */
+	prepare?: () => void;
 }
 
 /** Modem firmware 1.2.3 in a fresh state directory, for the old-firmware runs. */
@@ -131,14 +175,17 @@ export function suiteRuns(scratch: string): SuiteRun[] {
 		{ label: "modem on old firmware", suite: "modem", options: ["--state", oldFirmwareState(state("modem-old"))], args: ["old-firmware"], expected: MODEM_OLD_FIRMWARE_TESTS, status: 0 },
 		{ label: "nrf-cloud", suite: "nrf-cloud", options: ["--state", state("nrf-cloud")], args: [], expected: NRF_CLOUD_TESTS, status: 0 },
 		{ label: "nrf-cloud on old firmware", suite: "nrf-cloud", options: ["--state", oldFirmwareState(state("nrf-cloud-old"))], args: ["old-firmware"], expected: NRF_CLOUD_TESTS, status: 0 },
-		{ label: "device, first start", suite: "device", options: ["--state", state("device")], args: ["first"], expected: DEVICE_FIRST_TESTS, status: REBOOT_STATUS },
-		{ label: "device, after the reboot", suite: "device", options: ["--state", state("device")], args: ["second"], expected: DEVICE_SECOND_TESTS, status: 0 },
+		...DEVICE_PHASES.map((phase): SuiteRun => ({
+			label: `device, ${phase.phase} start`, suite: "device", options: ["--state", state("device")], args: [phase.phase], expected: phase.expected, status: phase.status,
+			prepare: phase.phase === "seventh" ? () => damageScheduledImage(state("device")) : undefined,
+		})),
 		{ label: "tls", suite: "tls", options: ["--timeout", "120", "--state", state("tls")], args: [], expected: TLS_TESTS, status: 0 },
 	];
 }
 
 /** Runs one suite run on a host variant and asserts its report. */
 export async function runSuite(run: SuiteRun, variant = "release", env: NodeJS.ProcessEnv = {}): Promise<SuiteReport> {
+	run.prepare?.();
 	const result = await runSim([...run.options, suiteFile(run.suite), ...run.args], { variant, env });
 	return assertSuite(result, run.expected, { status: run.status, label: `${run.label} (${variant})` });
 }

@@ -19,6 +19,12 @@
  *   --timeout SECONDS        wall-clock limit of the host
  *   --moddable               run the Moddable SDK's build of the host and the example firmware
  *                            (npm run build:moddable) instead of the xsnap build
+ *   --max-restarts N         restarts after reboot requests before giving up (default: no limit)
+ *
+ * The runner is the device's supervisor (tools/lib/supervise.ts): when the host
+ * exits with the reboot status 75 (DfuTarget.reboot()) it starts it again on
+ * the same modem directory, so a scheduled update is applied; any other status
+ * ends it, and is the runner's own.
  *
  * The one difference between the two builds here is how the app gets its
  * mc/config (configArguments): the xsnap build loads a generated mc/config.js
@@ -26,12 +32,12 @@
  * takes the runner's settings on top as JSON with --config.
  */
 
-import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { option, wholeNumber } from "../lib/args.js";
+import { supervise, type SuperviseOptions, type Supervision } from "../lib/supervise.js";
 import { creationOptions } from "../sim.js";
 
 const root = resolve(fileURLToPath(import.meta.url), "..", "..", "..", "..");
@@ -140,11 +146,23 @@ export function deviceCommand(options: DeviceOptions): DeviceCommand {
 	return { command: program, args, cleanup: config.cleanup };
 }
 
+/**
+ * Runs one device under supervision: the host, started again after every
+ * reboot request with the same state. Tests use it to reboot and to kill the
+ * host (`child`) and start it again.
+ */
+export function runDevice(options: DeviceOptions, supervision: SuperviseOptions = {}): Supervision {
+	const command = deviceCommand(options);
+	const running = supervise(command.command, command.args, supervision);
+	running.done.then(command.cleanup, command.cleanup);
+	return running;
+}
+
 function main(argv: string[]): void {
 	const modem = option(argv, "--modem");
 	const endpoint = option(argv, "--endpoint");
-	if (modem === undefined || endpoint === undefined) throw new Error("usage: npm run device -- --modem DIR --endpoint HOST:PORT [--app DIR|FILE] [--moddable] [options]");
-	const command = deviceCommand({
+	if (modem === undefined || endpoint === undefined) throw new Error("usage: npm run device -- --modem DIR --endpoint HOST:PORT [--app DIR|FILE] [--moddable] [--max-restarts N] [options]");
+	const running = runDevice({
 		modem, endpoint,
 		app: option(argv, "--app"),
 		hostname: option(argv, "--hostname"),
@@ -157,14 +175,15 @@ function main(argv: string[]): void {
 		variant: option(argv, "--variant"),
 		timeout: wholeNumber(argv, "--timeout"),
 		moddable: argv.includes("--moddable"),
-	});
-	const child = spawn(command.command, command.args, { stdio: "inherit" });
-	const stop = (signal: NodeJS.Signals) => child.kill(signal);
+	}, { stdio: "inherit", maxRestarts: wholeNumber(argv, "--max-restarts") });
+	const stop = (signal: NodeJS.Signals) => running.stop(signal);
 	process.on("SIGINT", stop);
 	process.on("SIGTERM", stop);
-	child.on("close", (status, signal) => {
-		command.cleanup();
-		process.exitCode = status ?? (signal ? 1 : 0);
+	running.done.then((run) => {
+		process.exitCode = run.status ?? (run.signal ? 1 : 0);
+	}, (error: unknown) => {
+		console.error(`device: ${error instanceof Error ? error.message : String(error)}`);
+		process.exitCode = 2;
 	});
 }
 

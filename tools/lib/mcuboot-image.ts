@@ -67,3 +67,16 @@ export function mcubootVersion(image: Uint8Array): string {
 	}
 	throw new RangeError("MCUboot image has no SHA-256 TLV");
 }
+
+/** "1.2.3+4" (the build number optional) as an MCUboot version: major and minor 0-255, revision 0-65535, build 0-2^32-1. */
+export function parseImageVersion(text: string): ImageVersion {
+	const match = /^(\d{1,3})\.(\d{1,3})\.(\d{1,5})(?:\+(\d{1,10}))?$/.exec(text);
+	const version = match ? { major: Number(match[1]), minor: Number(match[2]), revision: Number(match[3]), build: Number(match[4] ?? 0) } : undefined;
+	if (!version || version.major > 255 || version.minor > 255 || version.revision > 65535 || version.build > 0xFFFFFFFF)
+		throw new RangeError(`version must be major.minor.revision[+build] (0-255.0-255.0-65535+0-4294967295), got ${JSON.stringify(text)}`);
+	return version;
+}
+
+export function formatImageVersion(version: ImageVersion): string {
+	return `${version.major}.${version.minor}.${version.revision}+${version.build}`;
+}

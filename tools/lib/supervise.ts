@@ -1,0 +1,98 @@
+/*
+ * The supervisor of a simulated device: what restarts the nRF9160 after
+ * DfuTarget.reboot(). It starts the host, and each time the host exits with the
+ * reboot status 75 starts it again with the same command (so the same modem
+ * directory and state); any other status, or a signal, ends it. Each restart
+ * is announced on the log. `maxRestarts` bounds the restarts (a firmware that
+ * reboots forever); reaching it ends the supervision with the host's status 75.
+ */
+
+import { spawn, type ChildProcess, type StdioOptions } from "node:child_process";
+
+/** The host's exit status for "reboot" (hosts/sim/sim.h, SIM_EXIT_REBOOT). */
+export const REBOOT_STATUS = 75;
+
+export interface SuperviseOptions {
+	/** Restarts allowed after reboot requests; default unbounded. */
+	maxRestarts?: number;
+	/** "inherit" for a terminal; default "pipe", with each start's output in `starts`. */
+	stdio?: "inherit" | "pipe";
+	env?: NodeJS.ProcessEnv;
+	/** Where restarts are announced; default standard error. */
+	log?: (line: string) => void;
+	/** Called with each new host process (tests kill it to cut the power). */
+	onStart?: (child: ChildProcess, start: number) => void;
+	/** Called with each chunk of standard output when piped, with the start it came from. */
+	onStdout?: (text: string, start: number) => void;
+}
+
+export interface HostStart {
+	status: number | null;
+	signal: NodeJS.Signals | null;
+	stdout: string;
+	stderr: string;
+}
+
+export interface SupervisedRun {
+	/** The last start's status (null after a signal). */
+	status: number | null;
+	signal: NodeJS.Signals | null;
+	restarts: number;
+	starts: HostStart[];
+}
+
+export interface Supervision {
+	/** The host process running now. */
+	readonly child: ChildProcess;
+	readonly done: Promise<SupervisedRun>;
+	/** Ends the supervision: the running host gets `signal` and is not started again. */
+	stop(signal?: NodeJS.Signals): void;
+}
+
+export function supervise(command: string, args: readonly string[], options: SuperviseOptions = {}): Supervision {
+	const maxRestarts = options.maxRestarts ?? Infinity;
+	if (!(maxRestarts >= 0) || (Number.isFinite(maxRestarts) && !Number.isInteger(maxRestarts))) throw new RangeError("maxRestarts must be a whole number");
+	const log = options.log ?? ((line: string) => console.error(line));
+	const stdio: StdioOptions = options.stdio === "inherit" ? "inherit" : ["ignore", "pipe", "pipe"];
+	const starts: HostStart[] = [];
+	let stopped = false;
+	let child!: ChildProcess;
+	let settle!: (run: SupervisedRun) => void;
+	let fail!: (error: Error) => void;
+	const done = new Promise<SupervisedRun>((resolve, reject) => { settle = resolve; fail = reject; });
+	const start = () => {
+		const number = starts.length + 1;
+		const record: HostStart = { status: null, signal: null, stdout: "", stderr: "" };
+		starts.push(record);
+		child = spawn(command, args, { stdio, env: { ...process.env, ...options.env } });
+		child.stdout?.on("data", (chunk: Buffer) => {
+			const text = chunk.toString();
+			record.stdout += text;
+			options.onStdout?.(text, number);
+		});
+		child.stderr?.on("data", (chunk: Buffer) => { record.stderr += chunk.toString(); });
+		child.on("error", fail);
+		child.on("close", (status, signal) => {
+			record.status = status;
+			record.signal = signal;
+			const restarts = starts.length - 1;
+			if (status === REBOOT_STATUS && !stopped && restarts < maxRestarts) {
+				log(`device: reboot requested (exit ${REBOOT_STATUS}); start ${starts.length + 1}`);
+				start();
+				return;
+			}
+			if (status === REBOOT_STATUS && restarts >= maxRestarts) log(`device: reboot requested after ${restarts} restarts, the limit: stopping`);
+			settle({ status, signal, restarts, starts });
+		});
+		options.onStart?.(child, number);
+	};
+	start();
+	return {
+		get child() { return child; },
+		done,
+		stop(signal: NodeJS.Signals = "SIGTERM") {
+			stopped = true;
+			child.kill(signal);
+		},
+	};
+}
