@@ -13,7 +13,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { chromium, type Browser } from "playwright-core";
+import { chromium, type Browser, type Page } from "playwright-core";
 import { MqttClient } from "../modules/mqtt/client.js";
 import { nodeSocket } from "../hosts/node/socket.js";
 import { startCloud, type RunningCloud } from "../tools/cloud-sim/main.js";
@@ -39,6 +39,16 @@ function device(): { client: MqttClient; connected: Promise<boolean>; closed: Pr
 		tls: { ca: readFileSync(join(dir, "out", "ca.pem")), cert: readFileSync(join(dir, "out", `${DEVICE}.pem`)), key: readFileSync(join(dir, "out", `${DEVICE}.key`)), servername: "localhost" },
 	}));
 	return { client, connected, closed };
+}
+
+/** Keeps a screenshot of the page in test-artifacts, checks that the page threw nothing, and closes device and page. */
+async function finish(page: Page, screenshot: string, errors: string[], device: { client: MqttClient; closed: Promise<unknown> }): Promise<void> {
+	mkdirSync(join(root, "test-artifacts"), { recursive: true });
+	await page.screenshot({ path: join(root, "test-artifacts", screenshot), fullPage: true });
+	assert.deepEqual(errors, []);
+	device.client.disconnect();
+	await device.closed;
+	await page.close();
 }
 
 before(async () => {
@@ -105,12 +115,7 @@ test("dashboard: a device appears, is associated by a click, and its GPS track, 
 	await page.waitForSelector(`tr[data-job="${job.jobId}"] [data-field=status]:text-is("DOWNLOADING")`);
 	assert.equal(await page.locator(`tr[data-job="${job.jobId}"] progress`).getAttribute("value"), "40");
 
-	mkdirSync(join(root, "test-artifacts"), { recursive: true });
-	await page.screenshot({ path: join(root, "test-artifacts", "dashboard.png"), fullPage: true });
-	assert.deepEqual(errors, []);
-	live.client.disconnect();
-	await live.closed;
-	await page.close();
+	await finish(page, "dashboard.png", errors, live);
 });
 
 test("dashboard FOTA: upload with the form, a job for a device, live progress from the device, cancel, a job for a group", async () => {
@@ -180,12 +185,7 @@ test("dashboard FOTA: upload with the form, a job for a device, live progress fr
 	const groupJob = (await rest("GET", "/v1/fota-jobs")).json.items.find((j: { target: { tags: string[] } }) => j.target.tags.includes("fleet-a"));
 	await page.locator(`tr[data-job="${groupJob.jobId}"][data-execution="${id}"] [data-field=status]:text-is('QUEUED')`).waitFor();
 
-	mkdirSync(join(root, "test-artifacts"), { recursive: true });
-	await page.screenshot({ path: join(root, "test-artifacts", "dashboard-fota.png"), fullPage: true });
-	assert.deepEqual(errors, []);
-	d.client.disconnect();
-	await d.closed;
-	await page.close();
+	await finish(page, "dashboard-fota.png", errors, d);
 });
 
 test("the dashboard without its key says how to open it", async () => {
