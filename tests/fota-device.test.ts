@@ -17,9 +17,8 @@ import { after, before, test } from "node:test";
 import { startCloud, type RunningCloud } from "../tools/cloud-sim/main.js";
 import { deviceCommand } from "../tools/device/main.js";
 import { mcubootImage } from "../tools/lib/mcuboot-image.js";
-import { provision } from "../tools/provision/main.js";
 import { decodeStoredJob } from "../modules/nrf-cloud/codec.js";
-import { restClient } from "./support/cloud.js";
+import { provisionModemDevice, restClient } from "./support/cloud.js";
 import { ensureSim, root } from "./support/sim.js";
 import { until } from "./support/until.js";
 
@@ -114,13 +113,7 @@ class Supervised {
 }
 
 function makeDevice(name: string): Device {
-	const imei = String(imeiCounter++);
-	const modem = join(dir, name);
-	mkdirSync(modem, { recursive: true });
-	writeFileSync(join(modem, "imei"), `${imei}\n`);
-	const id = `nrf-${imei}`;
-	const { pin } = provision({ cloudState: join(dir, "cloud"), modem, deviceId: id });
-	return { id, modem, pin };
+	return provisionModemDevice(dir, name, String(imeiCounter++));
 }
 
 /** Associates a fresh device and lets it report its FOTA types and version once. */

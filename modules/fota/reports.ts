@@ -28,11 +28,6 @@ export class JobReports {
 		this.#publish = publish;
 	}
 
-	/** Nothing is waiting or unacknowledged. */
-	get idle(): boolean {
-		return this.#inFlight === undefined && this.#waiting.length === 0;
-	}
-
 	/** ["<id>",7,<percent>]. */
 	progress(jobId: string, percent: number): void {
 		this.send(jobUpdate(jobId, FotaStatus.DOWNLOADING, percent));
