@@ -240,6 +240,16 @@ test("APP: the job downloads over TLS into the slot, the device reboots into the
 	finally {
 		await host.stop();
 	}
+	// The image was confirmed: another start keeps it (an unconfirmed one would be reverted here).
+	const again = new HostRun(device, {});
+	try {
+		await again.waitFor(/app: version /);
+		assert.match(again.output, /app: version 1\.1\.0\+5\n/);
+		assert.doesNotMatch(again.output, /reverted/);
+	}
+	finally {
+		await again.kill("SIGTERM");
+	}
 });
 
 /** A BOOT firmware of two files, one per bootloader slot, uploaded as the dashboard's form does. */

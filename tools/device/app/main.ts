@@ -27,6 +27,7 @@ function deviceReport(): string {
 	const types = fotaTypes();
 	if (types.length > 0) serviceInfo.fota_v2 = types;
 	const appVersion = DfuTarget.runningImage().version || config.appVersion;
+	print(`app: version ${appVersion}`);
 	return JSON.stringify({ state: { reported: { device: { serviceInfo, deviceInfo: { appVersion } } } } });
 }
 
