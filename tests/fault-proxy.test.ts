@@ -136,6 +136,20 @@ test("every connection cut after N bytes, and cuts on demand", async () => {
 	}
 });
 
+test("cut \"reset\" ends the client's connection with a reset, after no more than the bytes up to the offset", async () => {
+	const proxy = await FaultProxy.start({ target: { host: "127.0.0.1", port: serverPort }, cut: "reset" });
+	try {
+		proxy.cutAt(50000);
+		const { data } = await fetch(proxy.port);
+		assert.ok(data.length <= 50000 && data.equals(PAYLOAD.subarray(0, data.length)));
+		assert.equal(proxy.stats.cuts, 1);
+		await assert.rejects(FaultProxy.start({ target: { host: "127.0.0.1", port: serverPort }, cut: "drop" as never }), TypeError);
+	}
+	finally {
+		await proxy.close();
+	}
+});
+
 test("close() stops listening and ends open connections; bad arguments throw", async () => {
 	const proxy = await FaultProxy.start({ target: { host: "127.0.0.1", port: serverPort } });
 	const port = proxy.port;

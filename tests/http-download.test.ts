@@ -223,6 +223,7 @@ malformed("200 without Content-Length", "HTTP/1.1 200 OK\r\n\r\n", { reason: "pr
 malformed("a total other than the expected size", `HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 0-1699/6000\r\n\r\n${body}`, { reason: "size", message: /6000 bytes, 5000 were expected/ });
 malformed("a 200 of another size", "HTTP/1.1 200 OK\r\nContent-Length: 4999\r\n\r\n", { reason: "size", message: /4999 bytes, 5000 were expected/ });
 malformed("404", "HTTP/1.1 404 Not Found\r\nContent-Length: 10\r\n\r\nnot found\n", { reason: "http", status: 404, message: /HTTP 404 Not Found for \/v1\/firmwares\/app\.bin/ });
+malformed("a 404 with a chunked body", "HTTP/1.1 404 Not Found\r\nTransfer-Encoding: chunked\r\n\r\na\r\nnot found\n\r\n0\r\n\r\n", { reason: "http", status: 404 });
 malformed("403", "HTTP/1.1 403 Forbidden\r\n\r\n", { reason: "http", status: 403 });
 malformed("500", "HTTP/1.1 500 Internal Server Error\r\n\r\n", { reason: "http", status: 500 });
 malformed("a redirect", "HTTP/1.1 302 Found\r\nLocation: https://elsewhere/\r\n\r\n", { reason: "http", status: 302 });

@@ -384,9 +384,10 @@ export class Download {
 			this.#parser.reset();
 			return;
 		}
-		const encoding = head.headers.get("transfer-encoding");
-		if (encoding !== undefined && head.status !== 416) throw new ResponseError(`Transfer-Encoding "${encoding}" is not supported (a ranged response has a length)`);
 		this.#keepAlive = keepsAlive(head);
+		const encoding = head.headers.get("transfer-encoding");
+		if (encoding !== undefined && (head.status === 200 || head.status === 206))
+			throw new ResponseError(`Transfer-Encoding "${encoding}" is not supported (a ranged response has a length)`);
 		if (head.status === 206) this.#startPartial(head);
 		else if (head.status === 200) this.#startWhole(head);
 		else if (head.status === 416 && unsatisfiedRangeTotal(head.headers.get("content-range")) === this.#offset && this.#sizeAgrees(this.#offset)) {

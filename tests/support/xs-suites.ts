@@ -189,3 +189,12 @@ export async function runSuite(run: SuiteRun, variant = "release", env: NodeJS.P
 	const result = await runSim([...run.options, suiteFile(run.suite), ...run.args], { variant, env });
 	return assertSuite(result, run.expected, { status: run.status, label: `${run.label} (${variant})` });
 }
+
+/** The download suite (tests/sim-download.test.ts writes its fixture and runs it). */
+export const DOWNLOAD_TESTS = [
+	"the cloud's CA and the device's certificate go into the modem's security tag",
+	"an image over TLS in 1700-byte ranges on one kept-alive connection; the DFU target's SHA-256 check passes",
+	"through a link cut three times: resumed each time, the same SHA-256, fewer bytes than three downloads",
+	"the server's name is verified: another host name fails to connect",
+	"a path the server does not have: reason http, status 404",
+] as const;

@@ -3,6 +3,7 @@
 import { printCodecBench, runCodecBench } from "./mqtt-codec.js";
 import { cloudBench } from "./cloud-bench.js";
 import { connectBench } from "./connect-bench.js";
+import { downloadBench } from "./download-bench.js";
 import { firmwareMemoryBench } from "./firmware-memory.js";
 import { xsCodecBench, xsHeapBench } from "./xs-bench.js";
 
@@ -13,3 +14,4 @@ await xsHeapBench();
 await firmwareMemoryBench();
 await cloudBench(quick ? 50 : 200, quick ? 20 : 50);
 await connectBench(quick ? 3 : 7);
+await downloadBench(quick ? 1 : 3);

@@ -82,17 +82,18 @@ export class FirmwareServer {
 
 	#serve(url: string, range: string | undefined, method: string, response: ServerResponse): void {
 		if (method !== "GET" && method !== "HEAD") {
-			response.writeHead(405, { allow: "GET, HEAD" }).end();
+			response.writeHead(405, { allow: "GET, HEAD", "content-length": 0 }).end();
 			return;
 		}
 		const path = downloadPath(url);
 		if (path === undefined) {
-			response.writeHead(400, { "content-type": "text/plain" }).end("not a firmware path\n");
+			response.writeHead(400, { "content-type": "text/plain", "content-length": 20 }).end("not a firmware path\n");
 			return;
 		}
 		const found = this.#catalog.find(path);
 		if (!found) {
-			response.writeHead(404, { "content-type": "text/plain" }).end("not found\n");
+			// With a length, so the connection stays usable for the next request.
+			response.writeHead(404, { "content-type": "text/plain", "content-length": 10 }).end("not found\n");
 			return;
 		}
 		const image = this.#catalog.image(found.record, found.index);
@@ -101,7 +102,7 @@ export class FirmwareServer {
 		if (range !== undefined) {
 			const asked = byteRange(range, image.length);
 			if (asked === "unsatisfiable") {
-				response.writeHead(416, { "content-range": `bytes */${image.length}` }).end();
+				response.writeHead(416, { "content-range": `bytes */${image.length}`, "content-length": 0 }).end();
 				return;
 			}
 			({ start, end } = asked);

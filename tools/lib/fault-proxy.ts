@@ -18,6 +18,12 @@ export interface FaultProxyOptions {
 	/** Listening address, 127.0.0.1 by default; port 0 (the default) picks a free one. */
 	host?: string;
 	port?: number;
+	/**
+	 * How a cut ends the client's side: "close" (the default) sends the bytes up
+	 * to the offset and a FIN, as a server closing; "reset" sends them and then a
+	 * RST, as a link that broke (the client may then lose bytes still queued).
+	 */
+	cut?: "close" | "reset";
 }
 
 export interface FaultProxyStats {
@@ -56,6 +62,7 @@ export function seededRandom(seed: number): () => number {
 export class FaultProxy {
 	readonly #server: Server;
 	readonly #target: { host: string; port: number };
+	readonly #reset: boolean;
 	readonly #links = new Set<Link>();
 	/** Offsets in the downstream byte count (over all connections) where a cut is due, ascending. */
 	#cutPoints: number[] = [];
@@ -64,9 +71,10 @@ export class FaultProxy {
 	/** Where each cut happened: the downstream total and the connection's own count. */
 	readonly cutLog: Array<{ total: number; connectionBytes: number; connection: number }> = [];
 
-	private constructor(server: Server, target: { host: string; port: number }) {
+	private constructor(server: Server, target: { host: string; port: number }, reset: boolean) {
 		this.#server = server;
 		this.#target = target;
+		this.#reset = reset;
 	}
 
 	static async start(options: FaultProxyOptions): Promise<FaultProxy> {
@@ -77,8 +85,9 @@ export class FaultProxy {
 		if (!Number.isInteger(targetPort) || targetPort < 1 || targetPort > 65535) throw new RangeError("target.port must be a port number");
 		const port = options.port ?? 0;
 		if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError("port must be 0 or a port number");
+		if (options.cut !== undefined && options.cut !== "close" && options.cut !== "reset") throw new TypeError('cut must be "close" or "reset"');
 		const server = createServer();
-		const proxy = new FaultProxy(server, { host: targetHost, port: targetPort });
+		const proxy = new FaultProxy(server, { host: targetHost, port: targetPort }, options.cut === "reset");
 		server.on("connection", (client) => proxy.#accept(client));
 		await new Promise<void>((resolve, reject) => {
 			server.once("error", reject);
@@ -204,7 +213,8 @@ export class FaultProxy {
 			link.cut = true;
 			this.#stats.cuts++;
 			link.server.destroy();
-			link.client.end(part, () => link.client.destroy());
+			if (this.#reset) link.client.write(part, () => link.client.resetAndDestroy());
+			else link.client.end(part, () => link.client.destroy());
 			return;
 		}
 		if (!link.client.write(part)) {
@@ -218,6 +228,7 @@ export class FaultProxy {
 		this.#stats.cuts++;
 		this.cutLog.push({ total: this.#stats.down, connectionBytes: link.down, connection: link.id });
 		link.server.destroy();
-		link.client.destroy();
+		if (this.#reset) link.client.resetAndDestroy();
+		else link.client.destroy();
 	}
 }
