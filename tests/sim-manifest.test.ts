@@ -69,7 +69,7 @@ test("--supervise restarts the host after a reboot request, as the device restar
 		const result = sim(["--supervise", "--state", join(dir, "state"), app]);
 		assert.equal(result.status, 0, result.stderr);
 		assert.equal(result.stdout, "start 1\nstart 2\nstart 3\n");
-		assert.match(result.stderr, /reboot requested; start 3/);
+		assert.match(result.stderr, /reboot requested \(exit 75\); start 3/);
 		const once = sim(["--state", join(dir, "state2"), app]);
 		assert.equal(once.status, 75, "without a supervisor the reboot status comes out");
 	}

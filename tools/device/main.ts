@@ -61,6 +61,8 @@ export interface DeviceOptions {
 	hostOptions?: string[];
 	/** More settings of the app's mc/config (appVersion, modemFotaWithoutReboot, ...). */
 	settings?: Record<string, unknown>;
+	/** Arguments for the app, after it (test firmwares read them). */
+	appArgs?: string[];
 }
 
 export interface DeviceCommand {
@@ -142,6 +144,7 @@ export function deviceCommand(options: DeviceOptions): DeviceCommand {
 		...config.args,
 		...(options.hostOptions ?? []),
 		...(app.main !== undefined ? [app.main] : []),
+		...(options.appArgs ?? []),
 	];
 	return { command: program, args, cleanup: config.cleanup };
 }

@@ -1,0 +1,3 @@
+/* Written by tests/dfu-kill.test.ts: the APP image the writer firmware downloads. */
+
+export declare const image: Uint8Array;
