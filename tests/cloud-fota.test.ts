@@ -15,6 +15,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import tls from "node:tls";
 import { after, before, test } from "node:test";
+import { LocalCloud } from "../tools/cloud-sim/cloud.js";
 import { startCloud, type RunningCloud } from "../tools/cloud-sim/main.js";
 import { mcubootImage } from "../tools/lib/mcuboot-image.js";
 import { provision } from "../tools/provision/main.js";
@@ -98,6 +99,11 @@ after(async () => {
 	}
 	await running?.stop();
 	rmSync(dir, { recursive: true, force: true });
+});
+
+test("a bad default execution timeout is refused when the cloud is made", () => {
+	for (const bad of [-1, Number.NaN, 400 * 24 * 3600_000])
+		assert.throws(() => new LocalCloud({ stateDirectory: join(dir, "never"), mqttPort: 0, firmwarePort: 0, fotaExecutionTimeoutMs: bad }), RangeError, String(bad));
 });
 
 test("uploads are checked: MCUboot for APP and BOOT, the BOOT S0/S1 pair, a MODEM delta with its SHA-256", async () => {

@@ -15,7 +15,7 @@ import { MosquittoBroker } from "./broker-mosquitto.js";
 import { cloudPki } from "./cloud-pki.js";
 import { FirmwareCatalog, type FirmwareUpload } from "./firmware.js";
 import { FirmwareServer } from "./firmware-server.js";
-import { FotaJobs, type JobOutcome, type JobRequest } from "./fota-jobs.js";
+import { FotaJobs, validTimeout, type JobOutcome, type JobRequest } from "./fota-jobs.js";
 import { resolveAddresses, type AddressLookup } from "../lib/listen.js";
 import { Messages } from "./messages.js";
 import { trackPresence } from "./presence.js";
@@ -72,6 +72,8 @@ export class LocalCloud extends EventEmitter<CloudEvents> {
 
 	constructor(options: CloudOptions) {
 		super();
+		if (options.fotaExecutionTimeoutMs !== undefined && !validTimeout(options.fotaExecutionTimeoutMs))
+			throw new RangeError("fotaExecutionTimeoutMs must be 0 (none) or a number of milliseconds up to a year");
 		this.#options = options;
 		this.hostname = options.hostname ?? "localhost";
 		this.#log = options.log ?? (() => undefined);
