@@ -49,13 +49,14 @@ export async function startFirmwareRig(size: number): Promise<FirmwareRig> {
 	try {
 		await cloud.start();
 		const image = testImage(size);
-		const record = cloud.addFirmware("MODEM", "1.0.0", "image.bin", image);
+		const sha256 = createHash("sha256").update(image).digest("hex");
+		const record = cloud.addFirmware({ type: "MODEM", version: "1.0.0", sha256, files: [{ filename: "image.bin", image }] });
 		const pki = cloud.pkiDirectory;
 		issue(pki, "rig-device", `/CN=${RIG_DEVICE}`, "device-ca", "extendedKeyUsage=clientAuth\n");
 		const files = { ca: join(pki, "server-ca.pem"), cert: join(pki, "rig-device.pem"), key: join(pki, "rig-device.key") };
 		return {
 			cloud, image, files,
-			sha256: createHash("sha256").update(image).digest("hex"),
+			sha256,
 			host: `localhost:${cloud.firmwarePort}`,
 			path: cloud.firmwarePath(record),
 			port: cloud.firmwarePort,
