@@ -281,6 +281,29 @@ test("an image that never confirms itself is reverted at the next start and repo
 	await stop(after);
 });
 
+test("stopped between storing the job and scheduling its image: no result is reported, the job goes on when it comes again", async () => {
+	const flash = fakeFlash();
+	const server = fakeServer();
+	const app = image([1, 6, 0, 0], 3000);
+	server.files.set("w.bin", app);
+	const settings = new MemorySettings();
+	// The slot is whole and the record says so; the job was stored PENDING; nothing was scheduled.
+	const Target = fakeFotaPlatform(flash, server).target;
+	const slot = new Target({ type: "app", size: app.length });
+	slot.erase();
+	slot.write(app);
+	settings.write(DOWNLOAD_KEY, encodeDownloadRecord({ id: "window", type: 0, size: app.length, host: HOST, path: "w.bin", offset: app.length }));
+	settings.write("fota/job", encodeStoredJob({ validate: FotaValidate.PENDING, type: 0, id: "window" }));
+	const rig = await ready(flash, server, settings);
+	assert.equal(settings.read("fota/job"), undefined);
+	sendJob(rig, ["window", 0, app.length, HOST, "w.bin"]);
+	await rig.device.waitFor(EventType.FOTA_DONE);
+	assert.equal(server.requests.length, 0, "nothing to fetch");
+	assert.deepEqual(updates(rig.connection), ['["window",7,100]', '["window",1,""]']);
+	assert.equal(flash.scheduled?.version, "1.6.0+0");
+	await stop(rig);
+});
+
 test("validation: a start that applied nothing is UNKNOWN, reported as not validated", async () => {
 	const flash = fakeFlash();
 	const settings = new MemorySettings();

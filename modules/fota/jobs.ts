@@ -17,7 +17,7 @@ import type { CloudTransport } from "../nrf-cloud/transport.js";
 import type { FotaPlatform } from "./collaborators.js";
 import { DOWNLOAD_KEY, decodeDownloadRecord } from "./records.js";
 import { JobReports } from "./reports.js";
-import { FotaUpdate, type FotaState } from "./update.js";
+import { FotaUpdate, IMAGE_TYPES, type FotaState } from "./update.js";
 import { validateUpdate } from "./validate.js";
 
 /** FOTA type names as serviceInfo.fota_v2 lists them, indexed by FotaType. */
@@ -79,6 +79,12 @@ export class FotaJobs {
 		const job = this.#settings.job;
 		const platform = this.#options.platform;
 		if (job === undefined || job.validate !== FotaValidate.PENDING || platform === undefined) return;
+		if (this.#neverScheduled(job.id, job.type, platform)) {
+			// Stopped between storing the job and scheduling its image: the slot is whole, so the job goes on when the cloud delivers it again.
+			this.#config.log(`FOTA job ${job.id}: stored before its image was scheduled; it goes on when the job comes again`);
+			this.#settings.job = undefined;
+			return;
+		}
 		this.#enter("validating", job.id);
 		const result = validateUpdate(job.type, platform.target);
 		this.#config.log(`FOTA job ${job.id}: ${result.reason}`);
@@ -96,6 +102,18 @@ export class FotaJobs {
 		if (result.rebootAgain) {
 			this.#config.log("FOTA: rebooting again to run the new modem firmware");
 			platform.target.reboot();
+		}
+	}
+
+	/** The download record of this job is complete and the start applied nothing of its type. */
+	#neverScheduled(id: string, type: number, platform: FotaPlatform): boolean {
+		const record = decodeDownloadRecord(this.#settings.read(DOWNLOAD_KEY));
+		if (record === undefined || record.id !== id || record.offset !== record.size) return false;
+		try {
+			return platform.target.lastUpdate()?.type !== IMAGE_TYPES[type];
+		}
+		catch {
+			return false;
 		}
 	}
 
