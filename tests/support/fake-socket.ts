@@ -55,12 +55,12 @@ export class FakeSocket implements StreamSocket {
 	}
 }
 
-/** A factory that keeps every socket it opened, newest last. */
-export function fakeSockets(): { factory: SocketFactory; sockets: FakeSocket[]; last(): FakeSocket } {
-	const sockets: FakeSocket[] = [];
+/** A factory of `make`'s sockets that keeps every socket it opened, newest last. */
+export function keptSockets<T extends StreamSocket>(make: (callbacks: SocketCallbacks) => T): { factory: SocketFactory; sockets: T[]; last(): T } {
+	const sockets: T[] = [];
 	return {
 		factory: (callbacks) => {
-			const socket = new FakeSocket(callbacks);
+			const socket = make(callbacks);
 			sockets.push(socket);
 			return socket;
 		},
@@ -71,4 +71,9 @@ export function fakeSockets(): { factory: SocketFactory; sockets: FakeSocket[]; 
 			return socket;
 		},
 	};
+}
+
+/** A factory that keeps every socket it opened, newest last. */
+export function fakeSockets(): { factory: SocketFactory; sockets: FakeSocket[]; last(): FakeSocket } {
+	return keptSockets((callbacks) => new FakeSocket(callbacks));
 }

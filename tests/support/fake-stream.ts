@@ -6,6 +6,7 @@
  */
 
 import type { SocketCallbacks, SocketError, SocketFactory, StreamSocket } from "../../modules/platform/socket.js";
+import { keptSockets } from "./fake-socket.js";
 
 export class FakeStream implements StreamSocket {
 	readonly callbacks: SocketCallbacks;
@@ -76,18 +77,5 @@ export class FakeStream implements StreamSocket {
 
 /** A factory that keeps every socket it opened, newest last. */
 export function fakeStreams(): { factory: SocketFactory; sockets: FakeStream[]; last(): FakeStream } {
-	const sockets: FakeStream[] = [];
-	return {
-		factory: (callbacks) => {
-			const socket = new FakeStream(callbacks);
-			sockets.push(socket);
-			return socket;
-		},
-		sockets,
-		last: () => {
-			const socket = sockets.at(-1);
-			if (socket === undefined) throw new Error("no socket was opened");
-			return socket;
-		},
-	};
+	return keptSockets((callbacks) => new FakeStream(callbacks));
 }

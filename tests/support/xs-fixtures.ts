@@ -180,11 +180,14 @@ export function writeDeviceFixture(): DeviceFixture {
 }
 
 export interface DownloadFixture {
+	/** PEM: the server CA, the device certificate and key. */
 	ca: string;
 	cert: string;
 	key: string;
+	/** The firmware server, and the fault proxy in front of it. */
 	port: number;
 	proxyPort: number;
+	/** As a job document gives them. */
 	host: string;
 	path: string;
 	size: number;

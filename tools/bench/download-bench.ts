@@ -38,59 +38,48 @@ function simProgram(): string {
 	return path;
 }
 
+/** Runs `command` without blocking this process (which serves the firmware); its status and output. */
+function collect(command: string, args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+	return new Promise((resolve, reject) => {
+		const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"] });
+		let stdout = "";
+		let stderr = "";
+		child.stdout.on("data", (d: Buffer) => { stdout += d.toString(); });
+		child.stderr.on("data", (d: Buffer) => { stderr += d.toString(); });
+		child.on("error", reject);
+		child.on("close", (status) => resolve({ status, stdout, stderr }));
+	});
+}
+
 /** Runs the XS download program without blocking this process, which serves the firmware. */
-function runXs(rig: FirmwareRig, mode: string, port: number, fragmentSize: number): Promise<XsDownload> {
+async function runXs(rig: FirmwareRig, mode: string, port: number, fragmentSize: number): Promise<XsDownload> {
 	const state = mkdtempSync(join(tmpdir(), "download-bench-"));
 	const args = [...HEAP_OPTIONS, "--timeout", "300", "--state", state, join(root, "build", "tools", "bench", "xs", "download.js"),
 		mode, String(port), rig.host, rig.path, String(SIZE), String(fragmentSize), rig.pem.ca, rig.pem.cert, rig.pem.key];
-	return new Promise((resolve, reject) => {
-		const child = spawn(simProgram(), args, { stdio: ["ignore", "pipe", "pipe"] });
-		let stdout = "";
-		let stderr = "";
-		child.stdout.on("data", (d: Buffer) => { stdout += d.toString(); });
-		child.stderr.on("data", (d: Buffer) => { stderr += d.toString(); });
-		child.on("error", reject);
-		child.on("close", (status) => {
-			rmSync(state, { recursive: true, force: true });
-			const line = stdout.split("\n").find((l) => l.startsWith("BENCH "));
-			if (status !== 0 || !line) reject(new Error(`XS download (${mode}) failed with status ${status}: ${stdout}${stderr}`));
-			else resolve(JSON.parse(line.slice(6)) as XsDownload);
-		});
-	});
+	const { status, stdout, stderr } = await collect(simProgram(), args);
+	rmSync(state, { recursive: true, force: true });
+	const line = stdout.split("\n").find((l) => l.startsWith("BENCH "));
+	if (status !== 0 || !line) throw new Error(`XS download (${mode}) failed with status ${status}: ${stdout}${stderr}`);
+	return JSON.parse(line.slice(6)) as XsDownload;
 }
 
 /** curl fetching the whole image once: seconds and bytes, from curl's own timer (connect and TLS included). */
-function curl(rig: FirmwareRig): Promise<{ seconds: number; bytes: number }> {
+async function curl(rig: FirmwareRig): Promise<{ seconds: number; bytes: number }> {
 	const url = `https://${rig.host}/${rig.path}`;
 	const args = ["-sS", "--fail", "-o", "/dev/null", "-w", "%{time_total} %{size_download}",
 		"--resolve", `${rig.host}:127.0.0.1`, "--cacert", rig.files.ca, "--cert", rig.files.cert, "--key", rig.files.key, url];
-	return new Promise((resolve, reject) => {
-		const child = spawn("curl", args, { stdio: ["ignore", "pipe", "pipe"] });
-		let stdout = "";
-		let stderr = "";
-		child.stdout.on("data", (d: Buffer) => { stdout += d.toString(); });
-		child.stderr.on("data", (d: Buffer) => { stderr += d.toString(); });
-		child.on("error", reject);
-		child.on("close", (status) => {
-			const [seconds, bytes] = stdout.trim().split(" ").map(Number);
-			if (status !== 0 || bytes !== SIZE) reject(new Error(`curl failed (${status}): ${stderr}${stdout}`));
-			else resolve({ seconds: seconds!, bytes: bytes! });
-		});
-	});
+	const { status, stdout, stderr } = await collect("curl", args);
+	const [seconds, bytes] = stdout.trim().split(" ").map(Number);
+	if (status !== 0 || bytes !== SIZE) throw new Error(`curl failed (${status}): ${stderr}${stdout}`);
+	return { seconds: seconds!, bytes: bytes! };
 }
 
 /** Node's HTTPS client in the device's request pattern, in its own process: seconds. */
-function nodeRanged(rig: FirmwareRig, fragmentSize: number): Promise<number> {
+async function nodeRanged(rig: FirmwareRig, fragmentSize: number): Promise<number> {
 	const args = [join(root, "build", "tools", "bench", "ranged-client.js"), String(rig.port), rig.path, String(SIZE), String(fragmentSize), rig.files.ca, rig.files.cert, rig.files.key];
-	return new Promise((resolve, reject) => {
-		const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
-		let stdout = "";
-		let stderr = "";
-		child.stdout.on("data", (d: Buffer) => { stdout += d.toString(); });
-		child.stderr.on("data", (d: Buffer) => { stderr += d.toString(); });
-		child.on("error", reject);
-		child.on("close", (status) => (status === 0 ? resolve(Number(stdout.trim()) / 1000) : reject(new Error(`Node ranged client failed (${status}): ${stderr}`))));
-	});
+	const { status, stdout, stderr } = await collect(process.execPath, args);
+	if (status !== 0) throw new Error(`Node ranged client failed (${status}): ${stderr}`);
+	return Number(stdout.trim()) / 1000;
 }
 
 const mbps = (bytes: number, seconds: number) => `${(bytes / seconds / 1e6).toFixed(2)} MB/s`;
@@ -123,11 +112,11 @@ export async function downloadBench(rounds: number): Promise<void> {
 		console.log(`device / curl throughput: ${(peer / device).toFixed(3)}; device / Node with the same ranges: ${(ranged / device).toFixed(2)}`);
 		console.log(`${requests} requests per 1 MB image (${Math.ceil(SIZE / 1700)} ranges of 1700 bytes); compare the Node client with the same ranges for what the round trip per range costs`);
 
-		const proxy = await rig.proxy();
+		const proxy = await rig.proxy("reset");
 		const cuts = proxy.cutAtRandom(3, SIZE, seededRandom(20261202));
 		const cut = await runXs(rig, "download", proxy.port, 1700);
 		if (cut.received !== SIZE || proxy.stats.cuts !== 3) throw new Error(`cut download: ${cut.received} bytes, ${proxy.stats.cuts} cuts`);
-		console.log(`\nThe same download through the fault proxy cutting the link three times (at downstream bytes ${cuts.join(", ")})\n`);
+		console.log(`\nThe same download through the fault proxy breaking the link (RST) three times (at downstream bytes ${cuts.join(", ")})\n`);
 		console.log(table(["", "bytes", "of the image"], [
 			["image", String(SIZE), "1.000"],
 			["body bytes fetched", String(cut.stats!.bodyBytes), (cut.stats!.bodyBytes / SIZE).toFixed(3)],

@@ -1,15 +1,3 @@
 /* Written by tests/sim-download.test.ts (writeDownloadFixture) before the XS download suite runs. */
 
-export declare const fixture: {
-	ca: string;
-	cert: string;
-	key: string;
-	/** The firmware server, and the fault proxy in front of it. */
-	port: number;
-	proxyPort: number;
-	/** As a job document gives them. */
-	host: string;
-	path: string;
-	size: number;
-	sha256: string;
-};
+export declare const fixture: import("../../support/xs-fixtures.js").DownloadFixture;
