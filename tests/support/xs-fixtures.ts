@@ -110,12 +110,16 @@ export interface DeviceFixture {
 }
 
 /**
- * Bytes as a module's source: an array literal, which XS parses quickly, where a
- * hex string of this size would exceed the parser's 64 KB literal buffer and
- * take XS a long time to index into.
+ * Bytes as a module's source: hex in short string pieces, decoded when the
+ * module runs. One long hex string would exceed the XS parser's 64 KB literal
+ * buffer and take XS a long time to index into; an array literal of this many
+ * numbers takes the Moddable build's XS a long time to build.
  */
 export function bytesLiteral(bytes: Uint8Array): string {
-	return `new Uint8Array([${Array.from(bytes).join(",")}])`;
+	const hex = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("hex");
+	const pieces: string[] = [];
+	for (let at = 0; at < hex.length; at += 512) pieces.push(JSON.stringify(hex.slice(at, at + 512)));
+	return `((pieces) => { const out = new Uint8Array(${bytes.length}); let at = 0; for (const piece of pieces) for (let i = 0; i < piece.length; i += 2) out[at++] = parseInt(piece.slice(i, i + 2), 16); return out; })([\n${pieces.join(",\n")}\n])`;
 }
 
 function sha256(bytes: Uint8Array): string {
