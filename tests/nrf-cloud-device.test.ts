@@ -21,8 +21,7 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { startCloud, type RunningCloud } from "../tools/cloud-sim/main.js";
 import { deviceCommand } from "../tools/device/main.js";
-import { provision } from "../tools/provision/main.js";
-import { restClient } from "./support/cloud.js";
+import { provisionModemDevice, restClient } from "./support/cloud.js";
 import { ensureModdable, MODDABLE_SKIP } from "./support/moddable.js";
 import { ensureSim } from "./support/sim.js";
 import { until } from "./support/until.js";
@@ -76,12 +75,7 @@ class RunningDevice {
 }
 
 function makeDevice(name: string, imei: string): Device {
-	const modem = join(dir, name);
-	mkdirSync(modem, { recursive: true });
-	writeFileSync(join(modem, "imei"), `${imei}\n`);
-	const id = `nrf-${imei}`;
-	const { pin } = provision({ cloudState: join(dir, "cloud"), modem, deviceId: id });
-	return { id, modem, pin };
+	return provisionModemDevice(dir, name, imei);
 }
 
 before(async () => {
@@ -136,7 +130,7 @@ for (const engine of ENGINES) {
 		]);
 		assert.deepEqual(storedPayloads(id).sort(), [...FIRST_ROUND].sort());
 		const shadow = (await rest("GET", `/v1/devices/${id}`)).json;
-		assert.deepEqual(shadow.state.reported.device, { serviceInfo: { ui: ["GPS", "FLIP"] } });
+		assert.deepEqual(shadow.state.reported.device, { serviceInfo: { ui: ["GPS", "FLIP"], fota_v2: ["APP", "MODEM", "BOOT"] }, deviceInfo: { appVersion: "1.0.0+0" } });
 		assert.equal(shadow.state.reported.pairing.state, "paired");
 		assert.equal(shadow.state.reported.connection.keepalive, 1200);
 	});

@@ -51,7 +51,7 @@ export const LAYERS: ReadonlyArray<{ name: string; modules: readonly string[] }>
 	{ name: "JSON codecs", modules: ["nrf-cloud/codec"] },
 	{ name: "nRF Cloud transport", modules: ["nrf-cloud/settings", "nrf-cloud/connect-failure", "nrf-cloud/disconnect-status", "nrf-cloud/poll-gate", "nrf-cloud/pipeline", "nrf-cloud/transport"] },
 	{ name: "state machine", modules: ["nrf-cloud/fsm"] },
-	{ name: "FOTA", modules: ["nrf-cloud/fota", "fota/*"] },
+	{ name: "FOTA", modules: ["fota/*"] },
 	{ name: "API", modules: ["nrf-cloud/client-id", "nrf-cloud/api"] },
 	{ name: "device binding", modules: ["nrf-cloud/device"] },
 	{ name: "Cloud API", modules: ["cloud/*"] },

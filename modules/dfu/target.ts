@@ -2,7 +2,7 @@
  * DFU target for FOTA: receives an image into the secondary slot, checks it,
  * and schedules it for the next start. Application and bootloader images are
  * MCUboot images (their SHA-256 TLV is checked); a modem image is checked
- * against the SHA-256 given when the target is opened. On the device this is
+ * against a SHA-256 when one is given at opening. On the device this is
  * NCS's dfu_target with MCUboot; in the simulator host a file-backed slot
  * whose reboot makes the host exit with status 75 for its supervisor to
  * restart it.
@@ -24,7 +24,7 @@ export interface DfuTargetOptions {
 	type: ImageType;
 	/** Size of the whole image in bytes. */
 	size: number;
-	/** Expected SHA-256 (64 hex digits); required for modem images. */
+	/** Expected SHA-256 (64 hex digits), checked by verify() when given (a FOTA job carries none). */
 	sha256?: string;
 	/** Called after each write with the bytes written and the total. */
 	onProgress?: (written: number, size: number) => void;

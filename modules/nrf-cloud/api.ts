@@ -20,7 +20,8 @@ import {
 } from "./constants.js";
 import { sensorMessage, sequenceReport, shadowSensorReport, type Endpoints } from "./codec.js";
 import { resolveConfig, type NrfCloudConfig, type ResolvedConfig } from "./config.js";
-import { FotaJobs, type FotaRunner } from "./fota.js";
+import { checkFotaPlatform, type FotaPlatform } from "../fota/collaborators.js";
+import { FotaJobs } from "../fota/jobs.js";
 import { StateMachine, type CloudEvent, type FsmPort } from "./fsm.js";
 import { packetIdForTag } from "./packet-ids.js";
 import { TransportEvent, type TransportEventData, type TransportEventValue } from "./transport-events.js";
@@ -39,8 +40,8 @@ export interface Platform {
 	modem?: ModemIdentity;
 	/** MQTT codec; the TypeScript one by default. */
 	codec?: Codec;
-	/** Runs a FOTA job the cloud sent; without it jobs are logged and left alone. */
-	fota?: FotaRunner;
+	/** The download client and DFU target FOTA updates use; without them FOTA jobs are REJECTED. */
+	fota?: FotaPlatform;
 }
 
 export interface InitParams {
@@ -100,8 +101,16 @@ export class NrfCloud {
 		this.config = resolveConfig(config);
 		this.#settings = new CloudSettings(platform.settings ?? new MemorySettings(), this.config.log);
 		this.#fsm = new StateMachine(this.#port(), { legacyAssociation: this.config.legacyAssociation });
-		if (platform.fota !== undefined && typeof platform.fota !== "function") throw new TypeError("platform.fota must be a function");
-		this.#fota = new FotaJobs(this.config, this.#settings, platform.fota);
+		this.#fota = new FotaJobs({
+			config: this.config,
+			settings: this.#settings,
+			platform: platform.fota === undefined ? undefined : checkFotaPlatform(platform.fota),
+			socket: (host, port) => this.#platform.socket({ host, port, secTag: this.config.secTag, hostname: host }),
+			emit: (event) => {
+				this.#emit(event);
+				this.#rethrow();
+			},
+		});
 	}
 
 	/** The state machine's state (enum nfsm_state). */
@@ -111,6 +120,11 @@ export class NrfCloud {
 
 	get clientId(): string | undefined {
 		return this.#clientId;
+	}
+
+	/** The FOTA types this device takes, for serviceInfo.fota_v2: empty without FOTA or a DFU target. */
+	get fotaTypes(): string[] {
+		return this.#fota.types;
 	}
 
 	/** Why the last call returned an error, when the code alone does not say. */
@@ -146,6 +160,8 @@ export class NrfCloud {
 		this.#handler = params.eventHandler;
 		this.#transport = new CloudTransport(this.config, id, this.#settings, (options) => this.#platform.socket(options), this.#listener(), this.#platform.codec);
 		this.#fota.attach(this.#transport);
+		// nrf_cloud_init validates an update the previous start scheduled.
+		this.#fota.startup();
 		this.#fsm.initialize();
 		this.#lastError = undefined;
 		return 0;

@@ -44,6 +44,12 @@ export interface NrfCloudConfig {
 	fota?: boolean;
 	/** CONFIG_NRF_CLOUD_FOTA_BLE_DEVICES. */
 	fotaBle?: boolean;
+	/** CONFIG_NRF_CLOUD_FOTA_DOWNLOAD_FRAGMENT_SIZE: bytes per HTTP range request, 128 to 1700. */
+	fotaFragmentSize?: number;
+	/** CONFIG_NRF_CLOUD_FOTA_PROGRESS_PCT_INCREMENT: percent between progress reports, 0 to 100 (0: none between 0 and 100). */
+	progressPercentIncrement?: number;
+	/** The FOTA types the device takes ("APP", "MODEM", "BOOT"), listed in serviceInfo.fota_v2; jobs of others are REJECTED. */
+	fotaTypes?: readonly string[];
 	/**
 	 * Send requests that do not depend on each other's answers together instead
 	 * of one per round trip (shadow SUBSCRIBE and GET with CONNECT; c2d and FOTA
@@ -72,6 +78,9 @@ export interface ResolvedConfig {
 	payloadBufferLength: number;
 	fota: boolean;
 	fotaBle: boolean;
+	fotaFragmentSize: number;
+	progressPercentIncrement: number;
+	fotaTypes: readonly string[];
 	pipeline: boolean;
 	legacyAssociation: boolean;
 	log: (line: string) => void;
@@ -103,6 +112,16 @@ function ignore(): void {
 	// No log sink configured.
 }
 
+const FOTA_TYPES: readonly string[] = ["APP", "MODEM", "BOOT"];
+
+function fotaTypes(value: unknown): readonly string[] {
+	if (value === undefined) return FOTA_TYPES;
+	if (!Array.isArray(value) || !value.every((type) => typeof type === "string")) throw new TypeError("fotaTypes must be an array of strings");
+	for (const type of value) if (!FOTA_TYPES.includes(type)) throw new RangeError(`fotaTypes may hold ${FOTA_TYPES.join(", ")}, not ${type}`);
+	// In the order nRF Cloud numbers them, once each.
+	return Object.freeze(FOTA_TYPES.filter((type) => value.includes(type)));
+}
+
 export function resolveConfig(config: NrfCloudConfig | undefined): ResolvedConfig {
 	const c = config ?? {};
 	if (c === null || typeof c !== "object") throw new TypeError("config must be an object");
@@ -125,6 +144,9 @@ export function resolveConfig(config: NrfCloudConfig | undefined): ResolvedConfi
 		payloadBufferLength: integer(c.payloadBufferLength, "payloadBufferLength", 2048, 64, 1 << 20),
 		fota: flag(c.fota, "fota", true),
 		fotaBle: flag(c.fotaBle, "fotaBle", false),
+		fotaFragmentSize: integer(c.fotaFragmentSize, "fotaFragmentSize", 1700, 128, 1700),
+		progressPercentIncrement: integer(c.progressPercentIncrement, "progressPercentIncrement", 10, 0, 100),
+		fotaTypes: fotaTypes(c.fotaTypes),
 		pipeline: flag(c.pipeline, "pipeline", true),
 		legacyAssociation: flag(c.legacyAssociation, "legacyAssociation", false),
 		log: c.log ?? ignore,

@@ -5,6 +5,8 @@
  * must come before init().
  */
 
+import { DfuTarget } from "../dfu/target.js";
+import { Download } from "../http/download.js";
 import { nativeCodec } from "../mqtt/native-codec.js";
 import { deviceUuid, imei } from "../modem/at.js";
 import { tcpSocket } from "../socket/tcp.js";
@@ -53,6 +55,7 @@ function instance(): NrfCloud {
 			settings: new DomainSettings(),
 			modem: { imei, deviceUuid },
 			codec: nativeCodec,
+			fota: { download: (request) => new Download(request), target: DfuTarget },
 		}, pendingConfig);
 	}
 	return library;
@@ -114,4 +117,9 @@ export function userAssociate(param: UserAssociationParams): number {
 
 export function modemFotaCompleted(success: boolean): number {
 	return instance().modemFotaCompleted(success);
+}
+
+/** The FOTA types this device takes, for serviceInfo.fota_v2 in the shadow. */
+export function fotaTypes(): string[] {
+	return instance().fotaTypes;
 }

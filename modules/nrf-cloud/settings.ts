@@ -47,6 +47,16 @@ export class CloudSettings {
 		this.#log = log;
 	}
 
+	/** A value of another module's own (FOTA's download record); undefined when absent or unreadable. */
+	read(key: string): ArrayBuffer | undefined {
+		return this.#read(key);
+	}
+
+	/** Writes or, with undefined, deletes a value; a failure is logged and dropped. */
+	write(key: string, value: Uint8Array | undefined): void {
+		this.#write(key, value);
+	}
+
 	#read(key: string): ArrayBuffer | undefined {
 		try {
 			return this.#store.read(key);

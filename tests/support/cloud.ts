@@ -1,12 +1,13 @@
 /* Helpers for tests of the local nRF Cloud: its REST API, test devices (the project's MQTT client) and device credentials for the Mosquitto tools. */
 
-import { readFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { nodeSocket } from "../../hosts/node/socket.js";
 import { MqttClient } from "../../modules/mqtt/client.js";
 import type { PublishPacket } from "../../modules/mqtt/packet.js";
 import type { Endpoints } from "../../tools/cloud-sim/main.js";
 import type { ToolCredentials } from "../../tools/lib/mosquitto.js";
+import { provision } from "../../tools/provision/main.js";
 import { until } from "./until.js";
 
 export interface RestResult {
@@ -98,4 +99,20 @@ export async function requestJob(d: TestDevice, id: string, prefix: string): Pro
 	d.client.publish(`$aws/things/${id}/shadow/get`, "", { qos: 1 });
 	await until(() => d.messages.some((m) => m.topic === `${id}/shadow/get/accepted`), { what: "the shadow after the job request" });
 	return d.messages.map((m) => m.topic);
+}
+
+/** A simulated nRF9160 for the XS host: its modem directory `<dir>/<name>` with an IMEI, provisioned in the cloud state `<dir>/cloud`. */
+export interface ModemDevice {
+	id: string;
+	modem: string;
+	pin: string;
+}
+
+export function provisionModemDevice(dir: string, name: string, imei: string): ModemDevice {
+	const modem = join(dir, name);
+	mkdirSync(modem, { recursive: true });
+	writeFileSync(join(modem, "imei"), `${imei}\n`);
+	const id = `nrf-${imei}`;
+	const { pin } = provision({ cloudState: join(dir, "cloud"), modem, deviceId: id });
+	return { id, modem, pin };
 }

@@ -87,7 +87,7 @@ export class FirmwareServer {
 		}
 		const path = downloadPath(url);
 		if (path === undefined) {
-			response.writeHead(400, { "content-type": "text/plain" }).end("not a firmware path\n");
+			response.writeHead(400, { "content-type": "text/plain", "content-length": 20 }).end("not a firmware path\n");
 			return;
 		}
 		const found = this.#catalog.find(path);

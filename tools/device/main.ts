@@ -59,6 +59,8 @@ export interface DeviceOptions {
 	moddable?: boolean;
 	/** More options for the host (e.g. --memory-at TEXT), before the app. */
 	hostOptions?: string[];
+	/** More settings of the app's mc/config (appVersion, modemFotaWithoutReboot, ...). */
+	settings?: Record<string, unknown>;
 	/** Arguments for the app, after it (test firmwares read them). */
 	appArgs?: string[];
 }
@@ -120,7 +122,7 @@ export function deviceCommand(options: DeviceOptions): DeviceCommand {
 		throw new Error(`the Moddable build holds the example firmware (${relative(root, EXAMPLE_APP)}) only; --app cannot choose another with --moddable`);
 	const app = moddable ? { main: undefined, manifest: join(EXAMPLE_APP, "manifest.json") } : locateApp(options.app ?? EXAMPLE_APP);
 	const manifest = app.manifest ? JSON.parse(readFileSync(app.manifest, "utf8")) as { config?: Record<string, unknown> } : {};
-	const settings: Record<string, unknown> = { host, port };
+	const settings: Record<string, unknown> = { ...options.settings, host, port };
 	if (options.hostname !== undefined) settings.hostname = options.hostname;
 	if (options.secTag !== undefined) settings.secTag = options.secTag;
 	if (options.clientIdSource !== undefined) settings.clientIdSource = options.clientIdSource;

@@ -31,7 +31,13 @@ export interface FirmwareRig {
 	stop(): Promise<void>;
 }
 
-/** A deterministic image of `size` bytes (no run of equal bytes, so a misplaced fragment shows). */
+/** The first line of a modem update image: the firmware it installs, which the DFU target checks. */
+const MODEM_IMAGE_HEADER = "mfw_nrf9160_1.0.0\n";
+
+/**
+ * A deterministic modem image of `size` bytes: the firmware line, then bytes
+ * with no run of equal ones, so a misplaced fragment shows.
+ */
 export function testImage(size: number): Buffer {
 	const image = Buffer.alloc(size);
 	let x = 0x12345678;
@@ -39,6 +45,7 @@ export function testImage(size: number): Buffer {
 		x ^= x << 13; x ^= x >>> 17; x ^= x << 5;
 		image[i] = x & 0xFF;
 	}
+	image.write(MODEM_IMAGE_HEADER, 0, "latin1");
 	return image;
 }
 
@@ -49,13 +56,14 @@ export async function startFirmwareRig(size: number): Promise<FirmwareRig> {
 	try {
 		await cloud.start();
 		const image = testImage(size);
-		const record = cloud.addFirmware({ type: "MODEM", version: "1.0.0", files: [{ filename: "image.bin", image }], sha256: createHash("sha256").update(image).digest("hex") });
+		const sha256 = createHash("sha256").update(image).digest("hex");
+		const record = cloud.addFirmware({ type: "MODEM", version: "1.0.0", sha256, files: [{ filename: "image.bin", image }] });
 		const pki = cloud.pkiDirectory;
 		issue(pki, "rig-device", `/CN=${RIG_DEVICE}`, "device-ca", "extendedKeyUsage=clientAuth\n");
 		const files = { ca: join(pki, "server-ca.pem"), cert: join(pki, "rig-device.pem"), key: join(pki, "rig-device.key") };
 		return {
 			cloud, image, files,
-			sha256: createHash("sha256").update(image).digest("hex"),
+			sha256,
 			host: `localhost:${cloud.firmwarePort}`,
 			path: cloud.firmwarePath(record),
 			port: cloud.firmwarePort,

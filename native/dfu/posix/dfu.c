@@ -7,9 +7,10 @@
  * 0xFF), sequential writes, an integrity check, "schedule the update and
  * reboot". Application and bootloader images are MCUboot images: the SHA-256
  * TLV must match the header, image and protected TLVs; the payload of an
- * application image is a firmware archive (below). Modem images are checked
- * against the SHA-256 given when the target is opened, and name the firmware
- * they install on their first line ("mfw_nrf9160_1.3.1").
+ * application image is a firmware archive (below). Modem images name the
+ * firmware they install on their first line ("mfw_nrf9160_1.3.1") and are
+ * checked against a SHA-256 when one is given at opening (a FOTA job document
+ * carries none: on the nRF9160 the modem checks a delta itself).
  *
  * Resuming: after every write a progress record says how many bytes the slot
  * holds. It is kept twice (two 64-byte copies with a sequence number and a
@@ -504,10 +505,6 @@ void xs_dfu_constructor(xsMachine* the)
 			xsRangeError("DFU: sha256 must be 64 hex digits");
 		}
 		dfu->hasDigest = 1;
-	}
-	if (type == TYPE_MODEM && !dfu->hasDigest) {
-		free(dfu);
-		xsTypeError("DFU: a modem image needs its sha256 to be checked");
 	}
 	ensureDirectory();
 	char path[PATH_SIZE];

@@ -12,6 +12,12 @@ declare module "mc/config" {
 		retryMaxMs: number;
 		sendIntervalMs: number;
 		rounds: number;
+		/** Reported as deviceInfo.appVersion when the app does not run from an MCUboot image. */
+		appVersion: string;
+		/** Apply a MODEM update at once (modem re-initialised) instead of rebooting. */
+		modemFotaWithoutReboot: boolean;
+		/** The FOTA types the device takes. */
+		fotaTypes: string[];
 	};
 	export default config;
 }

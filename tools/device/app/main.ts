@@ -4,17 +4,55 @@
  * application to: it reconnects after the JITP rejection and after a fresh
  * association, retries failed connections with exponential backoff, and once
  * READY reports its UI cards and sends GPS (NMEA) and FLIP data, each with
- * send (QoS 1) and stream (QoS 0). Every library event is printed with its
- * name and number. With config.rounds > 0 it stops after that many rounds.
+ * send (QoS 1) and stream (QoS 0). It lists the FOTA types it takes
+ * (serviceInfo.fota_v2) and its application version (deviceInfo.appVersion:
+ * the running MCUboot image's, or config.appVersion for an app not started
+ * from a slot) in the shadow, and on FOTA_DONE reboots into the new image; a
+ * MODEM update is applied without a reboot when config.modemFotaWithoutReboot
+ * is set (nrf_modem_lib re-initialised, then modemFotaCompleted). Every library
+ * event is printed with its name and number. With config.rounds > 0 it stops
+ * after that many rounds.
  */
 
 import config from "mc/config";
+import { DfuTarget } from "dfu/target";
 import {
-	DisconnectStatus, EventType, Sensor, TopicType, configure, connect, disconnect, eventName, init, send, sensorAttach,
-	sensorDataSend, sensorDataStream, type CloudEvent,
+	DisconnectStatus, EventType, FotaType, Sensor, TopicType, configure, connect, disconnect, eventName, fotaTypes, init,
+	modemFotaCompleted, send, sensorAttach, sensorDataSend, sensorDataStream, type CloudEvent,
 } from "nrf-cloud/device";
 
-const SERVICE_INFO = '{"state":{"reported":{"device":{"serviceInfo":{"ui":["GPS","FLIP"]}}}}}';
+/** What the shadow says about this device: its UI cards, the FOTA types it takes, its application version. */
+function deviceReport(): string {
+	const serviceInfo: Record<string, string[]> = { ui: ["GPS", "FLIP"] };
+	const types = fotaTypes();
+	if (types.length > 0) serviceInfo.fota_v2 = types;
+	const appVersion = DfuTarget.runningImage().version || config.appVersion;
+	print(`app: version ${appVersion}`);
+	return JSON.stringify({ state: { reported: { device: { serviceInfo, deviceInfo: { appVersion } } } } });
+}
+
+/** FOTA_DONE: the new image is scheduled; the application cleans up and starts it. */
+function fotaDone(type: number): void {
+	if (type === FotaType.MODEM && config.modemFotaWithoutReboot) {
+		let applied = false;
+		try {
+			const result = DfuTarget.applyModemUpdate();
+			print(`app: modem update ${result.status}, modem firmware ${result.version}`);
+			applied = result.status === "applied";
+		}
+		catch (error) {
+			print(`app: the modem update could not be applied: ${error instanceof Error ? error.message : String(error)}`);
+		}
+		check("modem FOTA completed", modemFotaCompleted(applied));
+		return;
+	}
+	print("app: rebooting into the update");
+	if (sendTimer !== undefined) clearTimeout(sendTimer);
+	sendTimer = undefined;
+	stopping = true;
+	disconnect();
+	DfuTarget.reboot();
+}
 
 /** A drive around Trondheim, as GGA fixes: time, latitude, longitude. */
 const TRACK: ReadonlyArray<[string, string, string]> = [
@@ -105,7 +143,7 @@ function onEvent(event: CloudEvent): void {
 			break;
 		case EventType.READY:
 			failures = 0;
-			check("service info", send({ data: SERVICE_INFO, topicType: TopicType.STATE }));
+			check("device report", send({ data: deviceReport(), topicType: TopicType.STATE }));
 			check("GPS attach", sensorAttach({ sensorType: Sensor.GPS }));
 			check("FLIP attach", sensorAttach({ sensorType: Sensor.FLIP }));
 			sendTimer = setTimeout(sendRound, 0);
@@ -119,6 +157,9 @@ function onEvent(event: CloudEvent): void {
 			}
 			break;
 		}
+		case EventType.FOTA_DONE:
+			fotaDone(event.data![0]! | (event.data![1]! << 8));
+			break;
 		case EventType.TRANSPORT_DISCONNECTED:
 			if (sendTimer !== undefined) clearTimeout(sendTimer);
 			sendTimer = undefined;
@@ -146,6 +187,7 @@ configure({
 	clientIdSource: config.clientIdSource,
 	clientId: config.clientId.length > 0 ? config.clientId : undefined,
 	pollThread: true,
+	fotaTypes: config.fotaTypes,
 	log: (line) => print(`nrf_cloud: ${line}`),
 });
 const initialized = init({ eventHandler: onEvent, clientId: config.clientId.length > 0 ? config.clientId : undefined });
