@@ -183,7 +183,7 @@ static void bootCheck(void)
 			return;
 		}
 		status = "failed";
-		snprintf(reason, sizeof(reason), "MCUboot runs the previous image (the new one was not swapped in)");
+		snprintf(reason, sizeof(reason), "MCUboot runs the previous image (the new one was not swapped in, or reverted before it ran)");
 	}
 	else
 		status = "applied";	/* the bootloader's own update leaves no result to read: it runs or the old one does */
