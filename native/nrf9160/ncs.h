@@ -33,6 +33,7 @@
 #include <zephyr/net/tls_credentials.h>
 #include <zephyr/settings/settings.h>
 #include <zephyr/dfu/mcuboot.h>
+#include <zephyr/storage/flash_map.h>
 #include <zephyr/sys/reboot.h>
 #include <nrf_modem.h>
 #include <nrf_modem_at.h>
@@ -42,6 +43,7 @@
 #include <modem/nrf_modem_lib.h>
 #include <dfu/dfu_target.h>
 #include <dfu/dfu_target_mcuboot.h>
+#include <net/fota_download.h>
 
 /* Zephyr before 4.4 has the socket names without the ZSOCK_/NET_ prefixes. */
 #ifndef ZSOCK_SOL_TLS
@@ -207,6 +209,43 @@ enum dfu_target_image_type {
 enum dfu_target_evt_id { DFU_TARGET_EVT_ERASE_PENDING, DFU_TARGET_EVT_TIMEOUT, DFU_TARGET_EVT_ERASE_DONE };
 typedef void (*dfu_target_callback_t)(enum dfu_target_evt_id evt_id);
 
+/* ---- MCUboot image header (include/zephyr/dfu/mcuboot.h) ---- */
+struct mcuboot_img_sem_ver {
+	uint8_t major;
+	uint8_t minor;
+	uint16_t revision;
+	uint32_t build_num;
+};
+struct mcuboot_img_header_v1 {
+	uint32_t image_size;
+	struct mcuboot_img_sem_ver sem_ver;
+};
+struct mcuboot_img_header {
+	uint32_t mcuboot_version;
+	union {
+		struct mcuboot_img_header_v1 v1;
+	} h;
+};
+
+/* ---- flash map (include/zephyr/storage/flash_map.h; sdk-nrf include/flash_map_pm.h) ---- */
+struct device;
+struct flash_area {
+	uint8_t fa_id;
+	uint8_t fa_device_id;
+	uint16_t pad16;
+	off_t fa_off;
+	size_t fa_size;
+	const struct device* fa_dev;
+};
+/*
+ * The firmware build's macro gives the partition manager's id of the MCUboot
+ * slot (slot0_partition is mcuboot_primary, slot1_partition mcuboot_secondary);
+ * here any distinct ids let the bindings compile.
+ */
+#define FIXED_PARTITION_ID(label) NCS_PARTITION_ID_##label
+#define NCS_PARTITION_ID_slot0_partition 1
+#define NCS_PARTITION_ID_slot1_partition 2
+
 /* ---- Moddable's Zephyr port (xs/platforms/zephyr/xsHost.h, Moddable SDK 8.2.3) ---- */
 typedef void (*modMessageDeliver)(void* the, void* refcon, uint8_t* message, uint16_t messageLength);
 
@@ -281,8 +320,20 @@ NCS_FN(int, dfu_target_write, (const void* const buf, size_t len));
 NCS_FN(int, dfu_target_done, (bool successful));
 NCS_FN(int, dfu_target_reset, (void));
 NCS_FN(int, dfu_target_schedule_update, (int img_num));
+NCS_FN(int, dfu_target_offset_get, (size_t* offset));
 NCS_FN(bool, boot_is_img_confirmed, (void));
 NCS_FN(int, boot_write_img_confirmed, (void));
+NCS_FN(int, boot_read_bank_header, (uint8_t area_id, struct mcuboot_img_header* header, size_t header_size));
+NCS_FN(int, fota_download_s0_active_get, (bool* const s0_active));
+
+/* flash map */
+NCS_FN(int, flash_area_open, (uint8_t id, const struct flash_area** fa));
+NCS_FN(void, flash_area_close, (const struct flash_area* fa));
+NCS_FN(int, flash_area_read, (const struct flash_area* fa, off_t off, void* dst, size_t len));
+
+/* nrf_modem_lib */
+NCS_FN(int, nrf_modem_lib_init, (void));
+NCS_FN(int, nrf_modem_lib_shutdown, (void));
 
 /*
  * Moddable's Zephyr port: xsHost.h declares it (for __XS__ sources) in the
@@ -358,6 +409,10 @@ int modMessagePostToMachineFromISR(struct xsMachineRecord* the, modMessageDelive
 	X(sizeof_lte_lc_evt_type, sizeof(enum lte_lc_evt_type)) \
 	X(dfu_image_mcuboot, DFU_TARGET_IMAGE_TYPE_MCUBOOT) \
 	X(dfu_image_modem_delta, DFU_TARGET_IMAGE_TYPE_MODEM_DELTA) \
-	X(sys_reboot_cold, SYS_REBOOT_COLD)
+	X(sys_reboot_cold, SYS_REBOOT_COLD) \
+	X(sizeof_mcuboot_img_header, sizeof(struct mcuboot_img_header)) \
+	X(offsetof_mcuboot_img_header_sem_ver, offsetof(struct mcuboot_img_header, h.v1.sem_ver)) \
+	X(sizeof_mcuboot_img_sem_ver, sizeof(struct mcuboot_img_sem_ver)) \
+	X(offsetof_flash_area_fa_off, offsetof(struct flash_area, fa_off))
 
 #endif

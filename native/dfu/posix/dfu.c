@@ -738,7 +738,8 @@ static void removeOtherImages(unsigned keep, unsigned keepToo)
 static void writeLast(const char* type, uint32_t size, const char* version, const char* status, int confirmed, const char* reason)
 {
 	char text[512];
-	snprintf(text, sizeof(text), "%s %u %s %s %s %s\n", type, size, *version ? version : "-", status, confirmed ? "confirmed" : "unconfirmed", reason ? reason : "");
+	formatUpdateRecord(text, sizeof(text) - 1, type, size, version, status, confirmed, reason);
+	strcat(text, "\n");
 	replaceDfuText("last", text);
 }
 
@@ -945,29 +946,8 @@ void xs_dfu_last_update(xsMachine* the)
 	modemRequireState(the);
 	bootCheck();
 	char text[512];
-	if (!readDfuText("last", text, sizeof(text)))
-		return;
-	char typeName[16] = "", version[48] = "", status[16] = "", confirmed[16] = "", reason[256] = "";
-	unsigned size = 0;
-	int fields = sscanf(text, "%15s %u %47s %15s %15s %255[^\n]", typeName, &size, version, status, confirmed, reason);
-	if (fields < 5)
-		return;
-	xsmcVars(1);
-	xsmcSetNewObject(xsResult);
-	xsmcSetString(xsVar(0), typeName);
-	xsmcSet(xsResult, xsID("type"), xsVar(0));
-	xsmcSetInteger(xsVar(0), (xsIntegerValue)size);
-	xsmcSet(xsResult, xsID("size"), xsVar(0));
-	xsmcSetString(xsVar(0), strcmp(version, "-") ? version : "");
-	xsmcSet(xsResult, xsID("version"), xsVar(0));
-	xsmcSetString(xsVar(0), status);
-	xsmcSet(xsResult, xsID("status"), xsVar(0));
-	xsmcSetBoolean(xsVar(0), !strcmp(confirmed, "confirmed"));
-	xsmcSet(xsResult, xsID("confirmed"), xsVar(0));
-	if (fields == 6) {
-		xsmcSetString(xsVar(0), reason);
-		xsmcSet(xsResult, xsID("reason"), xsVar(0));
-	}
+	if (readDfuText("last", text, sizeof(text)))
+		setUpdateResult(the, text);
 }
 
 /* clearLastUpdate(): forget the last result once it has been reported */
@@ -992,11 +972,11 @@ void xs_dfu_confirm(xsMachine* the)
 	record.confirmed = 1;
 	if (!writeAppRecord(&record))
 		simThrowErrno(the, zephyrErrno(errno), "DFU: cannot confirm the image: %s", strerror(errno));
-	char text[512], typeName[16] = "", version[48] = "", status[16] = "";
-	unsigned size = 0;
-	if (readDfuText("last", text, sizeof(text)) && sscanf(text, "%15s %u %47s %15s", typeName, &size, version, status) == 4
-		&& !strcmp(typeName, "app") && !strcmp(status, "applied") && !strcmp(version, record.version))
-		writeLast("app", size, version, "applied", 1, NULL);
+	char text[512];
+	UpdateRecord last;
+	if (readDfuText("last", text, sizeof(text)) && parseUpdateRecord(text, &last)
+		&& !strcmp(last.type, "app") && !strcmp(last.status, "applied") && !strcmp(last.version, record.version))
+		writeLast("app", last.size, last.version, "applied", 1, NULL);
 }
 
 /* runningImage(): { version, confirmed } of the running app image ("" for the command line's app) */
