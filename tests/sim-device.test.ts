@@ -64,7 +64,7 @@ test("XS suite: storage and DFU over seven starts: resume, test swap and revert,
 
 test("Moddable build: the same starts, built by mcconfig, xsc and xsl", { skip: MODDABLE_SKIP }, async (t) => {
 	const program = ensureModdableSuite("device", {
-		modules: ["dfu/target", "modem/at", "platform/errno", "platform/utf8", "storage/key-value"],
+		modules: ["dfu/target", "modem/at", "modem/attestation", "platform/errno", "platform/utf8", "storage/key-value"],
 		bindings: ["dfu/posix/dfu", "storage/posix/storage", "modem/posix/modem"],
 		generated: ["device-fixture", "device-app-image"],
 	});

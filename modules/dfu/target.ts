@@ -18,7 +18,7 @@
 
 export type ImageType = "app" | "modem" | "boot";
 
-const IMAGE_TYPES: readonly string[] = ["app", "modem", "boot"];
+const IMAGE_TYPES: readonly string[] = Object.freeze(["app", "modem", "boot"]);
 
 export interface DfuTargetOptions {
 	type: ImageType;

@@ -5,7 +5,7 @@
  */
 
 import { spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { moddableProgram } from "../../tools/device/main.js";
@@ -46,7 +46,11 @@ export function ensureModdableSuite(name: string, suite: ModdableSuite, variant 
 		[`tests/xs/${name}.suite`]: join(root, "tests", "xs", `${name}.suite`),
 		"tests/xs/harness": join(root, "tests", "xs", "harness"),
 		"mc/config-defaults": "./config-defaults",
-		"*": suite.bindings.map((binding) => join(root, "native", binding)),
+		// The bindings stand on the portable C of native/common, which the modules' own manifests would add.
+		"*": [
+			...suite.bindings.map((binding) => join(root, "native", binding)),
+			...readdirSync(join(root, "native", "common")).filter((file) => file.endsWith(".c")).map((file) => join(root, "native", "common", file.slice(0, -2))),
+		],
 	};
 	for (const module of suite.modules) modules[`modules/${module}`] = join(root, "modules", module);
 	for (const module of suite.generated ?? [])
