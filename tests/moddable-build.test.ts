@@ -47,7 +47,7 @@ test("the scan of mcconfig's output names xsc and xsl warnings, tsc errors and w
 	const output = [
 		"# xsc socket/tcp.xsb",
 		`${root}/build/moddable/tmp/lin/release/app/tsc/socket/tcp.js:40: warning: cannot optimize native`,
-		"/tmp/x/main.js(12): warning: cannot optimize native",
+		"build/other/main.js(12): warning: cannot optimize native",
 		"### warning: nrf-cloud/fsm: TRANSITIONS[0]: not frozen",
 		"../../../tools/device/app/main.ts(48,2): error TS2584: Cannot find name 'console'.",
 		`${root}/native/socket/posix/socket.c:12:5: warning: unused variable 'x' [-Wunused-variable]`,
@@ -57,7 +57,7 @@ test("the scan of mcconfig's output names xsc and xsl warnings, tsc errors and w
 	].join("\n");
 	assert.deepEqual(problems(output), [
 		`${root}/build/moddable/tmp/lin/release/app/tsc/socket/tcp.js:40: warning: cannot optimize native`,
-		"/tmp/x/main.js(12): warning: cannot optimize native",
+		"build/other/main.js(12): warning: cannot optimize native",
 		"### warning: nrf-cloud/fsm: TRANSITIONS[0]: not frozen",
 		"../../../tools/device/app/main.ts(48,2): error TS2584: Cannot find name 'console'.",
 		`${root}/native/socket/posix/socket.c:12:5: warning: unused variable 'x' [-Wunused-variable]`,
