@@ -13,7 +13,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { chromium, type Browser } from "playwright-core";
+import { chromium, type Browser, type Page } from "playwright-core";
 import { LAYERS } from "../tools/check-modules.js";
 import { DEFAULT_OUTPUT, DEFAULT_SOURCE, generate, layerModules, parseArchitecture, renderArchitecture } from "../tools/architecture/main.js";
 
@@ -92,6 +92,32 @@ test("a layer's modules are grouped by folder", () => {
 	assert.deepEqual(layerModules(["nrf-cloud/settings", "fota/*", "nrf-cloud/api"]), ["nrf-cloud/: settings, api", "fota/"]);
 });
 
+/** Draws `svg` in the page and reports its layer rows and the texts that leave their box. */
+async function measure(page: Page, svg: string): Promise<{ rows: Array<{ name: string | null; y: number; text: string }>; outside: string[]; texts: number }> {
+	await page.setContent(`<!DOCTYPE html><html><body style="margin:0">${svg}</body></html>`);
+	return page.evaluate(() => {
+		const rows = [...document.querySelectorAll("g.layer-row")].map((g) => ({
+			name: g.getAttribute("data-layer"),
+			y: (g.querySelector("rect") as SVGRectElement).getBBox().y,
+			text: [...g.querySelectorAll("text")].map((t) => t.textContent).join(" "),
+		}));
+		const outside: string[] = [];
+		let texts = 0;
+		for (const t of document.querySelectorAll("text[data-box]")) {
+			texts++;
+			const owner = document.querySelector(`rect[data-id="${t.getAttribute("data-box")}"]`) as SVGRectElement | null;
+			if (!owner) {
+				outside.push(`${t.textContent} (no box)`);
+				continue;
+			}
+			const a = (t as SVGTextElement).getBBox();
+			const b = owner.getBBox();
+			if (a.x < b.x + 2 || a.y < b.y || a.x + a.width > b.x + b.width - 2 || a.y + a.height > b.y + b.height) outside.push(`${t.textContent} (${Math.round(a.x + a.width)} > ${Math.round(b.x + b.width)})`);
+		}
+		return { rows, outside, texts };
+	});
+}
+
 test("the picture is XML, its rows follow the layer table and Chromium draws every text inside its box", async () => {
 	const svg = readFileSync(DEFAULT_OUTPUT, "utf8");
 	const page = await browser.newPage();
@@ -106,28 +132,7 @@ test("the picture is XML, its rows follow the layer table and Chromium draws eve
 		const broken = await page.evaluate((text) => new DOMParser().parseFromString(text, "image/svg+xml").getElementsByTagName("parsererror").length, svg.replace("</svg>", ""));
 		assert.ok(broken > 0, "the parse check sees broken XML");
 
-		await page.setContent(`<!DOCTYPE html><html><body style="margin:0">${svg}</body></html>`);
-		const drawn = await page.evaluate(() => {
-			const rows = [...document.querySelectorAll("g.layer-row")].map((g) => ({
-				name: g.getAttribute("data-layer"),
-				y: (g.querySelector("rect") as SVGRectElement).getBBox().y,
-				text: [...g.querySelectorAll("text")].map((t) => t.textContent).join(" "),
-			}));
-			const outside: string[] = [];
-			let texts = 0;
-			for (const t of document.querySelectorAll("text[data-box]")) {
-				texts++;
-				const owner = document.querySelector(`rect[data-id="${t.getAttribute("data-box")}"]`) as SVGRectElement | null;
-				if (!owner) {
-					outside.push(`no box for ${t.textContent}`);
-					continue;
-				}
-				const a = (t as SVGTextElement).getBBox();
-				const b = owner.getBBox();
-				if (a.x < b.x + 2 || a.y < b.y || a.x + a.width > b.x + b.width - 2 || a.y + a.height > b.y + b.height) outside.push(`${t.textContent} (${Math.round(a.x + a.width)} > ${Math.round(b.x + b.width)})`);
-			}
-			return { rows, outside, texts };
-		});
+		const drawn = await measure(page, svg);
 		assert.deepEqual(drawn.rows.map((row) => row.name), [...LAYERS].reverse().map((layer) => layer.name));
 		for (let i = 1; i < drawn.rows.length; i++) assert.ok(drawn.rows[i]!.y > drawn.rows[i - 1]!.y, "rows go down the table");
 		for (const [i, layer] of [...LAYERS].reverse().entries()) {
@@ -137,6 +142,12 @@ test("the picture is XML, its rows follow the layer table and Chromium draws eve
 		assert.deepEqual(drawn.outside, [], "texts drawn outside their boxes");
 		mkdirSync(join(root, "test-artifacts"), { recursive: true });
 		await page.locator("svg").first().screenshot({ path: join(root, "test-artifacts", "architecture.png") });
+
+		// The measurement sees a line too long for its box.
+		const long = JSON.parse(source) as { device: { hosts: Array<{ lines: string[] }> } };
+		long.device.hosts[0]!.lines.push("a line far too long for a host box of a third of the column");
+		const overflowing = await measure(page, renderArchitecture(parseArchitecture(JSON.stringify(long))));
+		assert.deepEqual(overflowing.outside.map((t) => t.replace(/ \(.*/, "")), ["a line far too long for a host box of a third of the column"]);
 	}
 	finally {
 		await page.close();
