@@ -3,7 +3,8 @@
 // tracks' bounds with equal scale on both axes, a grid of round latitudes and
 // longitudes with labels, a polyline per device in its colour, its current
 // position marked and labelled. The projection functions need no DOM (the unit
-// test imports them); drawMap sets data-points and data-tracks on the canvas.
+// test imports them); drawMap sets data-points, data-tracks and data-track-points
+// (JSON: points per device) on the canvas.
 
 const MAX_LAT = 85;
 /** The smallest span shown, degrees: a single fix or a parked device still gets a readable map. */
@@ -108,6 +109,7 @@ export function drawMap(canvas, tracks) {
 	const drawn = tracks.filter((t) => t.points.length > 0);
 	canvas.dataset.tracks = String(drawn.length);
 	canvas.dataset.points = String(drawn.reduce((sum, t) => sum + t.points.length, 0));
+	canvas.dataset.trackPoints = JSON.stringify(Object.fromEntries(drawn.map((t) => [t.id, t.points.length])));
 	const bounds = trackBounds(drawn);
 	if (bounds === null) {
 		g.fillStyle = "#6b7785";
@@ -119,6 +121,40 @@ export function drawMap(canvas, tracks) {
 	const { project, view } = fitProjection(bounds, width, height, 40);
 	drawGrid(g, project, view, width, height);
 	for (const track of drawn) drawTrack(g, project, track);
+	// labels last, over every track, moved down past each other where devices are close together
+	const placed = [];
+	for (const track of drawn) {
+		const last = track.points[track.points.length - 1];
+		drawLabel(g, project(last.lat, last.lon), track, placed);
+	}
+}
+
+/** The first spot at or below `y` where a label of `height` does not overlap the `placed` ones near `x`. */
+export function labelSpot(x, y, width, height, placed) {
+	let top = y;
+	for (const other of [...placed].sort((a, b) => a.y - b.y)) {
+		const apart = x + width <= other.x || other.x + other.width <= x || top + height <= other.y || other.y + other.height <= top;
+		if (!apart) top = other.y + other.height;
+	}
+	return top;
+}
+
+function drawLabel(g, [x, y], track, placed) {
+	g.font = "600 12px system-ui, sans-serif";
+	const width = g.measureText(track.id).width + 4;
+	const height = 15;
+	const top = labelSpot(x + 9, y - height / 2, width, height, placed);
+	placed.push({ x: x + 9, y: top, width, height });
+	g.textAlign = "left";
+	g.textBaseline = "middle";
+	g.lineWidth = 3;
+	g.strokeStyle = "white";
+	g.strokeText(track.id, x + 11, top + height / 2);
+	g.fillStyle = track.colour;
+	// a bar of the track's colour, whole pixels, ties the label to its track
+	g.fillRect(Math.round(x + 8), Math.round(top + 3), 4, height - 6);
+	g.fillStyle = "#1d2733";
+	g.fillText(track.id, x + 15, top + height / 2);
 }
 
 function drawGrid(g, project, view, width, height) {
@@ -164,11 +200,4 @@ function drawTrack(g, project, track) {
 	g.arc(x, y, 6, 0, 2 * Math.PI);
 	g.fill();
 	g.stroke();
-	g.font = "600 12px system-ui, sans-serif";
-	g.textAlign = "left";
-	g.textBaseline = "middle";
-	g.lineWidth = 3;
-	g.strokeText(track.id, x + 9, y);
-	g.fillStyle = "#1d2733";
-	g.fillText(track.id, x + 9, y);
 }
