@@ -50,8 +50,11 @@ export interface ActivityEvents {
 	change: [ActivityChange];
 }
 
-/** The device apps this view reads, and how many of each message to read back from the store. */
-const APPS: Record<string, number> = { GPS: TRACK_LIMIT, FLIP: 1, LED: 1, BUTTON: 1 };
+/**
+ * The device apps this view reads, and how many of each one's newest messages are read back
+ * from the store: more than one, as the newest may be malformed (or, for LED, the c2d request).
+ */
+const APPS: Record<string, number> = { GPS: TRACK_LIMIT, FLIP: 20, LED: 20, BUTTON: 20 };
 
 function emptyActivity(): Activity {
 	return { position: null, flip: null, led: null, button: null, ledRequested: null };
