@@ -31,26 +31,19 @@ export function streamEvents(request: IncomingMessage, response: ServerResponse,
 	response.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-store", connection: "keep-alive" });
 	response.write(": connected\n\n");
 	const send = (event: string, data: unknown) => response.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
-	const onDevice = (id: string) => send("device", { id });
-	const onConnection = (id: string, connected: boolean) => send("connection", { id, connected });
-	const onAssociation = (id: string, associated: boolean) => send("association", { id, associated });
-	const onMessage = (record: MessageRecord) => send("message", messageView(record));
-	const onExecution = (record: ExecutionRecord) => send("execution", executionView(record));
-	const onActivity = (change: ActivityChange) => send("activity", change);
-	cloud.on("device", onDevice);
-	cloud.on("connection", onConnection);
-	cloud.on("association", onAssociation);
-	cloud.on("message", onMessage);
-	cloud.on("execution", onExecution);
-	activity.on("change", onActivity);
+	// each announcement the stream follows, and the event it becomes
+	const listeners: [EventEmitter<any>, string, (...args: any[]) => void][] = [
+		[cloud, "device", (id: string) => send("device", { id })],
+		[cloud, "connection", (id: string, connected: boolean) => send("connection", { id, connected })],
+		[cloud, "association", (id: string, associated: boolean) => send("association", { id, associated })],
+		[cloud, "message", (record: MessageRecord) => send("message", messageView(record))],
+		[cloud, "execution", (record: ExecutionRecord) => send("execution", executionView(record))],
+		[activity, "change", (change: ActivityChange) => send("activity", change)],
+	];
+	for (const [emitter, event, listener] of listeners) emitter.on(event, listener);
 	const heartbeat = setInterval(() => response.write(": keepalive\n\n"), HEARTBEAT_MS);
 	request.on("close", () => {
 		clearInterval(heartbeat);
-		cloud.off("device", onDevice);
-		cloud.off("connection", onConnection);
-		cloud.off("association", onAssociation);
-		cloud.off("message", onMessage);
-		cloud.off("execution", onExecution);
-		activity.off("change", onActivity);
+		for (const [emitter, event, listener] of listeners) emitter.off(event, listener);
 	});
 }
