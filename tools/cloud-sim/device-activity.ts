@@ -2,9 +2,11 @@
  * What a device last said, for the operator's view of the fleet: its latest
  * position and a bounded track of positions (from the GGA sentences of its GPS
  * messages), its FLIP state, its LED state, its last button press, and the LED
- * state last asked of it (a c2d LED CFG_SET). Kept in memory from the cloud's
- * message announcements; a device's record is first built from the store, so a
- * cloud started on an old state directory shows what its devices said before.
+ * state last asked of it (a c2d LED CFG_SET). A device's record is built from
+ * the store the first time it is asked for (so a cloud started on an old state
+ * directory shows what its devices said before) and from then on kept in memory
+ * from the cloud's message announcements: a cloud nobody watches parses no
+ * message twice.
  */
 
 import { EventEmitter } from "node:events";
@@ -163,16 +165,9 @@ export class DeviceActivity extends EventEmitter<ActivityEvents> {
 	}
 
 	#received(message: MessageRecord): void {
-		const known = this.#devices.has(message.deviceId);
-		const record = this.#record(message.deviceId);
-		if (!record) return;
-		// A record just read from the store holds the message already (it is stored before it is
-		// announced): the change says so without a point, and whoever follows reads the track again.
-		if (!known) {
-			this.emit("change", { id: message.deviceId, activity: record.activity });
-			return;
-		}
-		if (message.seq <= record.seeded) return;
+		const record = this.#devices.get(message.deviceId);
+		// a device nobody has asked about yet, or a message its record was read with
+		if (!record || message.seq <= record.seeded) return;
 		const { changed, point } = fold(record, message);
 		if (changed) this.emit("change", point ? { id: message.deviceId, activity: record.activity, point } : { id: message.deviceId, activity: record.activity });
 	}

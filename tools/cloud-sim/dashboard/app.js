@@ -76,15 +76,13 @@ function activityChanged({ id, activity, point }) {
 	}
 	device.activity = activity;
 	if (point) (tracks.get(id) ?? tracks.set(id, []).get(id)).push(point);
-	else if (activity.position && tracks.get(id)?.at(-1)?.receivedAt !== activity.position.receivedAt) tracks.delete(id);
 	laterRender();
 }
 
 const laterDevices = coalesce(refreshDevices, 150);
 const laterMessages = coalesce(refreshMessages, 150);
 const laterJobs = coalesce(refreshJobs, 150);
-const laterRender = coalesce(async () => {
-	await Promise.all([...devices.keys()].filter((id) => !tracks.has(id)).map(loadTrack));
+const laterRender = coalesce(() => {
 	render();
 	redrawMap();
 }, 100);
@@ -98,7 +96,12 @@ async function start() {
 	await Promise.all([refreshDevices(), refreshJobs()]);
 	const events = new EventSource(`/v1/events?apiKey=${encodeURIComponent(key)}`);
 	const live = document.getElementById("live");
-	events.onopen = () => { live.textContent = "live"; };
+	events.onopen = () => {
+		live.textContent = "live";
+		// what came while the stream was not there: the tracks are read again
+		tracks.clear();
+		laterDevices();
+	};
 	events.onerror = () => { live.textContent = "offline"; };
 	const on = (kind, handle) => events.addEventListener(kind, (event) => {
 		const data = JSON.parse(event.data);
