@@ -117,6 +117,7 @@ test("dashboard fleet: real devices appear, are associated by clicks, and show s
 		const map = document.getElementById("map")!;
 		return map.dataset.tracks === "2" && Number(map.dataset.points) >= 6;
 	}, undefined, { timeout: 20000 });
+	let total = 0;
 	for (const device of fleet) {
 		// read at once: the table is drawn again as live events come
 		const colour = await page.evaluate((id) => {
@@ -127,9 +128,12 @@ test("dashboard fleet: real devices appear, are associated by clicks, and show s
 		t.diagnostic(`${device.id}: ${pixels} pixels of ${colour} on the map`);
 		// at least the label's bar of the device's colour (tracks of devices driving together overlap)
 		assert.ok(pixels >= 30, `${device.id}'s track (${colour}) is drawn: ${pixels} pixels`);
+		total += pixels;
 		const drawn = JSON.parse((await page.locator("#map").getAttribute("data-track-points"))!) as Record<string, number>;
 		assert.ok(drawn[device.id]! >= 2, `${device.id}'s points on the map: ${JSON.stringify(drawn)}`);
 	}
+	// a label's bar has 36 pixels: lines and position marks make the rest
+	assert.ok(total >= 150, `the tracks' lines and marks: ${total} pixels`);
 	const tracks = await Promise.all(fleet.map(async (d) => (await rest("GET", `/v1/devices/${d.id}/track`)).json.total as number));
 	assert.ok(tracks.every((n) => n >= 2), `tracks: ${tracks}`);
 
