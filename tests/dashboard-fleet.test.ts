@@ -126,13 +126,12 @@ test("dashboard fleet: real devices appear, are associated by clicks, and show s
 		}, device.id);
 		const pixels = await page.evaluate(countColour(colour)) as number;
 		t.diagnostic(`${device.id}: ${pixels} pixels of ${colour} on the map`);
-		// at least the label's bar of the device's colour (tracks of devices driving together overlap)
-		assert.ok(pixels >= 30, `${device.id}'s track (${colour}) is drawn: ${pixels} pixels`);
+		// the label's bar has 36 pixels; the track shows beside any drawn over it (wider lines first)
+		assert.ok(pixels >= 60, `${device.id}'s track (${colour}) is drawn: ${pixels} pixels`);
 		total += pixels;
 		const drawn = JSON.parse((await page.locator("#map").getAttribute("data-track-points"))!) as Record<string, number>;
 		assert.ok(drawn[device.id]! >= 2, `${device.id}'s points on the map: ${JSON.stringify(drawn)}`);
 	}
-	// a label's bar has 36 pixels: lines and position marks make the rest
 	assert.ok(total >= 150, `the tracks' lines and marks: ${total} pixels`);
 	const tracks = await Promise.all(fleet.map(async (d) => (await rest("GET", `/v1/devices/${d.id}/track`)).json.total as number));
 	assert.ok(tracks.every((n) => n >= 2), `tracks: ${tracks}`);

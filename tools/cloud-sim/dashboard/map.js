@@ -120,7 +120,9 @@ export function drawMap(canvas, tracks) {
 	}
 	const { project, view } = fitProjection(bounds, width, height, 40);
 	drawGrid(g, project, view, width, height);
-	for (const track of drawn) drawTrack(g, project, track);
+	// Devices driving the same road overlap: the tracks drawn first are wider, so
+	// each one still shows around those drawn over it.
+	drawn.forEach((track, i) => drawTrack(g, project, track, drawn.length > 1 ? (drawn.length - 1 - i) / (drawn.length - 1) : 0));
 	// labels last, over every track, moved down past each other where devices are close together
 	const placed = [];
 	for (const track of drawn) {
@@ -184,10 +186,11 @@ function drawGrid(g, project, view, width, height) {
 	}
 }
 
-function drawTrack(g, project, track) {
+/** Draws a track; `widen` (0 to 1) makes its line and mark wider. */
+function drawTrack(g, project, track, widen) {
 	const pixels = track.points.map((p) => project(p.lat, p.lon));
 	g.strokeStyle = track.colour;
-	g.lineWidth = 2.5;
+	g.lineWidth = 2.5 + 3 * widen;
 	g.lineJoin = "round";
 	g.beginPath();
 	pixels.forEach(([x, y], i) => (i === 0 ? g.moveTo(x, y) : g.lineTo(x, y)));
@@ -197,7 +200,7 @@ function drawTrack(g, project, track) {
 	g.strokeStyle = "white";
 	g.lineWidth = 2;
 	g.beginPath();
-	g.arc(x, y, 6, 0, 2 * Math.PI);
+	g.arc(x, y, 6 + 4 * widen, 0, 2 * Math.PI);
 	g.fill();
 	g.stroke();
 }
