@@ -1,7 +1,9 @@
 /*
  * The local nRF Cloud's REST API, after nRF Cloud's REST API v1 resource names:
  * account, devices, device state (shadow) and tags, association, messages,
- * firmwares, fota-jobs and fota-job-executions. Bearer API-key authentication;
+ * firmwares, fota-jobs and fota-job-executions; locally added for the dashboard:
+ * a device's activity (in its view), track and newest messages, and the event
+ * stream (event-stream.ts). Bearer API-key authentication;
  * every error is JSON with an HTTP status; a bad request never takes the service
  * down. Firmware comes as the raw image (query parameters describe it) or as a
  * multipart/form-data upload (the dashboard's form; two files for a BOOT update).
