@@ -121,7 +121,8 @@ export class DeviceActivity extends EventEmitter<ActivityEvents> {
 	readonly #devices = new Map<string, DeviceRecord>();
 	readonly #onMessage = (message: MessageRecord) => this.#received(message);
 	readonly #onDevice = (id: string) => {
-		if (!this.#store.device(id)) this.#devices.delete(id);
+		// a device removed: its record goes (a look-up only for devices followed)
+		if (this.#devices.has(id) && !this.#store.device(id)) this.#devices.delete(id);
 	};
 
 	constructor(store: Store, cloud: EventEmitter<CloudEvents>) {
