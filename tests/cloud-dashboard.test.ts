@@ -1,8 +1,10 @@
 /*
  * The local nRF Cloud's dashboard in headless Chromium (Debian's, driven by
- * playwright-core): a device appears after its JITP connection, is associated
- * with a click, its GPS track (from NMEA sentences), FLIP state and FOTA progress
- * show up live; firmware is uploaded with the page's form, a job made for a
+ * playwright-core): a device (an MQTT client here; tests/dashboard-fleet.test.ts
+ * runs real devices) appears after its JITP connection, is associated with a
+ * click, its position and track (from GGA sentences, bad ones left out), FLIP,
+ * LED and button state, the event log and FOTA progress show up live, and the
+ * LED button sends the toggle of the reported LED state; firmware is uploaded with the page's form, a job made for a
  * device and for a group, the progress a device reports is pushed to the page,
  * and the job is cancelled with its button. The screenshots are kept in
  * test-artifacts/dashboard.png and test-artifacts/dashboard-fota.png.
@@ -17,6 +19,7 @@ import { chromium, type Browser, type Page } from "playwright-core";
 import { MqttClient } from "../modules/mqtt/client.js";
 import { nodeSocket } from "../hosts/node/socket.js";
 import { startCloud, type RunningCloud } from "../tools/cloud-sim/main.js";
+import { nmeaChecksum } from "../tools/cloud-sim/gga.js";
 import { mcubootImage } from "../tools/lib/mcuboot-image.js";
 import { provision } from "../tools/provision/main.js";
 import { connectDevice, requestJob, restClient, subscribeDevice } from "./support/cloud.js";
@@ -27,6 +30,12 @@ const DEVICE = "nrf-352656100000033";
 let dir: string;
 let running: RunningCloud;
 let browser: Browser;
+
+/** A GGA sentence with its checksum. */
+function gga(fields: string): string {
+	const body = `GPGGA,${fields}`;
+	return `$${body}*${nmeaChecksum(body).toString(16).toUpperCase().padStart(2, "0")}`;
+}
 
 function device(): { client: MqttClient; connected: Promise<boolean>; closed: Promise<unknown> } {
 	let onConnected!: (v: boolean) => void;
@@ -68,7 +77,7 @@ after(async () => {
 	rmSync(dir, { recursive: true, force: true });
 });
 
-test("dashboard: a device appears, is associated by a click, and its GPS track, FLIP state and FOTA progress show", async () => {
+test("dashboard: a device appears, is associated by a click, and its track, FLIP, LED and button state, events and FOTA progress show", async () => {
 	const page = await browser.newPage({ viewport: { width: 1100, height: 1000 } });
 	const errors: string[] = [];
 	page.on("pageerror", (error) => errors.push(error.message));
@@ -91,15 +100,30 @@ test("dashboard: a device appears, is associated by a click, and its GPS track, 
 	await page.waitForSelector(`tr[data-device="${DEVICE}"] [data-field=connection]:text-is("connected")`);
 	const d2c = `${running.endpoints.topicPrefix}m/d/${DEVICE}/d2c`;
 	const sentences = [
-		"$GPGGA,123519,6325.1230,N,01025.4560,E,1,08,0.9,545.4,M,46.9,M,,*47",
-		"$GPGGA,123529,6325.2100,N,01025.6000,E,1,08,0.9,545.4,M,46.9,M,,*47",
-		"$GPGGA,123539,6325.3300,N,01025.5200,E,1,08,0.9,545.4,M,46.9,M,,*47",
+		gga("123519,6325.1230,N,01025.4560,E,1,08,0.9,545.4,M,46.9,M,,"),
+		gga("123529,6325.2100,N,01025.6000,E,1,08,0.9,545.4,M,46.9,M,,"),
+		// a damaged checksum and a sentence without a fix are no position
+		gga("123534,6325.9000,N,01025.9000,E,1,08,0.9,545.4,M,46.9,M,,").replace(/\*..$/, "*00"),
+		gga("123536,6325.9000,N,01025.9000,E,0,00,,,M,,M,,"),
+		gga("123539,6325.3300,N,01025.5200,E,1,08,0.9,545.4,M,46.9,M,,"),
 	];
 	for (const data of sentences) live.client.publish(d2c, JSON.stringify({ appId: "GPS", messageType: "DATA", data }), { qos: 1 });
 	live.client.publish(d2c, JSON.stringify({ appId: "FLIP", messageType: "DATA", data: "UPSIDE_DOWN" }), { qos: 1 });
-	await page.waitForFunction(() => document.querySelectorAll("circle.gps-point").length === 3);
-	await page.waitForSelector("#flip:text-is('UPSIDE_DOWN')");
-	assert.match((await page.locator("#track-info").textContent()) ?? "", /^3 points; last 63\.42217, 10\.42533$/);
+	live.client.publish(d2c, JSON.stringify({ appId: "BUTTON", messageType: "DATA", data: "2" }), { qos: 1 });
+	live.client.publish(d2c, JSON.stringify({ appId: "LED", messageType: "DATA", data: { state: 1 } }), { qos: 1 });
+	await page.waitForSelector("#map[data-points='3'][data-tracks='1']");
+	await row.locator("[data-field=led]:text-is('on')").waitFor();
+	assert.equal(await row.locator("[data-field=flip]").textContent(), "UPSIDE_DOWN");
+	assert.equal(await row.locator("[data-field=position]").textContent(), "63.42217, 10.42533");
+	assert.match((await row.locator("[data-field=button]").textContent()) ?? "", /^2 at \d\d:\d\d:\d\d$/);
+	// every message is logged, the bad sentences too
+	await page.waitForFunction(() => document.querySelectorAll("#event-log li[data-kind=message]").length === 8);
+	assert.equal(await page.locator("#event-log li[data-kind=association]").count(), 1);
+	// the LED button sends the toggle of the reported state
+	await row.locator("button[data-action=led]:text-is('LED off')").click();
+	await row.locator("[data-field=led]:text-is('on (asked off)')").waitFor();
+	const c2d = await (await fetch(`http://127.0.0.1:${running.endpoints.httpPort}/v1/messages?direction=c2d&deviceId=${DEVICE}`, { headers: { authorization: `Bearer ${running.endpoints.apiKey}` } })).json();
+	assert.deepEqual(c2d.items.map((m: { message: unknown }) => m.message), [{ appId: "LED", messageType: "CFG_SET", data: { state: 0 } }]);
 
 	live.client.publish(`$aws/things/${DEVICE}/shadow/update`, JSON.stringify({ state: { reported: { device: { serviceInfo: { fota_v2: ["APP"] } } } } }), { qos: 1 });
 	const headers = { authorization: `Bearer ${running.endpoints.apiKey}` };

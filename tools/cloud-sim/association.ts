@@ -86,6 +86,7 @@ export class Association {
 			pairing: { state: "paired", config: null, topics: { d2c: `${prefix}m/d/${id}/d2c`, c2d: `${prefix}m/d/${id}/c2d` } },
 			nrfcloud_mqtt_topic_prefix: prefix,
 		} } });
+		announce("association", id, true);
 		announce("device", id);
 		return result;
 	}
@@ -109,6 +110,7 @@ export class Association {
 		store.setTenant(id, null);
 		broker.policyChanged(id);
 		const result = this.#shadow.update(id, { state: { desired: { pairing: { state: "not_associated", topics: null }, nrfcloud_mqtt_topic_prefix: null } } });
+		announce("association", id, false);
 		announce("device", id);
 		return result;
 	}

@@ -7,30 +7,14 @@
  * IoT's; 0 for none, as the benchmark runs it).
  */
 
-import { readFileSync, renameSync, writeFileSync } from "node:fs";
-import type { IncomingMessage, ServerResponse } from "node:http";
+import { renameSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { option, wholeNumber } from "../lib/args.js";
 import { LocalCloud } from "./cloud.js";
+import { serveDashboard } from "./dashboard-files.js";
 import type { BrokerLimits } from "./limits.js";
 import type { AddressLookup } from "../lib/listen.js";
 import { RestApi } from "./rest.js";
-
-const DASHBOARD = resolve(new URL(".", import.meta.url).pathname, "..", "..", "..", "tools", "cloud-sim", "dashboard");
-const DASHBOARD_FILES: Record<string, [string, string]> = {
-	"/": ["index.html", "text/html; charset=utf-8"],
-	"/dashboard/app.js": ["app.js", "text/javascript; charset=utf-8"],
-	"/dashboard/style.css": ["style.css", "text/css; charset=utf-8"],
-};
-
-/** Serves the dashboard's static files; the page itself asks the REST API for data. */
-function serveDashboard(request: IncomingMessage, response: ServerResponse, path: string): boolean {
-	const file = DASHBOARD_FILES[path];
-	if (!file || request.method !== "GET") return false;
-	const body = readFileSync(join(DASHBOARD, file[0]));
-	response.writeHead(200, { "content-type": file[1], "content-length": body.length, "cache-control": "no-store" }).end(body);
-	return true;
-}
 
 export interface Endpoints {
 	mqttHost: string;

@@ -10,6 +10,7 @@ export function trackPresence({ broker, store, announce }: ServiceContext, shado
 	broker.on("connect", (id, keepalive) => {
 		store.setConnected(id, true);
 		shadow.update(id, { state: { reported: { connection: { status: "connected", keepalive } } } });
+		announce("connection", id, true);
 		announce("device", id);
 	});
 	broker.on("disconnect", (id) => {
@@ -17,6 +18,7 @@ export function trackPresence({ broker, store, announce }: ServiceContext, shado
 		if (!store.device(id)) return;
 		store.setConnected(id, false);
 		shadow.update(id, { state: { reported: { connection: { status: "disconnected" } } } });
+		announce("connection", id, false);
 		announce("device", id);
 	});
 }

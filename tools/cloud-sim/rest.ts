@@ -1,7 +1,9 @@
 /*
  * The local nRF Cloud's REST API, after nRF Cloud's REST API v1 resource names:
  * account, devices, device state (shadow) and tags, association, messages,
- * firmwares, fota-jobs and fota-job-executions. Bearer API-key authentication;
+ * firmwares, fota-jobs and fota-job-executions; locally added for the dashboard:
+ * a device's activity (in its view), track and newest messages, and the event
+ * stream (event-stream.ts). Bearer API-key authentication;
  * every error is JSON with an HTTP status; a bad request never takes the service
  * down. Firmware comes as the raw image (query parameters describe it) or as a
  * multipart/form-data upload (the dashboard's form; two files for a BOOT update).
@@ -10,6 +12,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { LocalCloud } from "./cloud.js";
 import { listenOnAll, type Listening } from "../lib/listen.js";
+import { DeviceActivity, TRACK_LIMIT } from "./device-activity.js";
+import { messageView, streamEvents } from "./event-stream.js";
 import type { FirmwareUpload } from "./firmware.js";
 import { TERMINAL_STATUSES, executionView, validTimeout } from "./fota-jobs.js";
 import { isObject } from "./shadow.js";
@@ -61,6 +65,13 @@ async function readJson(request: IncomingMessage): Promise<unknown> {
 	}
 }
 
+/** The pageLimit query parameter: `fallback` without one, else a whole number from 1 to `max`. */
+function pageLimit(url: URL, fallback: number, max = 1000): number {
+	const limit = Number(url.searchParams.get("pageLimit") ?? fallback);
+	if (!Number.isInteger(limit) || limit < 1 || limit > max) throw new HttpError(400, `pageLimit must be 1 to ${max}`);
+	return limit;
+}
+
 /** A tag (device group) name. */
 const TAG = /^[\w:.-]{1,64}$/;
 
@@ -98,12 +109,14 @@ function formParts(body: Buffer, contentType: string): { fields: Map<string, str
 export class RestApi {
 	readonly #cloud: LocalCloud;
 	readonly #extra: (request: IncomingMessage, response: ServerResponse, path: string) => boolean;
+	readonly #activity: DeviceActivity;
 	#listening: Listening<Server> | undefined = undefined;
 
 	/** `extra` serves what is not the API (the dashboard); it returns false for unknown paths. */
 	constructor(cloud: LocalCloud, extra: (request: IncomingMessage, response: ServerResponse, path: string) => boolean = () => false) {
 		this.#cloud = cloud;
 		this.#extra = extra;
+		this.#activity = new DeviceActivity(cloud.store, cloud);
 	}
 
 	get port(): number {
@@ -123,31 +136,11 @@ export class RestApi {
 	}
 
 	async close(): Promise<void> {
+		this.#activity.close();
 		if (!this.#listening) return;
 		const closed = this.#listening.close();
 		for (const server of this.#listening.servers) server.closeAllConnections();
 		await closed;
-	}
-
-	/** Server-sent events: "device" (an id), "message" (a stored message) and "execution" (a FOTA execution). */
-	#events(request: IncomingMessage, response: ServerResponse): void {
-		response.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-store", connection: "keep-alive" });
-		response.write(": connected\n\n");
-		const cloud = this.#cloud;
-		const send = (event: string, data: unknown) => response.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
-		const onDevice = (id: string) => send("device", { id });
-		const onMessage = (record: unknown) => send("message", record);
-		const onExecution = (record: unknown) => send("execution", record);
-		cloud.on("device", onDevice);
-		cloud.on("message", onMessage);
-		cloud.on("execution", onExecution);
-		const heartbeat = setInterval(() => response.write(": keepalive\n\n"), 15000);
-		request.on("close", () => {
-			clearInterval(heartbeat);
-			cloud.off("device", onDevice);
-			cloud.off("message", onMessage);
-			cloud.off("execution", onExecution);
-		});
 	}
 
 	#deviceView(device: DeviceRecord): Record<string, unknown> {
@@ -161,6 +154,7 @@ export class RestApi {
 			lastSeen: device.lastSeen === null ? null : new Date(device.lastSeen).toISOString(),
 			tags: device.tags,
 			state: shadow ? { desired: shadow.state.desired ?? {}, reported: shadow.state.reported ?? {}, version: shadow.version } : null,
+			activity: this.#activity.activity(device.id) ?? null,
 		};
 	}
 
@@ -176,7 +170,7 @@ export class RestApi {
 			// EventSource cannot send headers: the key may come as a query parameter here.
 			const given = url.searchParams.get("apiKey") ?? (request.headers.authorization ?? "").replace(/^Bearer /, "");
 			if (given !== this.#cloud.store.apiKey) throw new HttpError(401, "invalid API key");
-			this.#events(request, response);
+			streamEvents(request, response, this.#cloud, this.#activity);
 			return;
 		}
 		const authorization = request.headers.authorization ?? "";
@@ -227,6 +221,22 @@ export class RestApi {
 				send(response, 202);
 				return;
 			}
+			case "GET devices/:id/messages": {
+				// the device's newest messages, newest first
+				const limit = pageLimit(url, 50);
+				if (!cloud.store.device(parts[1]!)) throw new HttpError(404, `no device ${parts[1]}`);
+				const items = cloud.store.latestMessages({ deviceId: parts[1]!, limit }).map(messageView);
+				send(response, 200, { items, total: items.length });
+				return;
+			}
+			case "GET devices/:id/track": {
+				// the positions of the device's GPS messages (GGA sentences with a good checksum and a fix), oldest first
+				const limit = pageLimit(url, TRACK_LIMIT, TRACK_LIMIT);
+				const items = this.#activity.track(parts[1]!, limit);
+				if (!items) throw new HttpError(404, `no device ${parts[1]}`);
+				send(response, 200, { deviceId: parts[1], items, total: items.length });
+				return;
+			}
 			case "POST devices/:id/messages": {
 				const body = await readJson(request);
 				const result = cloud.sendToDevice(parts[1]!, JSON.stringify(body));
@@ -263,17 +273,12 @@ export class RestApi {
 				return;
 			}
 			case "GET messages": {
-				const limit = Number(url.searchParams.get("pageLimit") ?? 100);
+				const limit = pageLimit(url, 100);
 				const after = Number(url.searchParams.get("after") ?? 0);
 				const direction = url.searchParams.get("direction") ?? undefined;
-				if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new HttpError(400, "pageLimit must be 1 to 1000");
 				if (!Number.isInteger(after) || after < 0) throw new HttpError(400, "after must be a message sequence number");
 				if (direction !== undefined && direction !== "d2c" && direction !== "c2d") throw new HttpError(400, 'direction must be "d2c" or "c2d"');
-				const items = cloud.store.messages({ deviceId: url.searchParams.get("deviceId") ?? undefined, direction, after, limit }).map((m) => {
-					let message: unknown = m.payload;
-					try { message = JSON.parse(m.payload); } catch { /* kept as text */ }
-					return { seq: m.seq, deviceId: m.deviceId, topic: m.topic, direction: m.direction, receivedAt: new Date(m.received).toISOString(), message };
-				});
+				const items = cloud.store.messages({ deviceId: url.searchParams.get("deviceId") ?? undefined, direction, after, limit }).map(messageView);
 				send(response, 200, { items, total: items.length });
 				return;
 			}

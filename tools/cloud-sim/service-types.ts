@@ -9,7 +9,12 @@ import type { ExecutionRecord, MessageRecord, Store } from "./store.js";
 
 export interface CloudEvents {
 	message: [MessageRecord];
+	/** Any change of a device's record (connection, association, tags, shadow, removal). */
 	device: [string];
+	/** A device connected (true) or disconnected (false). */
+	connection: [string, boolean];
+	/** A device was associated with the tenant (true) or removed from it (false). */
+	association: [string, boolean];
 	execution: [ExecutionRecord];
 }
 

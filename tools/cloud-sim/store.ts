@@ -118,6 +118,13 @@ const ADDED_COLUMNS: Record<string, string[]> = {
 
 type Row = Record<string, unknown>;
 
+function messageRecord(row: Row): MessageRecord {
+	return {
+		seq: row.seq as number, deviceId: row.device as string, topic: row.topic as string,
+		direction: row.direction as "d2c" | "c2d", payload: row.payload as string, received: row.received as number,
+	};
+}
+
 /** A message waiting for the next group commit. */
 interface QueuedMessage {
 	deviceId: string;
@@ -344,10 +351,15 @@ export class Store {
 	messages(filter: { deviceId?: string; direction?: string; after?: number; limit: number }): MessageRecord[] {
 		const rows = this.db.prepare(`select * from messages where (? is null or device = ?) and (? is null or direction = ?) and seq > ? order by seq limit ?`)
 			.all(filter.deviceId ?? null, filter.deviceId ?? null, filter.direction ?? null, filter.direction ?? null, filter.after ?? 0, filter.limit) as Row[];
-		return rows.map((row) => ({
-			seq: row.seq as number, deviceId: row.device as string, topic: row.topic as string,
-			direction: row.direction as "d2c" | "c2d", payload: row.payload as string, received: row.received as number,
-		}));
+		return rows.map(messageRecord);
+	}
+
+	/** A device's newest messages, newest first; with `appId`, only the JSON messages of that nRF Cloud app. */
+	latestMessages(filter: { deviceId: string; appId?: string; limit: number }): MessageRecord[] {
+		const rows = this.db.prepare(`select * from messages where device = ?
+			and (? is null or case when json_valid(payload) then json_extract(payload, '$.appId') end = ?) order by seq desc limit ?`)
+			.all(filter.deviceId, filter.appId ?? null, filter.appId ?? null, filter.limit) as Row[];
+		return rows.map(messageRecord);
 	}
 
 	addFirmware(record: FirmwareRecord): void {
