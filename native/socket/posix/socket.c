@@ -16,6 +16,15 @@
  *
  * A host name may resolve to several addresses: each is tried in turn, as
  * getaddrinfo users do, and the last failure is reported when none connects.
+ *
+ * TLS sessions are resumed, as the modem's TLS session cache does: the
+ * session of the last full handshake of each security tag, host name and
+ * verification mode is kept in memory for the life of the host process and
+ * offered on the next connect (a session ticket when the server issued one,
+ * else the server's session ID). A server that no longer knows it answers
+ * with a full handshake. A session is dropped when the tag's credentials
+ * change, and after a handshake that offered it failed. `resumed` tells
+ * whether the last handshake of a socket was an abbreviated one.
  */
 
 #include "xsmc.h"
@@ -23,6 +32,7 @@
 #include "../../common/zephyr-errno.h"
 #include "../../common/byte-queue.h"
 #include "../../common/tls-chunk.h"
+#include "../../common/sha256.h"
 #include "../socket-xs.h"
 #ifndef SIM_NO_TLS
 #include "../../modem/posix/modem.h"
@@ -72,6 +82,9 @@ typedef struct {
 	int reported;	/* onError was called; nothing follows */
 	int readPaused;
 	int ioError;	/* Linux errno of the last failed send or receive under TLS */
+	int resumed;	/* the handshake, now over, resumed a kept session */
+	int offered;	/* a kept session was offered in the handshake */
+	int abbreviated;	/* the server's answer to the offer: an abbreviated handshake follows */
 	/* Connecting: the candidate addresses, the next to try, and why the last one failed. */
 	struct sockaddr_storage addresses[MAX_ADDRESSES];
 	socklen_t addressLengths[MAX_ADDRESSES];
@@ -87,6 +100,11 @@ typedef struct {
 	mbedtls_pk_context key;
 	mbedtls_entropy_context entropy;
 	mbedtls_ctr_drbg_context drbg;
+	/* What the kept session is looked up by. */
+	long tag;
+	int verify;
+	char hostname[256];
+	uint8_t credentials[32];	/* SHA-256 of the tag's CA, certificate and key */
 #endif
 	ByteQueue rx;	/* grows up to RX_LIMIT */
 	ByteQueue tx;	/* over txStorage */
@@ -264,6 +282,94 @@ static int tlsReceive(void* context, unsigned char* data, size_t length)
 	return MBEDTLS_ERR_NET_RECV_FAILED;
 }
 
+/* ---- kept sessions ---- */
+
+/* Security tags times host names a device talks to with TLS: few (nRF Cloud's MQTT and HTTP hosts). */
+#define KEPT_SESSIONS 8
+
+typedef struct {
+	int used;
+	unsigned long lastUse;
+	long tag;
+	int verify;
+	char hostname[256];
+	uint8_t credentials[32];
+	mbedtls_ssl_session session;
+} KeptSession;
+
+static KeptSession gKept[KEPT_SESSIONS];
+static unsigned long gKeptClock;
+
+/* The kept session of the socket's tag, host name and verification mode, made with its current credentials. */
+static KeptSession* keptSession(const Socket* s)
+{
+	for (int i = 0; i < KEPT_SESSIONS; i++) {
+		KeptSession* k = &gKept[i];
+		if (k->used && k->tag == s->tag && k->verify == s->verify && !strcmp(k->hostname, s->hostname)) {
+			if (!memcmp(k->credentials, s->credentials, sizeof(k->credentials)))
+				return k;
+			/* The tag was written since: a session of other credentials is never offered. */
+			mbedtls_ssl_session_free(&k->session);
+			k->used = 0;
+		}
+	}
+	return NULL;
+}
+
+static void forgetSession(const Socket* s)
+{
+	KeptSession* k = keptSession(s);
+	if (k) {
+		mbedtls_ssl_session_free(&k->session);
+		k->used = 0;
+	}
+}
+
+/* After a successful handshake: keeps its session (replacing the older one, or the least recently used slot). */
+static void keepSession(const Socket* s)
+{
+	KeptSession* k = keptSession(s);
+	if (!k) {
+		k = &gKept[0];
+		for (int i = 0; i < KEPT_SESSIONS; i++) {
+			if (!gKept[i].used) {
+				k = &gKept[i];
+				break;
+			}
+			if (gKept[i].lastUse < k->lastUse)
+				k = &gKept[i];
+		}
+	}
+	if (k->used)
+		mbedtls_ssl_session_free(&k->session);
+	mbedtls_ssl_session_init(&k->session);
+	k->used = 0;
+	if (mbedtls_ssl_get_session(&s->ssl, &k->session) != 0) {
+		mbedtls_ssl_session_free(&k->session);
+		return;	/* no session to keep: the next handshake is a full one */
+	}
+	k->used = 1;
+	k->lastUse = ++gKeptClock;
+	k->tag = s->tag;
+	k->verify = s->verify;
+	snprintf(k->hostname, sizeof(k->hostname), "%s", s->hostname);
+	memcpy(k->credentials, s->credentials, sizeof(k->credentials));
+}
+
+/* Offers the kept session in the coming handshake; one that mbedTLS does not take is dropped, never fatal. */
+static void offerSession(Socket* s)
+{
+	KeptSession* k = keptSession(s);
+	if (!k)
+		return;
+	if (mbedtls_ssl_set_session(&s->ssl, &k->session) != 0) {
+		forgetSession(s);
+		return;
+	}
+	k->lastUse = ++gKeptClock;
+	s->offered = 1;
+}
+
 #endif
 
 static void updateWatch(Socket* s, short events)
@@ -365,10 +471,26 @@ static void becomeOpen(Socket* s)
 }
 
 #ifndef SIM_NO_TLS
+/*
+ * Steps the handshake as far as the socket allows. Stepping (what
+ * mbedtls_ssl_handshake does in a loop) shows where the ServerHello leads: to
+ * the server's ChangeCipherSpec when the server resumed the offered session,
+ * to its Certificate for a full handshake.
+ */
 static void handshake(Socket* s)
 {
-	int result = mbedtls_ssl_handshake(&s->ssl);
+	int result = 0;
+	while (s->ssl.state != MBEDTLS_SSL_HANDSHAKE_OVER) {
+		int before = s->ssl.state;
+		result = mbedtls_ssl_handshake_step(&s->ssl);
+		if (before == MBEDTLS_SSL_SERVER_HELLO && s->ssl.state != before)
+			s->abbreviated = s->offered && s->ssl.state == MBEDTLS_SSL_SERVER_CHANGE_CIPHER_SPEC;
+		if (result != 0)
+			break;
+	}
 	if (result == 0) {
+		s->resumed = s->abbreviated;
+		keepSession(s);
 		becomeOpen(s);
 		return;
 	}
@@ -376,8 +498,12 @@ static void handshake(Socket* s)
 		updateWatch(s, POLLIN);
 	else if (result == MBEDTLS_ERR_SSL_WANT_WRITE)
 		updateWatch(s, POLLOUT);
-	else
+	else {
+		/* A session that ended in a failed handshake is not offered again: the next connect is a full handshake. */
+		if (s->offered)
+			forgetSession(s);
 		failTls(s, "TLS handshake failed", result);
+	}
 }
 
 /* Why TLS could not be set up: an errno and a message. */
@@ -419,11 +545,14 @@ static int setUpTls(Socket* s, long tag, const char* hostname, int verify, Setup
 	const char* problem = modemStateProblem();
 	if (problem)
 		return setupFailed(error, ZEPHYR_ENOENT, "security tag %ld: %s", tag, problem);
+	Sha256 digest;
+	sha256Init(&digest);
 	const char* personal = "nrfcloud-sim-tls";
 	if ((result = mbedtls_ctr_drbg_seed(&s->drbg, mbedtls_entropy_func, &s->entropy, (const unsigned char*)personal, strlen(personal))))
 		return setupFailed(error, ZEPHYR_EIO, "TLS random generator failed (-0x%04x)", -result);
 	pem = modemReadCredential(tag, 0, &length);
 	if (pem) {
+		sha256Update(&digest, pem, length + 1);
 		result = mbedtls_x509_crt_parse(&s->ca, (const unsigned char*)pem, length + 1);
 		free(pem);
 		if (result)
@@ -433,6 +562,7 @@ static int setUpTls(Socket* s, long tag, const char* hostname, int verify, Setup
 		return setupFailed(error, ZEPHYR_EOPNOTSUPP, "security tag %ld has no CA certificate to verify the server with", tag);
 	char* certificate = modemReadCredential(tag, 1, &length);
 	if (certificate) {
+		sha256Update(&digest, certificate, length + 1);
 		result = mbedtls_x509_crt_parse(&s->certificate, (const unsigned char*)certificate, length + 1);
 		free(certificate);
 		if (result)
@@ -440,6 +570,7 @@ static int setUpTls(Socket* s, long tag, const char* hostname, int verify, Setup
 		pem = modemReadCredential(tag, 2, &length);
 		if (!pem)
 			return setupFailed(error, ZEPHYR_EINVAL, "security tag %ld has a client certificate but no private key", tag);
+		sha256Update(&digest, pem, length + 1);
 		result = mbedtls_pk_parse_key(&s->key, (const unsigned char*)pem, length + 1, NULL, 0);
 		free(pem);
 		if (result)
@@ -459,6 +590,11 @@ static int setUpTls(Socket* s, long tag, const char* hostname, int verify, Setup
 	if ((result = mbedtls_ssl_set_hostname(&s->ssl, hostname)))
 		return setupFailed(error, isAllocationFailure(result) ? ZEPHYR_ENOMEM : ZEPHYR_EIO, "TLS host name failed (-0x%04x)", -result);
 	mbedtls_ssl_set_bio(&s->ssl, s, tlsSend, tlsReceive, NULL);
+	sha256Final(&digest, s->credentials);
+	s->tag = tag;
+	s->verify = verify;
+	snprintf(s->hostname, sizeof(s->hostname), "%s", hostname);
+	offerSession(s);
 	return 1;
 }
 
@@ -789,6 +925,13 @@ void xs_tcp_write(xsMachine* the)
 	if (!flush(s))
 		return;
 	xsmcSetInteger(xsResult, (xsIntegerValue)byteQueueSpace(&s->tx));
+}
+
+/* resumed(): whether the TLS handshake resumed a kept session; false before it ended and for plain TCP. */
+void xs_tcp_resumed(xsMachine* the)
+{
+	Socket* s = getSocket(the, 0);
+	xsmcSetBoolean(xsResult, s->resumed);
 }
 
 void xs_tcp_close(xsMachine* the)
