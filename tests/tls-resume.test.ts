@@ -1,0 +1,127 @@
+/*
+ * Cheap reconnects with real TLS: the library in XS on the simulator host
+ * (mbedTLS with the emulated modem's credentials) against the local nRF Cloud
+ * (Node's TLS, the embedded broker), through a latency proxy that keeps a
+ * trace of each connection. A reconnect in the same host process resumes the
+ * TLS session (the socket says so, and so does the cloud's log) and the MQTT
+ * session, and needs fewer flights and fewer bytes than the first connection.
+ * After a cloud restart the cloud knows neither session: the offered TLS
+ * session is refused, the handshake is a full one, the GET sent ahead is sent
+ * again after the subscriptions, and the device still gets READY.
+ */
+
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { startCloud, type RunningCloud } from "../tools/cloud-sim/main.js";
+import { clientFlights, LatencyProxy } from "../tools/lib/latency-proxy.js";
+import { provisionModemDevice, type ModemDevice } from "./support/cloud.js";
+import { ensureSim, root } from "./support/sim.js";
+import { until } from "./support/until.js";
+
+interface Connection {
+	connection: number;
+	ms: number;
+	tlsResumed: boolean | null;
+	session: number;
+}
+
+let dir: string;
+let running: RunningCloud | undefined;
+let device: ModemDevice;
+let log: string[] = [];
+const program = join(root, "build", "tools", "bench", "xs", "reconnect.js");
+
+async function start(port = 0): Promise<RunningCloud> {
+	running = await startCloud({ state: join(dir, "cloud"), mqttPort: port, log: (line) => log.push(line) });
+	return running;
+}
+
+/** Runs the reconnect program; `onLine` sees each output line as it comes. */
+function runDevice(port: number, connections: number, gapMs: number, onLine: (line: string) => void = () => undefined): Promise<{ status: number | null; output: string; connections: Connection[] }> {
+	const child = spawn(ensureSim(), ["--timeout", "120", "--state", device.modem, program, "127.0.0.1", String(port), "pipelined", String(connections), String(gapMs)], { stdio: ["ignore", "pipe", "pipe"] });
+	let output = "";
+	let pending = "";
+	child.stdout.on("data", (data: Buffer) => {
+		output += data.toString();
+		pending += data.toString();
+		const lines = pending.split("\n");
+		pending = lines.pop()!;
+		for (const line of lines) onLine(line);
+	});
+	child.stderr.on("data", (data: Buffer) => { output += data.toString(); });
+	return new Promise((resolve) => child.on("close", (status) => resolve({
+		status, output,
+		connections: [...output.matchAll(/^RECONNECT (.*)$/gm)].map((m) => JSON.parse(m[1]!) as Connection),
+	})));
+}
+
+before(async () => {
+	dir = mkdtempSync(join(tmpdir(), "tls-resume-"));
+	await start();
+	device = provisionModemDevice(dir, "device", "352656100883318");
+	// JITP, then the association, then READY once.
+	const setup = await runDevice(running!.endpoints.mqttPort, 1, 0, (line) => {
+		if (line === "ASSOCIATION REQUESTED") running!.cloud.associate(device.id, device.pin);
+	});
+	assert.equal(setup.status, 0, setup.output);
+});
+
+after(async () => {
+	await running?.stop();
+	if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+test("a reconnect resumes the TLS and the MQTT session, seen on both ends, with fewer flights and bytes than the first connection", async () => {
+	const proxy = await LatencyProxy.start({ host: "127.0.0.1", port: running!.endpoints.mqttPort }, 5);
+	try {
+		log = [];
+		const run = await runDevice(proxy.port, 4, 0);
+		assert.equal(run.status, 0, run.output);
+		// A new host process keeps no TLS session; the MQTT session is kept from the first
+		// connection that asks for it (clean session 0), the second (docs/protocol.md §1.5).
+		assert.deepEqual(run.connections.map((c) => [c.tlsResumed, c.session]), [[false, 0], [true, 0], [true, 1], [true, 1]], run.output);
+		const handshakes = log.filter((line) => line.startsWith(`connect: ${device.id}, TLS`)).map((line) => line.endsWith("resumed"));
+		assert.deepEqual(handshakes, [false, true, true, true], log.join("\n"));
+		assert.equal(proxy.links.length, 4, "one TCP connection each");
+		const counts = proxy.links.map((link) => ({ flights: clientFlights(link.trace), bytes: link.up + link.down }));
+		const [first, , resumed, again] = counts;
+		// First: ClientHello; certificate, key exchange and Finished; CONNECT, SUBSCRIBE and GET; the paired report
+		// with the c2d and FOTA SUBSCRIBEs and the job request; DISCONNECT.
+		// Resumed: ClientHello; Finished, CONNECT and GET; the job request and the paired report; DISCONNECT.
+		// The second asks to resume a session the broker does not have: it sends the SUBSCRIBE and the GET
+		// again right after the CONNACK, one flight more than a resumed session, as many as the first.
+		assert.deepEqual(counts.map((c) => c.flights), [5, 5, 4, 4], JSON.stringify(counts));
+		assert.ok(resumed!.flights < first!.flights);
+		assert.equal(again!.flights, resumed!.flights);
+		assert.ok(resumed!.bytes < first!.bytes - 1000, `bytes: reconnect ${resumed!.bytes}, first ${first!.bytes} (no certificates)`);
+	}
+	finally {
+		await proxy.close();
+	}
+});
+
+test("after a cloud restart the forgotten sessions fall back to a full handshake and a clean MQTT session, and the device gets READY", async () => {
+	const port = running!.endpoints.mqttPort;
+	log = [];
+	let restarted: Promise<void> | undefined;
+	const run = await runDevice(port, 4, 1500, (line) => {
+		if (line.startsWith("RECONNECT ") && (JSON.parse(line.slice(10)) as Connection).connection === 2) {
+			restarted = (async () => {
+				await running!.stop();
+				running = undefined;
+				log = [];
+				await start(port);
+			})();
+		}
+	});
+	await restarted;
+	assert.equal(run.status, 0, run.output);
+	// The third asks to resume an MQTT session the restarted broker does not have: its GET, sent ahead, is sent again.
+	assert.deepEqual(run.connections.map((c) => [c.connection, c.tlsResumed, c.session]), [[1, false, 0], [2, true, 0], [3, false, 0], [4, true, 1]], run.output);
+	await until(() => log.filter((line) => line.startsWith(`connect: ${device.id}, TLS`)).length === 2, { what: "the restarted cloud's connections" });
+	assert.deepEqual(log.filter((line) => line.startsWith(`connect: ${device.id}, TLS`)), [`connect: ${device.id}, TLS full handshake`, `connect: ${device.id}, TLS session resumed`]);
+});
