@@ -17,7 +17,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { startCloud, type RunningCloud } from "../tools/cloud-sim/main.js";
-import { clientFlights, LatencyProxy } from "../tools/lib/latency-proxy.js";
+import { flights, LatencyProxy } from "../tools/lib/latency-proxy.js";
 import { provisionModemDevice, type ModemDevice } from "./support/cloud.js";
 import { ensureSim, root } from "./support/sim.js";
 import { until } from "./support/until.js";
@@ -87,7 +87,7 @@ test("a reconnect resumes the TLS and the MQTT session, seen on both ends, with 
 		const handshakes = log.filter((line) => line.startsWith(`connect: ${device.id}, TLS`)).map((line) => line.endsWith("resumed"));
 		assert.deepEqual(handshakes, [false, true, true, true], log.join("\n"));
 		assert.equal(proxy.links.length, 4, "one TCP connection each");
-		const counts = proxy.links.map((link) => ({ flights: clientFlights(link.trace), bytes: link.up + link.down }));
+		const counts = proxy.links.map((link) => ({ flights: flights(link.trace, true), bytes: link.up + link.down }));
 		const [first, , resumed, again] = counts;
 		// First: ClientHello; certificate, key exchange and Finished; CONNECT, SUBSCRIBE and GET; the paired report
 		// with the c2d and FOTA SUBSCRIBEs and the job request; DISCONNECT.

@@ -6,8 +6,8 @@
  * client can send (the loopback handshake with the proxy itself takes none).
  * So elapsed time divided by the round-trip time counts the round trips a
  * sequence waits, TCP's handshake included. It also keeps a trace per
- * connection (direction and size of every chunk), from which flights (runs of
- * client chunks between server chunks) are counted without any timing.
+ * connection (direction, size and time of every chunk), from which flights
+ * (runs of chunks one way between chunks the other way) are counted.
  */
 
 import net from "node:net";
@@ -15,6 +15,10 @@ import net from "node:net";
 export interface TraceEntry {
 	up: boolean;
 	bytes: number;
+	/** Date.now() when the proxy received the chunk, i.e. when its sender sent it. */
+	sent: number;
+	/** Date.now() when the chunk reached the other end (after the delay). */
+	delivered: number;
 }
 
 export interface LinkRecord {
@@ -24,15 +28,20 @@ export interface LinkRecord {
 	trace: TraceEntry[];
 }
 
-/** Runs of client→server chunks separated by server→client chunks: the waits for answers, plus one. */
-export function clientFlights(trace: readonly TraceEntry[]): number {
-	let flights = 0;
-	let previousUp = false;
+/** What the client had sent and received by `time` (Date.now()): its chunks sent by then, the server's delivered by then. */
+export function traceUntil(trace: readonly TraceEntry[], time: number): TraceEntry[] {
+	return trace.filter((entry) => (entry.up ? entry.sent : entry.delivered) <= time);
+}
+
+/** Runs of chunks in one direction (`up`: client to server) separated by chunks the other way. */
+export function flights(trace: readonly TraceEntry[], up: boolean): number {
+	let count = 0;
+	let previous: boolean | undefined;
 	for (const entry of trace) {
-		if (entry.up && !previousUp) flights++;
-		previousUp = entry.up;
+		if (entry.up === up && previous !== up) count++;
+		previous = entry.up;
 	}
-	return flights;
+	return count;
 }
 
 export class LatencyProxy {
@@ -83,8 +92,9 @@ export class LatencyProxy {
 			from.on("data", (data: Buffer) => {
 				if (up) link.up += data.length;
 				else link.down += data.length;
-				link.trace.push({ up, bytes: data.length });
 				const wait = up ? Math.max(delay, handshakeOver + delay - performance.now()) : delay;
+				const now = Date.now();
+				link.trace.push({ up, bytes: data.length, sent: now, delivered: now + wait });
 				setTimeout(() => { if (!to.destroyed) to.write(data); }, wait);
 			});
 			from.on("end", () => setTimeout(() => to.end(), delay));

@@ -2,10 +2,10 @@
  * Runs inside XS (simulator host): the nRF Cloud library connecting to READY
  * again and again over the native TLS socket with the modem's credentials,
  * for the connect benchmark and the resumption tests. Arguments: host, port,
- * "pipelined" or "lockstep", the number of connections, and the pause between
- * them in milliseconds. After each READY it prints
- *   RECONNECT {"connection":n,"ms":...,"tlsResumed":...,"session":0|1}
- * (ms from connect() to READY, whether the TLS handshake resumed a session,
+ * "pipelined" or "lockstep", the number of connections, and how long to stay
+ * connected after READY, in milliseconds. After each READY it prints
+ *   RECONNECT {"connection":n,"ms":...,"readyAt":...,"tlsResumed":...,"session":0|1}
+ * (ms from connect() to READY, the wall clock at READY, whether the TLS handshake resumed a session,
  * TRANSPORT_CONNECTED's status: 1 when the MQTT session was resumed) and
  * disconnects. A refused first connection (JITP) is tried again; on a
  * USER_ASSOCIATION_REQUEST it prints "ASSOCIATION REQUESTED" and waits, and
@@ -84,8 +84,10 @@ async function connectToReady(index: number): Promise<void> {
 				library.disconnect();
 			}
 			else if (event.type === EventType.READY) {
-				const ms = Date.now() - started;
-				console.log(`RECONNECT ${JSON.stringify({ connection: index, ms, tlsResumed: socket?.resumed ?? null, session })}`);
+				const readyAt = Date.now();
+				console.log(`RECONNECT ${JSON.stringify({ connection: index, ms: readyAt - started, readyAt, tlsResumed: socket?.resumed ?? null, session })}`);
+				// What the sequence sends after READY (the C library's job request) goes out before the DISCONNECT.
+				await sleep(gap);
 				library.disconnect();
 				while ((await next()).type !== EventType.TRANSPORT_DISCONNECTED);
 				return;
@@ -100,9 +102,6 @@ async function connectToReady(index: number): Promise<void> {
 	}
 }
 
-for (let i = 1; i <= count; i++) {
-	if (i > 1 && gap > 0) await sleep(gap);
-	await connectToReady(i);
-}
+for (let i = 1; i <= count; i++) await connectToReady(i);
 console.log("DONE");
 exit(0);
