@@ -12,7 +12,7 @@
 
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
@@ -70,6 +70,15 @@ before(async () => {
 	assert.equal(setup.status, 0, setup.output);
 });
 
+/** A boot without a kept TLS session: the host keeps them in <state>/tls-sessions. */
+function forgetTlsSessions(): void {
+	rmSync(join(device.modem, "tls-sessions"), { recursive: true, force: true });
+}
+
+function handshakes(): boolean[] {
+	return log.filter((line) => line.startsWith(`connect: ${device.id}, TLS`)).map((line) => line.endsWith("session resumed"));
+}
+
 after(async () => {
 	await running?.stop();
 	if (dir) rmSync(dir, { recursive: true, force: true });
@@ -79,13 +88,13 @@ test("a reconnect resumes the TLS and the MQTT session, seen on both ends, with 
 	const proxy = await LatencyProxy.start({ host: "127.0.0.1", port: running!.endpoints.mqttPort }, 5);
 	try {
 		log = [];
+		forgetTlsSessions();
 		const run = await runDevice(proxy.port, 4, 0);
 		assert.equal(run.status, 0, run.output);
 		// A new host process keeps no TLS session; the MQTT session is kept from the first
 		// connection that asks for it (clean session 0), the second (docs/protocol.md §1.5).
 		assert.deepEqual(run.connections.map((c) => [c.tlsResumed, c.session]), [[false, 0], [true, 0], [true, 1], [true, 1]], run.output);
-		const handshakes = log.filter((line) => line.startsWith(`connect: ${device.id}, TLS`)).map((line) => line.endsWith("resumed"));
-		assert.deepEqual(handshakes, [false, true, true, true], log.join("\n"));
+		assert.deepEqual(handshakes(), [false, true, true, true], log.join("\n"));
 		assert.equal(proxy.links.length, 4, "one TCP connection each");
 		const counts = proxy.links.map((link) => ({ flights: flights(link.trace, true), bytes: link.up + link.down }));
 		const [first, , resumed, again] = counts;
@@ -107,6 +116,7 @@ test("a reconnect resumes the TLS and the MQTT session, seen on both ends, with 
 test("after a cloud restart the forgotten sessions fall back to a full handshake and a clean MQTT session, and the device gets READY", async () => {
 	const port = running!.endpoints.mqttPort;
 	log = [];
+	forgetTlsSessions();
 	let restarted: Promise<void> | undefined;
 	const run = await runDevice(port, 4, 1500, (line) => {
 		if (line.startsWith("RECONNECT ") && (JSON.parse(line.slice(10)) as Connection).connection === 2) {
@@ -122,6 +132,33 @@ test("after a cloud restart the forgotten sessions fall back to a full handshake
 	assert.equal(run.status, 0, run.output);
 	// The third asks to resume an MQTT session the restarted broker does not have: its GET, sent ahead, is sent again.
 	assert.deepEqual(run.connections.map((c) => [c.connection, c.tlsResumed, c.session]), [[1, false, 0], [2, true, 0], [3, false, 0], [4, true, 1]], run.output);
-	await until(() => log.filter((line) => line.startsWith(`connect: ${device.id}, TLS`)).length === 2, { what: "the restarted cloud's connections" });
-	assert.deepEqual(log.filter((line) => line.startsWith(`connect: ${device.id}, TLS`)), [`connect: ${device.id}, TLS full handshake`, `connect: ${device.id}, TLS session resumed`]);
+	await until(() => handshakes().length === 2, { what: "the restarted cloud's connections" });
+	assert.deepEqual(handshakes(), [false, true]);
+});
+
+test("a reboot resumes the session kept in the state directory (0600); a damaged one is deleted and the handshake is a full one", async () => {
+	const port = running!.endpoints.mqttPort;
+	log = [];
+	const boot = async (): Promise<Connection> => {
+		const run = await runDevice(port, 1, 0);
+		assert.equal(run.status, 0, run.output);
+		return run.connections[0]!;
+	};
+	assert.equal((await boot()).tlsResumed, true, "the session of the last test's last connection, from its file");
+	const directory = join(device.modem, "tls-sessions");
+	assert.equal(statSync(directory).mode & 0o777, 0o700);
+	const files = readdirSync(directory);
+	assert.equal(files.length, 1, String(files));
+	const file = join(directory, files[0]!);
+	assert.equal(statSync(file).mode & 0o777, 0o600);
+	// The session bytes after the header (magic, credentials digest, host name) are damaged.
+	const bytes = readFileSync(file);
+	const header = 5 + 32 + 1 + bytes[37]!;
+	for (let i = header; i < bytes.length; i++) bytes[i] = 0xA5;
+	writeFileSync(file, bytes);
+	assert.equal((await boot()).tlsResumed, false, "a damaged session is not offered");
+	assert.ok(existsSync(file), "the new handshake's session is kept");
+	assert.equal((await boot()).tlsResumed, true);
+	await until(() => handshakes().length === 3, { what: "three connections" });
+	assert.deepEqual(handshakes(), [true, false, true]);
 });

@@ -97,6 +97,8 @@ export async function connectBench(repeats = 5, rttMs = 60): Promise<boolean> {
 		try {
 			for (let i = 0; i < repeats; i++) {
 				for (const mode of ["lockstep", "pipelined"]) {
+					// A boot without a kept TLS session (the host keeps them in its state directory).
+					rmSync(join(modem, "tls-sessions"), { recursive: true, force: true });
 					const before = proxy.links.length;
 					const readies = await runDevice(modem, proxy.port, mode, 3, 3 * rttMs);
 					const links = proxy.links.slice(before);

@@ -18,13 +18,14 @@
  * getaddrinfo users do, and the last failure is reported when none connects.
  *
  * TLS sessions are resumed, as the modem's TLS session cache does: the
- * session of the last full handshake of each security tag, host name and
- * verification mode is kept in memory for the life of the host process and
- * offered on the next connect (a session ticket when the server issued one,
- * else the server's session ID). A server that no longer knows it answers
- * with a full handshake. A session is dropped when the tag's credentials
- * change, and after a handshake that offered it failed. `resumed` tells
- * whether the last handshake of a socket was an abbreviated one.
+ * session of the last handshake of each security tag, host name and
+ * verification mode is kept, in memory and in a file of the state directory
+ * (mode 0600; see "kept sessions" below), and offered on the next connect (a
+ * session ticket when the server issued one, else the server's session ID).
+ * A server that no longer knows it answers with a full handshake. A session
+ * is dropped when the tag's credentials change, and after a handshake that
+ * offered it failed. `resumed` tells whether the last handshake of a socket
+ * was an abbreviated one.
  */
 
 #include "xsmc.h"
@@ -50,6 +51,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* SIM_NO_TLS: plain TCP only, for builds without mbedTLS (the 32-bit memory-measurement host). */
@@ -59,6 +61,7 @@
 #include <mbedtls/error.h>
 #include <mbedtls/net_sockets.h>
 #include <mbedtls/pk.h>
+#include <mbedtls/platform_util.h>
 #include <mbedtls/ssl.h>
 #include <mbedtls/x509_crt.h>
 #endif
@@ -300,7 +303,138 @@ typedef struct {
 static KeptSession gKept[KEPT_SESSIONS];
 static unsigned long gKeptClock;
 
-/* The kept session of the socket's tag, host name and verification mode, made with its current credentials. */
+/*
+ * A kept session also goes to <state>/tls-sessions/, so that it survives a
+ * restart of the host (a reboot of the device). It is secret (it holds the
+ * session's master secret): the directory is made 0700 and each file 0600.
+ * A file is: "NCTS1", the 32-byte credentials digest, the host name's length
+ * (one byte) and the host name, then mbedtls_ssl_session_save's bytes. A file
+ * that does not load (damaged, another mbedTLS build, other credentials) is
+ * deleted, and the handshake is a full one.
+ */
+#define SESSION_MAGIC "NCTS1"
+#define SESSION_MAGIC_LENGTH 5
+#define SESSION_FILE_LIMIT 16384
+
+/* <state>/tls-sessions/<tag>-<verify>-<the host name's SHA-256, first 8 bytes in hex>; 0 without a state directory. */
+static int sessionPath(const Socket* s, char* out, size_t size)
+{
+	uint8_t digest[32];
+	char relative[96];
+	sha256(s->hostname, strlen(s->hostname), digest);
+	int n = snprintf(relative, sizeof(relative), "tls-sessions/%ld-%d-", s->tag, s->verify);
+	for (int i = 0; i < 8; i++)
+		n += snprintf(relative + n, sizeof(relative) - n, "%02x", digest[i]);
+	return modemStatePath(out, size, relative);
+}
+
+static void deleteSessionFile(const Socket* s)
+{
+	char path[1024];
+	if (sessionPath(s, path, sizeof(path)))
+		unlink(path);
+}
+
+static void saveSessionFile(const Socket* s, const mbedtls_ssl_session* session)
+{
+	char path[1024];
+	char temporary[1100];
+	char directory[1024];
+	size_t needed = 0;
+	size_t hostLength = strlen(s->hostname);
+	if (hostLength > 255 || !sessionPath(s, path, sizeof(path)) || !modemStatePath(directory, sizeof(directory), "tls-sessions"))
+		return;
+	if (mbedtls_ssl_session_save(session, NULL, 0, &needed) != MBEDTLS_ERR_SSL_BUFFER_TOO_SMALL || needed > SESSION_FILE_LIMIT)
+		return;
+	size_t header = SESSION_MAGIC_LENGTH + 32 + 1 + hostLength;
+	uint8_t* data = malloc(header + needed);
+	if (!data)
+		return;
+	memcpy(data, SESSION_MAGIC, SESSION_MAGIC_LENGTH);
+	memcpy(data + SESSION_MAGIC_LENGTH, s->credentials, 32);
+	data[SESSION_MAGIC_LENGTH + 32] = (uint8_t)hostLength;
+	memcpy(data + SESSION_MAGIC_LENGTH + 33, s->hostname, hostLength);
+	int ok = mbedtls_ssl_session_save(session, data + header, needed, &needed) == 0;
+	if (ok && modemEnsureStateDirectory() && (mkdir(directory, 0700) == 0 || errno == EEXIST)) {
+		snprintf(temporary, sizeof(temporary), "%s.tmp", path);
+		int fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		if (fd >= 0) {
+			ok = fchmod(fd, 0600) == 0 && write(fd, data, header + needed) == (ssize_t)(header + needed);
+			ok = close(fd) == 0 && ok;
+			if (!ok || rename(temporary, path) != 0)
+				unlink(temporary);
+		}
+	}
+	mbedtls_platform_zeroize(data, header + needed);
+	free(data);
+}
+
+/* The session in the socket's file, when it is one of the socket's credentials and host name and loads. */
+static int loadSessionFile(const Socket* s, mbedtls_ssl_session* session)
+{
+	char path[1024];
+	if (!sessionPath(s, path, sizeof(path)))
+		return 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	uint8_t* data = malloc(SESSION_FILE_LIMIT + 512);
+	ssize_t length = data ? read(fd, data, SESSION_FILE_LIMIT + 512) : -1;
+	close(fd);
+	size_t hostLength = strlen(s->hostname);
+	size_t header = SESSION_MAGIC_LENGTH + 33 + hostLength;
+	int ok = length > (ssize_t)header
+		&& !memcmp(data, SESSION_MAGIC, SESSION_MAGIC_LENGTH)
+		&& !memcmp(data + SESSION_MAGIC_LENGTH, s->credentials, 32)
+		&& data[SESSION_MAGIC_LENGTH + 32] == hostLength
+		&& !memcmp(data + SESSION_MAGIC_LENGTH + 33, s->hostname, hostLength)
+		&& mbedtls_ssl_session_load(session, data + header, (size_t)length - header) == 0;
+	if (data) {
+		if (length > 0)
+			mbedtls_platform_zeroize(data, (size_t)length);
+		free(data);
+	}
+	if (!ok) {
+		mbedtls_ssl_session_free(session);
+		mbedtls_ssl_session_init(session);
+		unlink(path);
+	}
+	return ok;
+}
+
+/* A free slot, or the least recently used one emptied. */
+static KeptSession* freeSlot(void)
+{
+	KeptSession* k = &gKept[0];
+	for (int i = 0; i < KEPT_SESSIONS; i++) {
+		if (!gKept[i].used) {
+			k = &gKept[i];
+			break;
+		}
+		if (gKept[i].lastUse < k->lastUse)
+			k = &gKept[i];
+	}
+	if (k->used)
+		mbedtls_ssl_session_free(&k->session);
+	k->used = 0;
+	mbedtls_ssl_session_init(&k->session);
+	return k;
+}
+
+static void fillSlot(KeptSession* k, const Socket* s)
+{
+	k->used = 1;
+	k->lastUse = ++gKeptClock;
+	k->tag = s->tag;
+	k->verify = s->verify;
+	snprintf(k->hostname, sizeof(k->hostname), "%s", s->hostname);
+	memcpy(k->credentials, s->credentials, sizeof(k->credentials));
+}
+
+/*
+ * The kept session of the socket's tag, host name and verification mode, made
+ * with its current credentials: in memory, else from its file.
+ */
 static KeptSession* keptSession(const Socket* s)
 {
 	for (int i = 0; i < KEPT_SESSIONS; i++) {
@@ -313,7 +447,14 @@ static KeptSession* keptSession(const Socket* s)
 			k->used = 0;
 		}
 	}
-	return NULL;
+	mbedtls_ssl_session loaded;
+	mbedtls_ssl_session_init(&loaded);
+	if (!loadSessionFile(s, &loaded))
+		return NULL;
+	KeptSession* k = freeSlot();
+	k->session = loaded;	/* the slot owns what the loaded session points to */
+	fillSlot(k, s);
+	return k;
 }
 
 static void forgetSession(const Socket* s)
@@ -323,37 +464,27 @@ static void forgetSession(const Socket* s)
 		mbedtls_ssl_session_free(&k->session);
 		k->used = 0;
 	}
+	deleteSessionFile(s);
 }
 
-/* After a successful handshake: keeps its session (replacing the older one, or the least recently used slot). */
+/* After a successful handshake: keeps its session, in memory and in its file. */
 static void keepSession(const Socket* s)
 {
 	KeptSession* k = keptSession(s);
-	if (!k) {
-		k = &gKept[0];
-		for (int i = 0; i < KEPT_SESSIONS; i++) {
-			if (!gKept[i].used) {
-				k = &gKept[i];
-				break;
-			}
-			if (gKept[i].lastUse < k->lastUse)
-				k = &gKept[i];
-		}
-	}
-	if (k->used)
+	if (k) {
 		mbedtls_ssl_session_free(&k->session);
-	mbedtls_ssl_session_init(&k->session);
-	k->used = 0;
+		k->used = 0;
+		mbedtls_ssl_session_init(&k->session);
+	}
+	else
+		k = freeSlot();
 	if (mbedtls_ssl_get_session(&s->ssl, &k->session) != 0) {
 		mbedtls_ssl_session_free(&k->session);
+		deleteSessionFile(s);
 		return;	/* no session to keep: the next handshake is a full one */
 	}
-	k->used = 1;
-	k->lastUse = ++gKeptClock;
-	k->tag = s->tag;
-	k->verify = s->verify;
-	snprintf(k->hostname, sizeof(k->hostname), "%s", s->hostname);
-	memcpy(k->credentials, s->credentials, sizeof(k->credentials));
+	fillSlot(k, s);
+	saveSessionFile(s, &k->session);
 }
 
 /* Offers the kept session in the coming handshake; one that mbedTLS does not take is dropped, never fatal. */
