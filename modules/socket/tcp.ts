@@ -69,7 +69,7 @@ class NativeTcpSocket extends Native("xs_tcp_destructor") {
 
 	/**
 	 * Whether the TLS handshake resumed a session of an earlier connection to
-	 * the same host name with the same security tag (an abbreviated handshake,
+	 * the same host name and port with the same security tag (an abbreviated handshake,
 	 * one round trip less): false for a full handshake, plain TCP or a socket
 	 * not connected yet; undefined where the binding cannot tell (the nRF9160
 	 * modem keeps and offers sessions itself but does not say whether the

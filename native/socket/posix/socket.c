@@ -18,7 +18,7 @@
  * getaddrinfo users do, and the last failure is reported when none connects.
  *
  * TLS sessions are resumed, as the modem's TLS session cache does: the
- * session of the last handshake of each security tag, host name and
+ * session of the last handshake of each security tag, host name, port and
  * verification mode is kept, in memory and in a file of the state directory
  * (mode 0600; see "kept sessions" below), and offered on the next connect (a
  * session ticket when the server issued one, else the server's session ID).
@@ -105,6 +105,7 @@ typedef struct {
 	mbedtls_ctr_drbg_context drbg;
 	/* What the kept session is looked up by. */
 	long tag;
+	int port;
 	int verify;
 	char hostname[256];
 	uint8_t credentials[32];	/* SHA-256 of the tag's CA, certificate and key */
@@ -287,13 +288,14 @@ static int tlsReceive(void* context, unsigned char* data, size_t length)
 
 /* ---- kept sessions ---- */
 
-/* Security tags times host names a device talks to with TLS: few (nRF Cloud's MQTT and HTTP hosts). */
+/* Security tags times servers a device talks to with TLS: few (nRF Cloud's MQTT and HTTP hosts). */
 #define KEPT_SESSIONS 8
 
 typedef struct {
 	int used;
 	unsigned long lastUse;
 	long tag;
+	int port;
 	int verify;
 	char hostname[256];
 	uint8_t credentials[32];
@@ -316,13 +318,13 @@ static unsigned long gKeptClock;
 #define SESSION_MAGIC_LENGTH 5
 #define SESSION_FILE_LIMIT 16384
 
-/* <state>/tls-sessions/<tag>-<verify>-<the host name's SHA-256, first 8 bytes in hex>; 0 without a state directory. */
+/* <state>/tls-sessions/<tag>-<port>-<verify>-<the host name's SHA-256, first 8 bytes in hex>; 0 without a state directory. */
 static int sessionPath(const Socket* s, char* out, size_t size)
 {
 	uint8_t digest[32];
-	char relative[96];
+	char relative[112];
 	sha256(s->hostname, strlen(s->hostname), digest);
-	int n = snprintf(relative, sizeof(relative), "tls-sessions/%ld-%d-", s->tag, s->verify);
+	int n = snprintf(relative, sizeof(relative), "tls-sessions/%ld-%d-%d-", s->tag, s->port, s->verify);
 	for (int i = 0; i < 8; i++)
 		n += snprintf(relative + n, sizeof(relative) - n, "%02x", digest[i]);
 	return modemStatePath(out, size, relative);
@@ -426,20 +428,21 @@ static void fillSlot(KeptSession* k, const Socket* s)
 	k->used = 1;
 	k->lastUse = ++gKeptClock;
 	k->tag = s->tag;
+	k->port = s->port;
 	k->verify = s->verify;
 	snprintf(k->hostname, sizeof(k->hostname), "%s", s->hostname);
 	memcpy(k->credentials, s->credentials, sizeof(k->credentials));
 }
 
 /*
- * The kept session of the socket's tag, host name and verification mode, made
+ * The kept session of the socket's tag, host name, port and verification mode, made
  * with its current credentials: in memory, else from its file.
  */
 static KeptSession* keptSession(const Socket* s)
 {
 	for (int i = 0; i < KEPT_SESSIONS; i++) {
 		KeptSession* k = &gKept[i];
-		if (k->used && k->tag == s->tag && k->verify == s->verify && !strcmp(k->hostname, s->hostname)) {
+		if (k->used && k->tag == s->tag && k->port == s->port && k->verify == s->verify && !strcmp(k->hostname, s->hostname)) {
 			if (!memcmp(k->credentials, s->credentials, sizeof(k->credentials)))
 				return k;
 			/* The tag was written since: a session of other credentials is never offered. */
@@ -660,7 +663,7 @@ static int certificateErrno(int code)
 	return isAllocationFailure(code) ? ZEPHYR_ENOMEM : ZEPHYR_EOPNOTSUPP;
 }
 
-static int setUpTls(Socket* s, long tag, const char* hostname, int verify, SetupError* error)
+static int setUpTls(Socket* s, long tag, const char* hostname, int port, int verify, SetupError* error)
 {
 	size_t length;
 	char* pem;
@@ -723,6 +726,7 @@ static int setUpTls(Socket* s, long tag, const char* hostname, int verify, Setup
 	mbedtls_ssl_set_bio(&s->ssl, s, tlsSend, tlsReceive, NULL);
 	sha256Final(&digest, s->credentials);
 	s->tag = tag;
+	s->port = port;
 	s->verify = verify;
 	snprintf(s->hostname, sizeof(s->hostname), "%s", hostname);
 	offerSession(s);
@@ -1012,7 +1016,7 @@ void xs_tcp_constructor(xsMachine* the)
 		numericCandidates(the, s, &xsVar(VAR_VALUE), port);
 #ifndef SIM_NO_TLS
 	SetupError error;
-	if (tag >= 0 && !setUpTls(s, tag, hostname, verify, &error))
+	if (tag >= 0 && !setUpTls(s, tag, hostname, (int)portNumber, verify, &error))
 		throwSocketError(the, s, error.errnoValue, "%s", error.message);
 #else
 	if (tag >= 0)
