@@ -11,52 +11,29 @@
  */
 
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { startCloud, type RunningCloud } from "../tools/cloud-sim/main.js";
 import { flights, LatencyProxy } from "../tools/lib/latency-proxy.js";
+import { runReconnectDevice, type ReadyLine, type ReconnectRun } from "../tools/bench/reconnect-device.js";
 import { provisionModemDevice, type ModemDevice } from "./support/cloud.js";
-import { ensureSim, root } from "./support/sim.js";
+import { ensureSim } from "./support/sim.js";
 import { until } from "./support/until.js";
-
-interface Connection {
-	connection: number;
-	ms: number;
-	tlsResumed: boolean | null;
-	session: number;
-}
 
 let dir: string;
 let running: RunningCloud | undefined;
 let device: ModemDevice;
 let log: string[] = [];
-const program = join(root, "build", "tools", "bench", "xs", "reconnect.js");
 
 async function start(port = 0): Promise<RunningCloud> {
 	running = await startCloud({ state: join(dir, "cloud"), mqttPort: port, log: (line) => log.push(line) });
 	return running;
 }
 
-/** Runs the reconnect program; `onLine` sees each output line as it comes. */
-function runDevice(port: number, connections: number, gapMs: number, onLine: (line: string) => void = () => undefined): Promise<{ status: number | null; output: string; connections: Connection[] }> {
-	const child = spawn(ensureSim(), ["--timeout", "120", "--state", device.modem, program, "127.0.0.1", String(port), "pipelined", String(connections), String(gapMs)], { stdio: ["ignore", "pipe", "pipe"] });
-	let output = "";
-	let pending = "";
-	child.stdout.on("data", (data: Buffer) => {
-		output += data.toString();
-		pending += data.toString();
-		const lines = pending.split("\n");
-		pending = lines.pop()!;
-		for (const line of lines) onLine(line);
-	});
-	child.stderr.on("data", (data: Buffer) => { output += data.toString(); });
-	return new Promise((resolve) => child.on("close", (status) => resolve({
-		status, output,
-		connections: [...output.matchAll(/^RECONNECT (.*)$/gm)].map((m) => JSON.parse(m[1]!) as Connection),
-	})));
+function runDevice(port: number, connections: number, stayMs: number, onLine?: (line: string) => void): Promise<ReconnectRun> {
+	return runReconnectDevice({ sim: ensureSim(), modem: device.modem, port, mode: "pipelined", connections, stayMs, onLine });
 }
 
 before(async () => {
@@ -119,7 +96,7 @@ test("after a cloud restart the forgotten sessions fall back to a full handshake
 	forgetTlsSessions();
 	let restarted: Promise<void> | undefined;
 	const run = await runDevice(port, 4, 1500, (line) => {
-		if (line.startsWith("RECONNECT ") && (JSON.parse(line.slice(10)) as Connection).connection === 2) {
+		if (line.startsWith("RECONNECT ") && (JSON.parse(line.slice(10)) as ReadyLine).connection === 2) {
 			restarted = (async () => {
 				await running!.stop();
 				running = undefined;
@@ -139,7 +116,7 @@ test("after a cloud restart the forgotten sessions fall back to a full handshake
 test("a reboot resumes the session kept in the state directory (0600); a damaged one is deleted and the handshake is a full one", async () => {
 	const port = running!.endpoints.mqttPort;
 	log = [];
-	const boot = async (): Promise<Connection> => {
+	const boot = async (): Promise<ReadyLine> => {
 		const run = await runDevice(port, 1, 0);
 		assert.equal(run.status, 0, run.output);
 		return run.connections[0]!;

@@ -16,7 +16,6 @@
  * one), the third (both resumed): "reconnect" below.
  */
 
-import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -24,21 +23,10 @@ import { startCloud } from "../cloud-sim/main.js";
 import { flights, LatencyProxy, traceUntil, type LinkRecord } from "../lib/latency-proxy.js";
 import { provision } from "../provision/main.js";
 import { table } from "./harness.js";
-
-const root = process.cwd();
-const SIM = join(root, "build", "sim", "release", "sim");
-const PROGRAM = join(root, "build", "tools", "bench", "xs", "reconnect.js");
+import { runReconnectDevice, type ReadyLine } from "./reconnect-device.js";
 
 /** The goal: a reconnect to READY in at most this many round trips, TCP and TLS handshakes included. */
 const GOAL_ROUND_TRIPS = 2;
-
-interface Ready {
-	connection: number;
-	ms: number;
-	readyAt: number;
-	tlsResumed: boolean | null;
-	session: number;
-}
 
 interface Measured {
 	ms: number;
@@ -50,25 +38,13 @@ interface Measured {
 	session: number;
 }
 
-function runDevice(modem: string, port: number, mode: string, connections: number, stayMs: number, onLine: (line: string) => void = () => undefined): Promise<Ready[]> {
-	const child = spawn(SIM, ["--timeout", "120", "--state", modem, PROGRAM, "127.0.0.1", String(port), mode, String(connections), String(stayMs)], { stdio: ["ignore", "pipe", "pipe"] });
-	let output = "";
-	let pending = "";
-	child.stdout.on("data", (data: Buffer) => {
-		output += data.toString();
-		pending += data.toString();
-		const lines = pending.split("\n");
-		pending = lines.pop()!;
-		for (const line of lines) onLine(line);
-	});
-	child.stderr.on("data", (data: Buffer) => { output += data.toString(); });
-	return new Promise((resolve, reject) => child.on("close", (status) => {
-		if (status !== 0) reject(new Error(`the device program ended with ${status}:\n${output}`));
-		else resolve([...output.matchAll(/^RECONNECT (.*)$/gm)].map((m) => JSON.parse(m[1]!) as Ready));
-	}));
+async function runDevice(modem: string, port: number, mode: "pipelined" | "lockstep", connections: number, stayMs: number, onLine?: (line: string) => void): Promise<ReadyLine[]> {
+	const run = await runReconnectDevice({ modem, port, mode, connections, stayMs, onLine });
+	if (run.status !== 0) throw new Error(`the device program ended with ${run.status}:\n${run.output}`);
+	return run.connections;
 }
 
-function measured(ready: Ready, link: LinkRecord): Measured {
+function measured(ready: ReadyLine, link: LinkRecord): Measured {
 	const untilReady = traceUntil(link.trace, ready.readyAt);
 	const sum = (up: boolean) => untilReady.filter((e) => e.up === up).reduce((total, e) => total + e.bytes, 0);
 	return { ms: ready.ms, waits: 1 + flights(untilReady, false), up: sum(true), down: sum(false), tlsResumed: ready.tlsResumed, session: ready.session };
@@ -96,7 +72,7 @@ export async function connectBench(repeats = 5, rttMs = 60): Promise<boolean> {
 		const results: Record<string, Measured[][]> = { lockstep: [], pipelined: [] };
 		try {
 			for (let i = 0; i < repeats; i++) {
-				for (const mode of ["lockstep", "pipelined"]) {
+				for (const mode of ["lockstep", "pipelined"] as const) {
 					// A boot without a kept TLS session (the host keeps them in its state directory).
 					rmSync(join(modem, "tls-sessions"), { recursive: true, force: true });
 					const before = proxy.links.length;
@@ -136,7 +112,7 @@ export async function connectBench(repeats = 5, rttMs = 60): Promise<boolean> {
 			+ `Both include the TCP and TLS handshakes; bytes are TLS records each way up to READY (TCP/IP headers not counted).`);
 		console.log(`Reconnect: ${reconnectTrips.toFixed(1)} round trips, ${(reconnectMs / firstMs).toFixed(2)}x the first connection's time, ${(reconnectMs / cMs).toFixed(2)}x the C library's reconnect. `
 			+ `Goal: a reconnect in at most ${GOAL_ROUND_TRIPS} round trips: ${met ? "met" : "NOT met"}`
-			+ (met ? "" : ` (TCP's handshake 1 and TLS 1.2's abbreviated handshake 1 already make 2; MQTT then needs the CONNACK with the shadow's answer and the paired report's PUBACK, docs/choices.md)`));
+			+ (met ? "" : ` (TCP's handshake 1 and TLS 1.2's abbreviated handshake 1 already make 2; MQTT then needs the CONNACK with the shadow's answer and the paired report's PUBACK: docs/choices.md §18)`));
 		return met;
 	}
 	finally {
