@@ -381,19 +381,24 @@ test("a stored FOTA result is reported when the endpoints are known and cleared 
 	await device.waitFor(EventType.TRANSPORT_DISCONNECTED);
 });
 
-async function flightsToReady(pipeline: boolean, shadow: unknown): Promise<{ flights: number; sent: string[]; events: number[] }> {
+/** `session`: the device asks to resume a session (p_sesh 1), which the broker kept or lost. */
+async function flightsToReady(pipeline: boolean, shadow: unknown, session?: "kept" | "lost"): Promise<{ flights: number; sent: string[]; events: number[]; statuses: number[] }> {
 	reset();
 	peer.policy.batch = true;
 	peer.policy.shadow = shadow;
 	peer.flights = 0;
 	const device = new DeviceUnderTest(peer, { pipeline });
+	if (session !== undefined) {
+		device.settings.write("p_sesh", new Uint8Array([1, 0, 0, 0]));
+		peer.policy.connack = { returnCode: 0, sessionPresent: session === "kept" };
+	}
 	device.init();
 	const index = peer.broker.connections.length;
 	await device.library.connect();
 	const connection = await peer.connection(index);
 	await device.waitFor(shadow === UNASSOCIATED_SHADOW ? EventType.USER_ASSOCIATION_REQUEST : EventType.READY);
 	const flights = peer.flights;
-	await until(() => connection.received.length >= (shadow === UNASSOCIATED_SHADOW ? 5 : 8), { what: "all requests" });
+	await until(() => connection.received.length >= (shadow === UNASSOCIATED_SHADOW || session === "kept" ? 5 : 8), { what: "all requests" });
 	// Whatever the last answers make the device send must be in the comparison: once every answer is out,
 	// a QoS 1 publish follows them, and its PUBACK shows the device has read and handled all before it.
 	await until(() => peer.idle, { what: "the peer to send its last answers" });
@@ -405,7 +410,7 @@ async function flightsToReady(pipeline: boolean, shadow: unknown): Promise<{ fli
 	const end = await until(() => connection.received.findIndex((p) => p.type === PacketType.DISCONNECT) + 1, { what: "DISCONNECT" });
 	// The PUBACK answers the peer's own packet id, which differs from run to run.
 	const sent = connection.received.slice(0, end).map((p) => p.type === PacketType.PUBACK ? "PUBACK" : JSON.stringify(p, (_k, v: unknown) => v instanceof Uint8Array ? Buffer.from(v).toString("hex") : v));
-	return { flights, sent, events: device.types() };
+	return { flights, sent, events: device.types(), statuses: device.events.map((e) => e.status) };
 }
 
 test("pipelining: READY after 2 flights of answers instead of 5, with the same packets in the same order, whatever order the answers come in", async () => {
@@ -420,6 +425,35 @@ test("pipelining: READY after 2 flights of answers instead of 5, with the same p
 	const unassociated = await flightsToReady(true, UNASSOCIATED_SHADOW);
 	assert.deepEqual([unassociatedLockstep.flights, unassociated.flights], [3, 1]);
 	assert.deepEqual(unassociated.sent, unassociatedLockstep.sent);
+	peer.policy.batch = false;
+});
+
+test("pipelining a resumed session: the GET goes with CONNECT, READY after 2 flights instead of 3; a lost session costs 3 instead of 5", async () => {
+	const lockstep = await flightsToReady(false, ASSOCIATED_SHADOW, "kept");
+	const pipelined = await flightsToReady(true, ASSOCIATED_SHADOW, "kept");
+	assert.deepEqual([lockstep.flights, pipelined.flights], [3, 2]);
+	assert.deepEqual(pipelined.sent, lockstep.sent);
+	assert.deepEqual(pipelined.events, lockstep.events);
+	assert.equal(pipelined.statuses[1], 1, "TRANSPORT_CONNECTED says the session was resumed");
+	const kinds = (sent: string[]) => sent.map((text) => {
+		if (text === "PUBACK") return text;
+		const packet = JSON.parse(text) as { type: number; packetId?: number };
+		return packet.packetId === undefined ? `${packet.type}` : `${packet.type} ${packet.packetId}`;
+	});
+	// The last PUBACK answers the helper's probe.
+	assert.deepEqual(kinds(pipelined.sent), [`${PacketType.CONNECT}`, `${PacketType.PUBLISH} 5678`, "PUBACK", `${PacketType.PUBLISH} 8767`, `${PacketType.PUBLISH} 7890`, "PUBACK", `${PacketType.DISCONNECT}`]);
+	// The broker kept nothing: the GET sent ahead is lost, and the SUBSCRIBE and a GET go out at once.
+	const lostLockstep = await flightsToReady(false, ASSOCIATED_SHADOW, "lost");
+	const lost = await flightsToReady(true, ASSOCIATED_SHADOW, "lost");
+	assert.deepEqual([lostLockstep.flights, lost.flights], [5, 3]);
+	assert.deepEqual(lost.events, lostLockstep.events);
+	assert.equal(lost.statuses[1], 0);
+	assert.deepEqual(kinds(lost.sent).slice(0, 3), [`${PacketType.CONNECT}`, `${PacketType.PUBLISH} 5678`, `${PacketType.SUBSCRIBE} 1234`]);
+	// The second GET takes another id while 5678 waits for its PUBACK (it came with the CONNACK).
+	const again = JSON.parse(lost.sent[3]!) as { type: number; topic: string };
+	assert.deepEqual([again.type, again.topic], [PacketType.PUBLISH, `$aws/things/${DEVICE_ID}/shadow/get`]);
+	// After those, the packets of a clean session from the PUBACK for the shadow on.
+	assert.deepEqual(lost.sent.slice(4), lostLockstep.sent.slice(3));
 	peer.policy.batch = false;
 });
 

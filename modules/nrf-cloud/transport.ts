@@ -150,14 +150,24 @@ export class CloudTransport {
 			this.#listener.connectOutcome(classifyConnectFailure(connectFailureErrno(error)), reason);
 			return;
 		}
+		if (!this.#config.pipeline || attempt !== this.#attempt || this.#client !== client) return;
 		// Without a session to resume, the shadow SUBSCRIBE and GET always follow CONNACK: send them with CONNECT.
-		if (this.#config.pipeline && !persistent && attempt === this.#attempt && this.#client === client) {
-			if (this.#sendShadowSubscribe()) {
-				this.#pipeline.sentAhead(MessageId.CC_SUBSCRIBE);
-				this.#pipeline.awaitShadowAck();
-				if (this.#sendShadowRequest()) this.#pipeline.sentAhead(MessageId.CLOUD_STATE_REQUEST);
-			}
+		if (!persistent) {
+			this.#sendShadowAhead();
+			return;
 		}
+		// Asking to resume: the GET follows CONNACK when the broker kept the session (its
+		// subscriptions answer it). When it did not, #connack sends the SUBSCRIBE and the
+		// GET again at once (docs/protocol.md §1.7.3).
+		if (this.#sendShadowRequest()) this.#pipeline.sentAhead(MessageId.CLOUD_STATE_REQUEST);
+	}
+
+	/** The shadow SUBSCRIBE and GET ahead of the state machine; shadow data waits for the SUBACK. */
+	#sendShadowAhead(): void {
+		if (!this.#sendShadowSubscribe()) return;
+		this.#pipeline.sentAhead(MessageId.CC_SUBSCRIBE);
+		this.#pipeline.awaitShadowAck();
+		if (this.#sendShadowRequest()) this.#pipeline.sentAhead(MessageId.CLOUD_STATE_REQUEST);
 	}
 
 	#socketCallbacks(attempt: number, inner: SocketCallbacks): SocketCallbacks {
@@ -371,7 +381,11 @@ export class CloudTransport {
 	#connack(attempt: number, sessionPresent: boolean, persistent: boolean): void {
 		if (attempt !== this.#attempt) return;
 		this.#connackSeen = true;
-		if (persistent && !sessionPresent) this.#settings.persistentSession = false;
+		if (persistent && !sessionPresent) {
+			this.#settings.persistentSession = false;
+			// A GET sent ahead reached a session without subscriptions: its answer is lost.
+			if (this.#pipeline.claim(MessageId.CLOUD_STATE_REQUEST)) this.#sendShadowAhead();
+		}
 		this.#sessionValid = sessionPresent && persistent;
 		this.#listener.event(TransportEvent.CONNECTED, { status: 0, session: this.#sessionValid });
 	}

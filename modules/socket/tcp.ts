@@ -2,7 +2,9 @@
  * TCP and TLS client socket in the ECMA-419 shape over the host's native
  * binding (the modem's offloaded TLS sockets on the nRF9160, mbedTLS in the
  * simulator host). TLS takes its CA, certificate and key from a modem security
- * tag, never from JavaScript. It implements the MQTT client's StreamSocket.
+ * tag, never from JavaScript, and resumes the session of the tag's last
+ * connection to the host where the server still knows it (`resumed`). It
+ * implements the MQTT client's StreamSocket.
  */
 
 import { errnoName } from "../platform/errno.js";
@@ -63,6 +65,18 @@ class NativeTcpSocket extends Native("xs_tcp_destructor") {
 
 	close(): void {
 		native("xs_tcp_close").call(this);
+	}
+
+	/**
+	 * Whether the TLS handshake resumed a session of an earlier connection to
+	 * the same host name and port with the same security tag (an abbreviated handshake,
+	 * one round trip less): false for a full handshake, plain TCP or a socket
+	 * not connected yet; undefined where the binding cannot tell (the nRF9160
+	 * modem keeps and offers sessions itself but does not say whether the
+	 * server took one).
+	 */
+	get resumed(): boolean | undefined {
+		return native("xs_tcp_resumed").call(this);
 	}
 }
 

@@ -52,6 +52,11 @@ export class CloudPeer {
 	flights = 0;
 	readonly #pending: Array<{ connection: PeerConnection; packet: Packet }> = [];
 	#flushTimer: ReturnType<typeof setTimeout> | undefined = undefined;
+	/**
+	 * What each connection is subscribed to, as a broker knows it; undefined for a
+	 * connection whose CONNACK said the session was present (its subscriptions are kept).
+	 */
+	readonly #subscriptions = new WeakMap<PeerConnection, Set<string> | undefined>();
 
 	private constructor(broker: ScriptedBroker) {
 		this.broker = broker;
@@ -112,10 +117,14 @@ export class CloudPeer {
 			case PacketType.CONNECT: {
 				const connack = this.policy.connack;
 				if (connack === "jitp") connection.close();
-				else this.#send(connection, { type: PacketType.CONNACK, returnCode: connack.returnCode, sessionPresent: connack.sessionPresent });
+				else {
+					this.#subscriptions.set(connection, connack.sessionPresent ? undefined : new Set());
+					this.#send(connection, { type: PacketType.CONNACK, returnCode: connack.returnCode, sessionPresent: connack.sessionPresent });
+				}
 				return;
 			}
 			case PacketType.SUBSCRIBE:
+				for (const { topic } of packet.subscriptions) this.#subscriptions.get(connection)?.add(topic);
 				this.#send(connection, { type: PacketType.SUBACK, packetId: packet.packetId, returnCodes: packet.subscriptions.map(() => 1) });
 				return;
 			case PacketType.UNSUBSCRIBE:
@@ -125,7 +134,10 @@ export class CloudPeer {
 				if (packet.qos === 1 && this.policy.ackPublishes) this.#send(connection, { type: PacketType.PUBACK, packetId: packet.packetId });
 				if (packet.topic === `$aws/things/${topicDevice(packet.topic)}/shadow/get` && this.policy.shadow !== undefined) {
 					const shadow = this.policy.shadow;
-					this.publish(connection, `${topicDevice(packet.topic)}/shadow/get/accepted`, typeof shadow === "string" ? shadow : JSON.stringify(shadow));
+					const accepted = `${topicDevice(packet.topic)}/shadow/get/accepted`;
+					// A broker delivers the answer only on a subscription: none, none delivered.
+					const subscribed = this.#subscriptions.get(connection);
+					if (subscribed === undefined || subscribed.has(accepted)) this.publish(connection, accepted, typeof shadow === "string" ? shadow : JSON.stringify(shadow));
 				}
 				return;
 			case PacketType.PINGREQ:

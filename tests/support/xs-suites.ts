@@ -128,6 +128,7 @@ export const TLS_TESTS = [
 	"the server certificate is verified against the tag's CA and the SNI name",
 	"a tag without a client certificate connects TLS but the broker refuses it",
 	"bad arguments throw synchronously; a refused TCP connection reports through onError",
+	"TLS sessions: a connection resumes the tag's last session; after the tag's credentials are written it is not offered",
 ] as const;
 
 export const CONNECT_FAILURE_TESTS = [

@@ -1,7 +1,8 @@
 /*
  * Inside XS: credentials stored in the emulated modem with AT%CMNG, then the
  * MQTT client over the native TLS socket to Mosquitto (mutual TLS, SNI,
- * verification), with the TypeScript and the C codec.
+ * verification), with the TypeScript and the C codec, and the socket's TLS
+ * session resumption (Mosquitto's OpenSSL issues session tickets).
  */
 
 import { MqttClient, type Codec } from "../../modules/mqtt/client.js";
@@ -127,6 +128,43 @@ test("bad arguments throw synchronously; a refused TCP connection reports throug
 	socket.close();
 	socket.close();
 	assert.throws(() => socket.write(new Uint8Array(1)), (e) => /closed/.test(String(e)));
+});
+
+/** Opens a TLS connection with `tag` and closes it once it is up; whether its handshake resumed a session. */
+function handshakeResumed(tag: number): Promise<boolean | undefined> {
+	return new Promise((resolve, reject) => {
+		const socket: TcpSocket = new TcpSocket({ address: "127.0.0.1", hostname: "localhost", port: fixture.port, secTag: tag }, {
+			onReadable() {},
+			onWritable() {
+				const resumed = socket.resumed;
+				socket.close();
+				resolve(resumed);
+			},
+			onError: (error) => reject(error ?? new Error("closed")),
+		});
+		assert.equal(socket.resumed, false, "nothing is resumed before the handshake");
+	});
+}
+
+test("TLS sessions: a connection resumes the tag's last session; after the tag's credentials are written it is not offered", async () => {
+	// The MQTT tests above connected with TAG: their session is kept.
+	assert.equal(await handshakeResumed(TAG), true);
+	assert.equal(await handshakeResumed(TAG), true);
+	// The same CA in other bytes: other credentials to the socket, which then offers nothing.
+	at("AT+CFUN=4");
+	writeCredential(TAG, CredentialType.CA_CERTIFICATE, fixture.ca + "\n");
+	at("AT+CFUN=1");
+	assert.equal(await handshakeResumed(TAG), false);
+	assert.equal(await handshakeResumed(TAG), true);
+	// A plain TCP socket resumes nothing.
+	const plain = await new Promise<boolean | undefined>((resolve, reject) => {
+		const socket: TcpSocket = new TcpSocket({ host: "127.0.0.1", port: fixture.port }, {
+			onReadable() {},
+			onWritable() { const resumed = socket.resumed; socket.close(); resolve(resumed); },
+			onError: (error) => reject(error ?? new Error("closed")),
+		});
+	});
+	assert.equal(plain, false);
 });
 
 await run("tls");

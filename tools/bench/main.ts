@@ -18,6 +18,6 @@ xsCodecBench(quick ? 0.2 : 1);
 await xsHeapBench();
 await firmwareMemoryBench();
 await cloudBench(quick ? 50 : 200, quick ? 20 : 50);
-await connectBench(quick ? 3 : 7);
+await connectBench(quick ? 3 : 5);
 await nrf9160FootprintBench();
 await downloadBench(quick ? 1 : 3);

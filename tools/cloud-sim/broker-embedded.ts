@@ -3,6 +3,8 @@
  * can do what AWS IoT does for nRF Cloud. It asks the cloud about every CONNECT
  * (JITP), enforces the per-device policy on each PUBLISH and SUBSCRIBE, and
  * reports connections. The connect gate keeps pipelined packets behind the CONNACK.
+ * Devices resume their TLS sessions (tls-sessions.ts); the log says for each
+ * accepted connection whether its handshake was a resumed one.
  * A device message the cloud keeps is acknowledged only after its commit.
  */
 
@@ -16,6 +18,7 @@ import { ConnectGate } from "./connect-gate.js";
 import { listenOnAll, type Listening } from "../lib/listen.js";
 import { devicePolicy, type DevicePolicy } from "./policy.js";
 import { effectiveKeepalive, PublishThrottle } from "./limits.js";
+import { TlsSessions } from "./tls-sessions.js";
 
 interface Session {
 	deviceId: string;
@@ -42,6 +45,7 @@ export class EmbeddedBroker extends EventEmitter<BrokerEvents> implements Broker
 	readonly #clients = new Map<string, Client>();
 	/** Publishes the cloud has kept before they were acknowledged: no "publish" event for them. */
 	readonly #kept = new WeakSet<object>();
+	readonly #tlsSessions = new TlsSessions();
 
 	constructor(options: BrokerOptions) {
 		super();
@@ -107,11 +111,12 @@ export class EmbeddedBroker extends EventEmitter<BrokerEvents> implements Broker
 			ca: readFileSync(join(pki, "device-ca.pem")),
 		};
 		this.#listening = await listenOnAll(() => {
-			const server = tls.createServer({ ...credentials, requestCert: true, rejectUnauthorized: true, minVersion: "TLSv1.2" },
+			const server = tls.createServer({ ...credentials, ...this.#tlsSessions.serverOptions(), requestCert: true, rejectUnauthorized: true, minVersion: "TLSv1.2" },
 				(socket) => this.#aedes.handle(new ConnectGate(socket, limits.publishesPerSecond ? new PublishThrottle(limits) : undefined, (closing) => {
 					log(`limits: ${socket.getPeerCertificate()?.subject?.CN ?? "?"} publishes more than ${limits.publishesPerSecond}/s: ${closing ? "disconnecting" : "discarded"}`);
 				})));
 			server.on("tlsClientError", () => undefined);
+			this.#tlsSessions.attach(server);
 			return server;
 		}, this.#options.addresses, this.#options.port);
 	}
@@ -165,6 +170,7 @@ export class EmbeddedBroker extends EventEmitter<BrokerEvents> implements Broker
 			callback(null, false);
 			return;
 		}
+		this.#options.log(`connect: ${commonName}, TLS ${socket.isSessionReused() ? "session resumed" : "full handshake"}`);
 		const prefix = this.#options.isAssociated(commonName) ? this.#options.topicPrefix : null;
 		this.#sessions.set(client, { deviceId: commonName, policy: devicePolicy(commonName, prefix), keepalive });
 		callback(null, true);

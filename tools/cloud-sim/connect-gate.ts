@@ -165,4 +165,9 @@ export class ConnectGate extends Duplex {
 	getPeerCertificate(): ReturnType<TLSSocket["getPeerCertificate"]> {
 		return this.socket.getPeerCertificate();
 	}
+
+	/** Whether the TLS handshake resumed an earlier session. */
+	isSessionReused(): boolean {
+		return this.socket.isSessionReused();
+	}
 }

@@ -556,6 +556,16 @@ void xs_tcp_write(xsMachine* the)
 	xsmcSetInteger(xsResult, (xsIntegerValue)byteQueueSpace(&s->tx));
 }
 
+/*
+ * resumed(): undefined. The modem keeps the session of a handshake and offers
+ * it on the next connect to the same host (TLS_SESSION_CACHE, set in
+ * setUpTls), but no socket option tells whether the server took it.
+ */
+void xs_tcp_resumed(xsMachine* the)
+{
+	(void)the;
+}
+
 void xs_tcp_close(xsMachine* the)
 {
 	Socket* s = socketOf(xsmcGetHostData(xsThis));

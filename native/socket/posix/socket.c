@@ -16,6 +16,16 @@
  *
  * A host name may resolve to several addresses: each is tried in turn, as
  * getaddrinfo users do, and the last failure is reported when none connects.
+ *
+ * TLS sessions are resumed, as the modem's TLS session cache does: the
+ * session of the last handshake of each security tag, host name, port and
+ * verification mode is kept, in memory and in a file of the state directory
+ * (mode 0600; see "kept sessions" below), and offered on the next connect (a
+ * session ticket when the server issued one, else the server's session ID).
+ * A server that no longer knows it answers with a full handshake. A session
+ * is dropped when the tag's credentials change, and after a handshake that
+ * offered it failed. `resumed` tells whether the last handshake of a socket
+ * was an abbreviated one.
  */
 
 #include "xsmc.h"
@@ -23,6 +33,7 @@
 #include "../../common/zephyr-errno.h"
 #include "../../common/byte-queue.h"
 #include "../../common/tls-chunk.h"
+#include "../../common/sha256.h"
 #include "../socket-xs.h"
 #ifndef SIM_NO_TLS
 #include "../../modem/posix/modem.h"
@@ -40,6 +51,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* SIM_NO_TLS: plain TCP only, for builds without mbedTLS (the 32-bit memory-measurement host). */
@@ -49,6 +61,7 @@
 #include <mbedtls/error.h>
 #include <mbedtls/net_sockets.h>
 #include <mbedtls/pk.h>
+#include <mbedtls/platform_util.h>
 #include <mbedtls/ssl.h>
 #include <mbedtls/x509_crt.h>
 #endif
@@ -72,6 +85,9 @@ typedef struct {
 	int reported;	/* onError was called; nothing follows */
 	int readPaused;
 	int ioError;	/* Linux errno of the last failed send or receive under TLS */
+	int resumed;	/* the handshake, now over, resumed a kept session */
+	int offered;	/* a kept session was offered in the handshake */
+	int abbreviated;	/* the server's answer to the offer: an abbreviated handshake follows */
 	/* Connecting: the candidate addresses, the next to try, and why the last one failed. */
 	struct sockaddr_storage addresses[MAX_ADDRESSES];
 	socklen_t addressLengths[MAX_ADDRESSES];
@@ -87,6 +103,12 @@ typedef struct {
 	mbedtls_pk_context key;
 	mbedtls_entropy_context entropy;
 	mbedtls_ctr_drbg_context drbg;
+	/* What the kept session is looked up by. */
+	long tag;
+	int port;
+	int verify;
+	char hostname[256];
+	uint8_t credentials[32];	/* SHA-256 of the tag's CA, certificate and key */
 #endif
 	ByteQueue rx;	/* grows up to RX_LIMIT */
 	ByteQueue tx;	/* over txStorage */
@@ -264,6 +286,224 @@ static int tlsReceive(void* context, unsigned char* data, size_t length)
 	return MBEDTLS_ERR_NET_RECV_FAILED;
 }
 
+/* ---- kept sessions ---- */
+
+/* Security tags times servers a device talks to with TLS: few (nRF Cloud's MQTT and HTTP hosts). */
+#define KEPT_SESSIONS 8
+
+typedef struct {
+	int used;
+	unsigned long lastUse;
+	long tag;
+	int port;
+	int verify;
+	char hostname[256];
+	uint8_t credentials[32];
+	mbedtls_ssl_session session;
+} KeptSession;
+
+static KeptSession gKept[KEPT_SESSIONS];
+static unsigned long gKeptClock;
+
+/*
+ * A kept session also goes to <state>/tls-sessions/, so that it survives a
+ * restart of the host (a reboot of the device). It is secret (it holds the
+ * session's master secret): the directory is made 0700 and each file 0600.
+ * A file is: "NCTS1", the 32-byte credentials digest, the host name's length
+ * (one byte) and the host name, then mbedtls_ssl_session_save's bytes. A file
+ * that does not load (damaged, another mbedTLS build, other credentials) is
+ * deleted, and the handshake is a full one.
+ */
+#define SESSION_MAGIC "NCTS1"
+#define SESSION_MAGIC_LENGTH 5
+#define SESSION_FILE_LIMIT 16384
+
+/* <state>/tls-sessions/<tag>-<port>-<verify>-<the host name's SHA-256, first 8 bytes in hex>; 0 without a state directory. */
+static int sessionPath(const Socket* s, char* out, size_t size)
+{
+	uint8_t digest[32];
+	char relative[112];
+	sha256(s->hostname, strlen(s->hostname), digest);
+	int n = snprintf(relative, sizeof(relative), "tls-sessions/%ld-%d-%d-", s->tag, s->port, s->verify);
+	for (int i = 0; i < 8; i++)
+		n += snprintf(relative + n, sizeof(relative) - n, "%02x", digest[i]);
+	return modemStatePath(out, size, relative);
+}
+
+static void deleteSessionFile(const Socket* s)
+{
+	char path[1024];
+	if (sessionPath(s, path, sizeof(path)))
+		unlink(path);
+}
+
+static void saveSessionFile(const Socket* s, const mbedtls_ssl_session* session)
+{
+	char path[1024];
+	char temporary[1100];
+	char directory[1024];
+	size_t needed = 0;
+	size_t hostLength = strlen(s->hostname);
+	if (hostLength > 255 || !sessionPath(s, path, sizeof(path)) || !modemStatePath(directory, sizeof(directory), "tls-sessions"))
+		return;
+	if (mbedtls_ssl_session_save(session, NULL, 0, &needed) != MBEDTLS_ERR_SSL_BUFFER_TOO_SMALL || needed > SESSION_FILE_LIMIT)
+		return;
+	size_t header = SESSION_MAGIC_LENGTH + 32 + 1 + hostLength;
+	uint8_t* data = malloc(header + needed);
+	if (!data)
+		return;
+	memcpy(data, SESSION_MAGIC, SESSION_MAGIC_LENGTH);
+	memcpy(data + SESSION_MAGIC_LENGTH, s->credentials, 32);
+	data[SESSION_MAGIC_LENGTH + 32] = (uint8_t)hostLength;
+	memcpy(data + SESSION_MAGIC_LENGTH + 33, s->hostname, hostLength);
+	int ok = mbedtls_ssl_session_save(session, data + header, needed, &needed) == 0;
+	if (ok && modemEnsureStateDirectory() && (mkdir(directory, 0700) == 0 || errno == EEXIST)) {
+		snprintf(temporary, sizeof(temporary), "%s.tmp", path);
+		int fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		if (fd >= 0) {
+			ok = fchmod(fd, 0600) == 0 && write(fd, data, header + needed) == (ssize_t)(header + needed);
+			ok = close(fd) == 0 && ok;
+			if (!ok || rename(temporary, path) != 0)
+				unlink(temporary);
+		}
+	}
+	mbedtls_platform_zeroize(data, header + needed);
+	free(data);
+}
+
+/* The session in the socket's file, when it is one of the socket's credentials and host name and loads. */
+static int loadSessionFile(const Socket* s, mbedtls_ssl_session* session)
+{
+	char path[1024];
+	if (!sessionPath(s, path, sizeof(path)))
+		return 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	uint8_t* data = malloc(SESSION_FILE_LIMIT + 512);
+	ssize_t length = data ? read(fd, data, SESSION_FILE_LIMIT + 512) : -1;
+	close(fd);
+	size_t hostLength = strlen(s->hostname);
+	size_t header = SESSION_MAGIC_LENGTH + 33 + hostLength;
+	int ok = length > (ssize_t)header
+		&& !memcmp(data, SESSION_MAGIC, SESSION_MAGIC_LENGTH)
+		&& !memcmp(data + SESSION_MAGIC_LENGTH, s->credentials, 32)
+		&& data[SESSION_MAGIC_LENGTH + 32] == hostLength
+		&& !memcmp(data + SESSION_MAGIC_LENGTH + 33, s->hostname, hostLength)
+		&& mbedtls_ssl_session_load(session, data + header, (size_t)length - header) == 0;
+	if (data) {
+		if (length > 0)
+			mbedtls_platform_zeroize(data, (size_t)length);
+		free(data);
+	}
+	if (!ok) {
+		mbedtls_ssl_session_free(session);
+		mbedtls_ssl_session_init(session);
+		unlink(path);
+	}
+	return ok;
+}
+
+/* A free slot, or the least recently used one emptied. */
+static KeptSession* freeSlot(void)
+{
+	KeptSession* k = &gKept[0];
+	for (int i = 0; i < KEPT_SESSIONS; i++) {
+		if (!gKept[i].used) {
+			k = &gKept[i];
+			break;
+		}
+		if (gKept[i].lastUse < k->lastUse)
+			k = &gKept[i];
+	}
+	if (k->used)
+		mbedtls_ssl_session_free(&k->session);
+	k->used = 0;
+	mbedtls_ssl_session_init(&k->session);
+	return k;
+}
+
+static void fillSlot(KeptSession* k, const Socket* s)
+{
+	k->used = 1;
+	k->lastUse = ++gKeptClock;
+	k->tag = s->tag;
+	k->port = s->port;
+	k->verify = s->verify;
+	snprintf(k->hostname, sizeof(k->hostname), "%s", s->hostname);
+	memcpy(k->credentials, s->credentials, sizeof(k->credentials));
+}
+
+/*
+ * The kept session of the socket's tag, host name, port and verification mode, made
+ * with its current credentials: in memory, else from its file.
+ */
+static KeptSession* keptSession(const Socket* s)
+{
+	for (int i = 0; i < KEPT_SESSIONS; i++) {
+		KeptSession* k = &gKept[i];
+		if (k->used && k->tag == s->tag && k->port == s->port && k->verify == s->verify && !strcmp(k->hostname, s->hostname)) {
+			if (!memcmp(k->credentials, s->credentials, sizeof(k->credentials)))
+				return k;
+			/* The tag was written since: a session of other credentials is never offered. */
+			mbedtls_ssl_session_free(&k->session);
+			k->used = 0;
+		}
+	}
+	mbedtls_ssl_session loaded;
+	mbedtls_ssl_session_init(&loaded);
+	if (!loadSessionFile(s, &loaded))
+		return NULL;
+	KeptSession* k = freeSlot();
+	k->session = loaded;	/* the slot owns what the loaded session points to */
+	fillSlot(k, s);
+	return k;
+}
+
+static void forgetSession(const Socket* s)
+{
+	KeptSession* k = keptSession(s);
+	if (k) {
+		mbedtls_ssl_session_free(&k->session);
+		k->used = 0;
+	}
+	deleteSessionFile(s);
+}
+
+/* After a successful handshake: keeps its session, in memory and in its file. */
+static void keepSession(const Socket* s)
+{
+	KeptSession* k = keptSession(s);
+	if (k) {
+		mbedtls_ssl_session_free(&k->session);
+		k->used = 0;
+		mbedtls_ssl_session_init(&k->session);
+	}
+	else
+		k = freeSlot();
+	if (mbedtls_ssl_get_session(&s->ssl, &k->session) != 0) {
+		mbedtls_ssl_session_free(&k->session);
+		deleteSessionFile(s);
+		return;	/* no session to keep: the next handshake is a full one */
+	}
+	fillSlot(k, s);
+	saveSessionFile(s, &k->session);
+}
+
+/* Offers the kept session in the coming handshake; one that mbedTLS does not take is dropped, never fatal. */
+static void offerSession(Socket* s)
+{
+	KeptSession* k = keptSession(s);
+	if (!k)
+		return;
+	if (mbedtls_ssl_set_session(&s->ssl, &k->session) != 0) {
+		forgetSession(s);
+		return;
+	}
+	k->lastUse = ++gKeptClock;
+	s->offered = 1;
+}
+
 #endif
 
 static void updateWatch(Socket* s, short events)
@@ -365,10 +605,26 @@ static void becomeOpen(Socket* s)
 }
 
 #ifndef SIM_NO_TLS
+/*
+ * Steps the handshake as far as the socket allows. Stepping (what
+ * mbedtls_ssl_handshake does in a loop) shows where the ServerHello leads: to
+ * the server's ChangeCipherSpec when the server resumed the offered session,
+ * to its Certificate for a full handshake.
+ */
 static void handshake(Socket* s)
 {
-	int result = mbedtls_ssl_handshake(&s->ssl);
+	int result = 0;
+	while (s->ssl.state != MBEDTLS_SSL_HANDSHAKE_OVER) {
+		int before = s->ssl.state;
+		result = mbedtls_ssl_handshake_step(&s->ssl);
+		if (before == MBEDTLS_SSL_SERVER_HELLO && s->ssl.state != before)
+			s->abbreviated = s->offered && s->ssl.state == MBEDTLS_SSL_SERVER_CHANGE_CIPHER_SPEC;
+		if (result != 0)
+			break;
+	}
 	if (result == 0) {
+		s->resumed = s->abbreviated;
+		keepSession(s);
 		becomeOpen(s);
 		return;
 	}
@@ -376,8 +632,12 @@ static void handshake(Socket* s)
 		updateWatch(s, POLLIN);
 	else if (result == MBEDTLS_ERR_SSL_WANT_WRITE)
 		updateWatch(s, POLLOUT);
-	else
+	else {
+		/* A session that ended in a failed handshake is not offered again: the next connect is a full handshake. */
+		if (s->offered)
+			forgetSession(s);
 		failTls(s, "TLS handshake failed", result);
+	}
 }
 
 /* Why TLS could not be set up: an errno and a message. */
@@ -403,7 +663,7 @@ static int certificateErrno(int code)
 	return isAllocationFailure(code) ? ZEPHYR_ENOMEM : ZEPHYR_EOPNOTSUPP;
 }
 
-static int setUpTls(Socket* s, long tag, const char* hostname, int verify, SetupError* error)
+static int setUpTls(Socket* s, long tag, const char* hostname, int port, int verify, SetupError* error)
 {
 	size_t length;
 	char* pem;
@@ -419,11 +679,14 @@ static int setUpTls(Socket* s, long tag, const char* hostname, int verify, Setup
 	const char* problem = modemStateProblem();
 	if (problem)
 		return setupFailed(error, ZEPHYR_ENOENT, "security tag %ld: %s", tag, problem);
+	Sha256 digest;
+	sha256Init(&digest);
 	const char* personal = "nrfcloud-sim-tls";
 	if ((result = mbedtls_ctr_drbg_seed(&s->drbg, mbedtls_entropy_func, &s->entropy, (const unsigned char*)personal, strlen(personal))))
 		return setupFailed(error, ZEPHYR_EIO, "TLS random generator failed (-0x%04x)", -result);
 	pem = modemReadCredential(tag, 0, &length);
 	if (pem) {
+		sha256Update(&digest, pem, length + 1);
 		result = mbedtls_x509_crt_parse(&s->ca, (const unsigned char*)pem, length + 1);
 		free(pem);
 		if (result)
@@ -433,6 +696,7 @@ static int setUpTls(Socket* s, long tag, const char* hostname, int verify, Setup
 		return setupFailed(error, ZEPHYR_EOPNOTSUPP, "security tag %ld has no CA certificate to verify the server with", tag);
 	char* certificate = modemReadCredential(tag, 1, &length);
 	if (certificate) {
+		sha256Update(&digest, certificate, length + 1);
 		result = mbedtls_x509_crt_parse(&s->certificate, (const unsigned char*)certificate, length + 1);
 		free(certificate);
 		if (result)
@@ -440,6 +704,7 @@ static int setUpTls(Socket* s, long tag, const char* hostname, int verify, Setup
 		pem = modemReadCredential(tag, 2, &length);
 		if (!pem)
 			return setupFailed(error, ZEPHYR_EINVAL, "security tag %ld has a client certificate but no private key", tag);
+		sha256Update(&digest, pem, length + 1);
 		result = mbedtls_pk_parse_key(&s->key, (const unsigned char*)pem, length + 1, NULL, 0);
 		free(pem);
 		if (result)
@@ -459,6 +724,12 @@ static int setUpTls(Socket* s, long tag, const char* hostname, int verify, Setup
 	if ((result = mbedtls_ssl_set_hostname(&s->ssl, hostname)))
 		return setupFailed(error, isAllocationFailure(result) ? ZEPHYR_ENOMEM : ZEPHYR_EIO, "TLS host name failed (-0x%04x)", -result);
 	mbedtls_ssl_set_bio(&s->ssl, s, tlsSend, tlsReceive, NULL);
+	sha256Final(&digest, s->credentials);
+	s->tag = tag;
+	s->port = port;
+	s->verify = verify;
+	snprintf(s->hostname, sizeof(s->hostname), "%s", hostname);
+	offerSession(s);
 	return 1;
 }
 
@@ -745,7 +1016,7 @@ void xs_tcp_constructor(xsMachine* the)
 		numericCandidates(the, s, &xsVar(VAR_VALUE), port);
 #ifndef SIM_NO_TLS
 	SetupError error;
-	if (tag >= 0 && !setUpTls(s, tag, hostname, verify, &error))
+	if (tag >= 0 && !setUpTls(s, tag, hostname, (int)portNumber, verify, &error))
 		throwSocketError(the, s, error.errnoValue, "%s", error.message);
 #else
 	if (tag >= 0)
@@ -789,6 +1060,13 @@ void xs_tcp_write(xsMachine* the)
 	if (!flush(s))
 		return;
 	xsmcSetInteger(xsResult, (xsIntegerValue)byteQueueSpace(&s->tx));
+}
+
+/* resumed(): whether the TLS handshake resumed a kept session; false before it ended and for plain TCP. */
+void xs_tcp_resumed(xsMachine* the)
+{
+	Socket* s = getSocket(the, 0);
+	xsmcSetBoolean(xsResult, s->resumed);
 }
 
 void xs_tcp_close(xsMachine* the)
