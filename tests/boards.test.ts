@@ -115,7 +115,7 @@ function mcconfig(cwd: string, board: string, out: string): { status: number | n
 	const manifest = join(out, "manifest.json");
 	// The example firmware (which includes manifest_base.json and so the SDK's zephyr platform) and the library's root manifest.
 	// The root manifest comes last, so the build is named by its NAME, "nrfcloud".
-	writeFileSync(manifest, JSON.stringify({ include: [join(root, "tools", "device", "app", "manifest.json"), join(root, "manifest.json")] }));
+	writeFileSync(manifest, JSON.stringify({ include: [join(root, "examples", "tracker", "manifest.json"), join(root, "manifest.json")] }));
 	const zephyrBase = join(out, "no-zephyr");
 	mkdirSync(zephyrBase, { recursive: true });
 	const tool = join(process.env.MODDABLE!, "build", "bin", "lin", "release", "mcconfig");

@@ -43,7 +43,7 @@ function javascriptFiles(dir: string): string[] {
  */
 export const LAYERS: ReadonlyArray<{ name: string; modules: readonly string[] }> = [
 	{ name: "platform", modules: ["platform/*"] },
-	{ name: "platform bindings", modules: ["socket/*", "storage/*", "modem/*", "dfu/*"] },
+	{ name: "platform bindings", modules: ["socket/*", "storage/*", "modem/*", "dfu/*", "sensors/*"] },
 	{ name: "MQTT codec", modules: ["mqtt/errors", "mqtt/packet", "mqtt/packet-id", "mqtt/topic", "mqtt/strings", "mqtt/codec", "mqtt/encoder", "mqtt/decoder", "mqtt/typescript-codec", "mqtt/native-codec"] },
 	{ name: "MQTT session", modules: ["mqtt/client"] },
 	{ name: "HTTP download", modules: ["http/*"] },
