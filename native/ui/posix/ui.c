@@ -86,8 +86,10 @@ static void onControl(void* refcon, int fd, short revents)
 	if (count < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (count <= 0) {
-		if (gLineLength)
+		if (gLineLength && !gLineTooLong) {
+			gLine[gLineLength] = 0;
 			controlLine(gLine);
+		}
 		gLineLength = 0;
 		gControlEnded = 1;
 		stopReading();
