@@ -5,36 +5,15 @@
  * replayed at one fix a second from fix --gnss-offset N, looping.
  */
 
-import { parseGga, parseRmc, type GgaFix, type RmcFix } from "./nmea.js";
+import { gnssFix, type GnssFix } from "./nmea.js";
 
-export interface GnssFix {
-	/** The GGA sentence as received, e.g. "$GPGGA,...*4F". */
-	gga: string;
-	/** The RMC sentence, or undefined when the fix had none. */
-	rmc: string | undefined;
-	position: GgaFix;
-	motion: RmcFix | undefined;
-}
+export type { GnssFix } from "./nmea.js";
 
 export interface GnssOptions {
 	/** Called with each fix that has a GGA sentence with a valid checksum. */
 	onFix(fix: GnssFix): void;
 	/** Called when the receiver stops for good (the log could not be read, the modem refused); no fixes follow. */
 	onError?(error: Error): void;
-}
-
-/** The sentences of one fix, as the binding delivers them: lines separated by "\n". */
-export function gnssFix(text: string): GnssFix | undefined {
-	let gga: string | undefined;
-	let rmc: string | undefined;
-	for (const line of text.split("\n")) {
-		const sentence = line.trim();
-		if (/^\$..GGA,/.test(sentence)) gga = sentence;
-		else if (/^\$..RMC,/.test(sentence)) rmc = sentence;
-	}
-	const position = gga === undefined ? undefined : parseGga(gga);
-	if (gga === undefined || position === undefined) return undefined;
-	return { gga, rmc, position, motion: rmc === undefined ? undefined : parseRmc(rmc) };
 }
 
 /** The C binding alone: each member is exactly one native call. */

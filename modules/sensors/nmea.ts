@@ -84,3 +84,26 @@ export function nmeaTime(sentence: string): string | undefined {
 	const f = nmeaFields(sentence);
 	return f !== undefined && /^..(GGA|RMC)$/.test(f[0]!) ? f[1] : undefined;
 }
+
+export interface GnssFix {
+	/** The GGA sentence as received, e.g. "$GPGGA,...*4F". */
+	gga: string;
+	/** The RMC sentence, or undefined when the fix had none. */
+	rmc: string | undefined;
+	position: GgaFix;
+	motion: RmcFix | undefined;
+}
+
+/** The sentences of one fix, as the binding delivers them: lines separated by "\n". */
+export function gnssFix(text: string): GnssFix | undefined {
+	let gga: string | undefined;
+	let rmc: string | undefined;
+	for (const line of text.split("\n")) {
+		const sentence = line.trim();
+		if (/^\$..GGA,/.test(sentence)) gga = sentence;
+		else if (/^\$..RMC,/.test(sentence)) rmc = sentence;
+	}
+	const position = gga === undefined ? undefined : parseGga(gga);
+	if (gga === undefined || position === undefined) return undefined;
+	return { gga, rmc, position, motion: rmc === undefined ? undefined : parseRmc(rmc) };
+}

@@ -37,7 +37,9 @@ export interface Route {
 const EARTH_RADIUS = 6371008.8;
 const ACCELERATION = 1.3;	// m/s², a calm start
 const BRAKING = 1.8;	// m/s²
-const STEP = 0.5;	// metres between the points of the dense path
+const STEP = 0.5;	// metres between the points of the path
+const CORNER = 9;	// metres either side of a corner where the car turns
+const SIDEWAYS = 2.5;	// m/s² through a curve
 const KNOTS_PER_MPS = 3600 / 1852;
 
 /** mulberry32: a small seeded generator, so the log is reproducible. */
@@ -64,8 +66,8 @@ interface PathPoint {
 	stop: number;	// seconds stopped here
 }
 
-/** The legs out and back as a dense path of points STEP metres apart, with each point's limit and stops. */
-function densePath(route: Route): PathPoint[] {
+/** The legs out and back as points STEP metres apart, with each point's limit and stops. */
+function polyline(route: Route): PathPoint[] {
 	const out = route.waypoints;
 	const origin = out[0]!;
 	const cosLat = Math.cos((origin.lat * Math.PI) / 180);
@@ -79,8 +81,7 @@ function densePath(route: Route): PathPoint[] {
 		const b = legs[i + 1]!;
 		const pa = local(a);
 		const pb = local(b);
-		const length = Math.hypot(pb.x - pa.x, pb.y - pa.y);
-		const steps = Math.max(1, Math.round(length / STEP));
+		const steps = Math.max(1, Math.round(Math.hypot(pb.x - pa.x, pb.y - pa.y) / STEP));
 		for (let k = 0; k < steps; k++) {
 			const f = k / steps;
 			points.push({ x: pa.x + (pb.x - pa.x) * f, y: pa.y + (pb.y - pa.y) * f, alt: a.alt + (b.alt - a.alt) * f, limit: a.speedKmh / 3.6, stop: k === 0 ? (a.stopS ?? 0) : 0 });
@@ -91,21 +92,46 @@ function densePath(route: Route): PathPoint[] {
 	return points;
 }
 
-/** The speed at each point: the limit, slower through corners, zero at stops and ends, reached with bounded acceleration and braking. */
+/** Corners rounded as a car drives them: each point the mean of the path within CORNER metres of it (fewer at the ends). */
+function rounded(points: PathPoint[]): PathPoint[] {
+	const half = Math.round(CORNER / STEP);
+	return points.map((p, i) => {
+		const reach = Math.min(half, i, points.length - 1 - i);
+		let x = 0;
+		let y = 0;
+		for (let k = i - reach; k <= i + reach; k++) {
+			x += points[k]!.x;
+			y += points[k]!.y;
+		}
+		return { ...p, x: x / (2 * reach + 1), y: y / (2 * reach + 1) };
+	});
+}
+
+function length(points: PathPoint[], i: number): number {
+	return Math.hypot(points[i + 1]!.x - points[i]!.x, points[i + 1]!.y - points[i]!.y);
+}
+
+function heading(points: PathPoint[], i: number): number {
+	return Math.atan2(points[i + 1]!.x - points[i]!.x, points[i + 1]!.y - points[i]!.y);
+}
+
+/** The speed at each point: the limit, slower through curves, zero at stops and ends, reached with bounded acceleration and braking. */
 function speeds(points: PathPoint[]): number[] {
 	const v = points.map((p) => p.limit);
-	const heading = (i: number) => Math.atan2(points[i + 1]!.x - points[i]!.x, points[i + 1]!.y - points[i]!.y);
-	for (let i = 1; i + 1 < points.length; i++) {
-		let turn = Math.abs(heading(i) - heading(i - 1));
+	const span = 4;
+	for (let i = span; i + span + 1 < points.length; i++) {
+		let turn = Math.abs(heading(points, i + span) - heading(points, i - span));
 		if (turn > Math.PI) turn = 2 * Math.PI - turn;
-		// A corner: about 3 m/s² sideways on a turning circle of some 12 m for 90°.
-		if (turn > 0.05) v[i] = Math.min(v[i]!, Math.max(0, Math.sqrt(3 * 12 * (Math.PI / 2) / turn) * Math.cos(turn / 2)));
+		let travelled = 0;
+		for (let k = i - span; k < i + span; k++) travelled += length(points, k);
+		const curvature = turn / Math.max(travelled, 1e-6);
+		if (curvature > 1e-4) v[i] = Math.min(v[i]!, Math.sqrt(SIDEWAYS / curvature));
 		if (points[i]!.stop > 0) v[i] = 0;
 	}
 	v[0] = 0;
 	v[v.length - 1] = 0;
-	for (let i = 1; i < v.length; i++) v[i] = Math.min(v[i]!, Math.sqrt(v[i - 1]! ** 2 + 2 * ACCELERATION * STEP));
-	for (let i = v.length - 2; i >= 0; i--) v[i] = Math.min(v[i]!, Math.sqrt(v[i + 1]! ** 2 + 2 * BRAKING * STEP));
+	for (let i = 1; i < v.length; i++) v[i] = Math.min(v[i]!, Math.sqrt(v[i - 1]! ** 2 + 2 * ACCELERATION * length(points, i - 1)));
+	for (let i = v.length - 2; i >= 0; i--) v[i] = Math.min(v[i]!, Math.sqrt(v[i + 1]! ** 2 + 2 * BRAKING * length(points, i)));
 	return v;
 }
 
@@ -126,13 +152,13 @@ function samples(points: PathPoint[], v: number[]): Sample[] {
 	for (let i = 0; i + 1 < points.length; i++) {
 		const a = points[i]!;
 		const b = points[i + 1]!;
-		course = (Math.atan2(b.x - a.x, b.y - a.y) * 180 / Math.PI + 360) % 360;
+		const ds = length(points, i);
+		if (ds > 1e-6) course = (heading(points, i) * 180 / Math.PI + 360) % 360;
 		const stopEnd = time + a.stop;
 		while (next <= stopEnd) result.push({ x: a.x, y: a.y, alt: a.alt, speed: 0, course }), next++;
 		time = stopEnd;
-		// Constant acceleration over the step: time from the mean speed.
-		const mean = Math.max((v[i]! + v[i + 1]!) / 2, 0.05);
-		const dt = STEP / mean;
+		// Constant acceleration over the step: its time from the mean speed.
+		const dt = ds / Math.max((v[i]! + v[i + 1]!) / 2, 0.05);
 		while (next <= time + dt) {
 			const f = (next - time) / dt;
 			result.push({ x: a.x + (b.x - a.x) * f, y: a.y + (b.y - a.y) * f, alt: a.alt + (b.alt - a.alt) * f, speed: v[i]! + (v[i + 1]! - v[i]!) * f, course });
@@ -161,7 +187,7 @@ function nmeaAngle(degrees: number, degreeDigits: number, positive: string, nega
 /** The NMEA log of the route: a GGA and an RMC sentence per second, lines ending in CR LF. */
 export function driveLog(route: Route, seed = 91): string {
 	const next = random(seed);
-	const points = densePath(route);
+	const points = rounded(polyline(route));
 	const origin = route.waypoints[0]!;
 	const cosLat = Math.cos((origin.lat * Math.PI) / 180);
 	const start = Date.parse(route.start);
