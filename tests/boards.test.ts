@@ -50,7 +50,7 @@ test("both board folders are Moddable out-of-tree boards with a complete, consis
 test("every binding with a POSIX implementation names its nRF9160 file for zephyr", () => {
 	const { problems, nrf9160Sources } = checkBindings(root);
 	assert.deepEqual(problems, []);
-	for (const binding of ["socket", "modem", "storage", "dfu"]) assert.ok(nrf9160Sources.includes(`native/${binding}/nrf9160/${binding}`), binding);
+	for (const binding of ["socket", "modem", "storage", "dfu", "gnss", "ui"]) assert.ok(nrf9160Sources.includes(`native/${binding}/nrf9160/${binding}`), binding);
 });
 
 test("the Kconfig check names a missing option, an unmet dependency, a bad value and a small heap", () => {
