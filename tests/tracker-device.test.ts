@@ -6,6 +6,7 @@
  * sentences from that fix on, in order; `button 2` gives a BUTTON message,
  * `flip UPSIDE_DOWN` a FLIP message; an LED CFG_SET message sent with
  * POST /v1/devices/:id/messages sets LED 1 and gets the LED DATA answer.
+ * On the xsnap build, and on the Moddable build when $MODDABLE is set.
  * Also: the replay's offset and looping on a small log, and the host's
  * refusals (no log, an offset past the log, unknown control lines).
  */
@@ -21,6 +22,7 @@ import { runDevice } from "../tools/device/main.js";
 import { supervise } from "../tools/lib/supervise.js";
 import { nmeaSentence } from "../modules/sensors/nmea.js";
 import { provisionModemDevice, restClient } from "./support/cloud.js";
+import { ensureModdable, MODDABLE_SKIP } from "./support/moddable.js";
 import { ensureSim, root } from "./support/sim.js";
 import { until } from "./support/until.js";
 
@@ -51,12 +53,18 @@ async function d2c(id: string): Promise<Message[]> {
 	return (answer.json.items as Array<{ message: Message }>).map((item) => item.message);
 }
 
-test("the tracker streams the replayed drive from the given fix, and reports a button, a flip and the LED set from the cloud", async () => {
-	const device = provisionModemDevice(dir, "tracker", "352656109900017");
+const ENGINES = [
+	{ name: "xsnap build", moddable: false, skip: false as string | false, imei: "352656109900017" },
+	{ name: "Moddable build", moddable: true, skip: MODDABLE_SKIP, imei: "352656109900025" },
+];
+
+for (const engine of ENGINES) test(`${engine.name}: the tracker streams the replayed drive from the given fix, and reports a button, a flip and the LED set from the cloud`, { skip: engine.skip }, async () => {
+	if (engine.moddable) ensureModdable("release");
+	const device = provisionModemDevice(dir, `tracker-${engine.imei}`, engine.imei);
 	let output = "";
 	const supervision = runDevice({
 		modem: device.modem, endpoint: `${running.endpoints.mqttHost}:${running.endpoints.mqttPort}`,
-		gnssOffset: OFFSET, control: true, interval: 0, retry: 200, timeout: 120,
+		gnssOffset: OFFSET, control: true, interval: 0, retry: 200, timeout: 120, moddable: engine.moddable,
 	}, { onStdout: (text) => { output += text; }, log: () => {} });
 	const everything = () => output;
 	try {
