@@ -23,7 +23,7 @@ import { supervise } from "../tools/lib/supervise.js";
 import { nmeaSentence } from "../modules/sensors/nmea.js";
 import { provisionModemDevice, restClient } from "./support/cloud.js";
 import { ensureModdable, MODDABLE_SKIP } from "./support/moddable.js";
-import { ensureSim, root } from "./support/sim.js";
+import { ensureSim, root, sanitizerFindings } from "./support/sim.js";
 import { until } from "./support/until.js";
 
 let dir: string;
@@ -132,8 +132,9 @@ const REPLAY_APP = [
 	"} });",
 ].join("\n");
 
-function sim(args: string[], input?: string): { status: number | null; stdout: string; stderr: string } {
-	const result = spawnSync(join(root, "build", "sim", "release", "sim"), ["--modules", join(root, "build", "modules"), ...args], { encoding: "utf8", input, timeout: 30000 });
+function sim(args: string[], input?: string, variant = "release"): { status: number | null; stdout: string; stderr: string } {
+	const result = spawnSync(join(root, "build", "sim", variant, "sim"), ["--modules", join(root, "build", "modules"), ...args],
+		{ encoding: "utf8", input, timeout: 30000, env: { ...process.env, ASAN_OPTIONS: "detect_leaks=1" } });
 	return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
@@ -183,6 +184,19 @@ test("the simulator host's control lines: presses and flips reach the listeners,
 	assert.match(result.stderr, /control: ignored "button 33"/);
 	assert.match(result.stderr, /control: ignored "flip sideways"/);
 	assert.deepEqual(result.stderr.match(/LED 2 (on|off)/g), ["LED 2 on", "LED 2 off", "LED 2 on"]);
+	// The same lines, and a replay, under AddressSanitizer, LeakSanitizer and UBSan.
+	ensureSim("asan");
+	const checked = sim(["--control", "stdin", app], `button 1\n${"x".repeat(300)}\nflip UPSIDE_DOWN\n`, "asan");
+	assert.equal(checked.status, 0, checked.stderr);
+	assert.deepEqual(sanitizerFindings(checked.stderr), []);
+	const log = join(dir, "asan.nmea");
+	writeFileSync(log, smallLog());
+	const replay = join(dir, "asan-replay.js");
+	writeFileSync(replay, REPLAY_APP);
+	const replayed = sim(["--gnss", log, "--gnss-offset", "2", replay], undefined, "asan");
+	assert.equal(replayed.status, 0, replayed.stderr);
+	assert.deepEqual(sanitizerFindings(replayed.stderr), []);
+	assert.equal(replayed.stdout.trim().split("\n").length, 5);
 });
 
 test("Supervision.send writes a control line to the host running now, also after a restart", async () => {

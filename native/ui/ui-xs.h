@@ -60,25 +60,29 @@ static inline int uiUnlisten(xsMachine* the, UiListeners* table)
 	return 1;
 }
 
+/* Calls one listener with `value`; an exception goes to `uncaught`. */
+static inline void uiCall(xsMachine* the, UiListener* listener, int value, void (*uncaught)(xsMachine* the))
+{
+	xsBeginHost(the);
+	{
+		xsTry {
+			xsmcVars(1);
+			xsmcSetInteger(xsVar(0), value);
+			xsCallFunction1(listener->callback, listener->self, xsVar(0));
+		}
+		xsCatch {
+			uncaught(the);
+		}
+	}
+	xsEndHost(the);
+}
+
 /* Calls every listener of `table` with `value`; a listener may close any entry meanwhile. */
 static inline void uiNotify(xsMachine* the, UiListeners* table, int value, void (*uncaught)(xsMachine* the))
 {
-	for (int i = 0; i < UI_LISTENERS; i++) {
-		if (!table->entries[i].used)
-			continue;
-		xsBeginHost(the);
-		{
-			xsTry {
-				xsmcVars(1);
-				xsmcSetInteger(xsVar(0), value);
-				xsCallFunction1(table->entries[i].callback, table->entries[i].self, xsVar(0));
-			}
-			xsCatch {
-				uncaught(the);
-			}
-		}
-		xsEndHost(the);
-	}
+	for (int i = 0; i < UI_LISTENERS; i++)
+		if (table->entries[i].used)
+			uiCall(the, &table->entries[i], value, uncaught);
 }
 
 /* The LED number argument, 1 to UI_LEDS. */
