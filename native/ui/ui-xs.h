@@ -10,6 +10,8 @@
 
 #include "xsmc.h"
 
+#include <stdint.h>
+
 #define UI_LISTENERS 4
 #define UI_LEDS 4
 
@@ -94,6 +96,23 @@ static inline int uiLedArgument(xsMachine* the)
 	if (!(led >= 1 && led <= UI_LEDS) || led != (xsNumberValue)(int)led)
 		xsRangeError("led: the LED number must be 1 to %d", UI_LEDS);
 	return (int)led;
+}
+
+/* constructor(led): the LED number argument checked and kept as the host data; returns it. */
+static inline int uiLedOpen(xsMachine* the)
+{
+	int led = uiLedArgument(the);
+	xsmcSetHostData(xsThis, (void*)(intptr_t)led);
+	return led;
+}
+
+/* The number of the LED `this` is; throws once it is closed. */
+static inline int uiLedOf(xsMachine* the)
+{
+	int led = (int)(intptr_t)xsmcGetHostData(xsThis);
+	if (!led)
+		xsUnknownError("led: closed");
+	return led;
 }
 
 /* The value argument of write(), 0 or 1. */

@@ -14,6 +14,7 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { nmeaSentence } from "../../modules/sensors/nmea.js";
+import { seededRandom } from "../lib/fault-proxy.js";
 
 export interface Waypoint {
 	name: string;
@@ -41,18 +42,6 @@ const STEP = 0.5;	// metres between the points of the path
 const CORNER = 9;	// metres either side of a corner where the car turns
 const SIDEWAYS = 2.5;	// m/s² through a curve
 const KNOTS_PER_MPS = 3600 / 1852;
-
-/** mulberry32: a small seeded generator, so the log is reproducible. */
-function random(seed: number): () => number {
-	let state = seed >>> 0;
-	return () => {
-		state = (state + 0x6d2b79f5) >>> 0;
-		let t = state;
-		t = Math.imul(t ^ (t >>> 15), t | 1);
-		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-		return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-	};
-}
 
 function gaussian(next: () => number): number {
 	return Math.sqrt(-2 * Math.log(1 - next())) * Math.cos(2 * Math.PI * next());
@@ -186,7 +175,7 @@ function nmeaAngle(degrees: number, degreeDigits: number, positive: string, nega
 
 /** The NMEA log of the route: a GGA and an RMC sentence per second, lines ending in CR LF. */
 export function driveLog(route: Route, seed = 91): string {
-	const next = random(seed);
+	const next = seededRandom(seed);
 	const points = rounded(polyline(route));
 	const origin = route.waypoints[0]!;
 	const cosLat = Math.cos((origin.lat * Math.PI) / 180);

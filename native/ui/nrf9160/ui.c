@@ -171,21 +171,19 @@ void xs_led_destructor(void* data)
 
 void xs_led_constructor(xsMachine* the)
 {
-	int led = uiLedArgument(the);
+	uiLedArgument(the);
 	if (!gLedsReady) {
 		int result = dk_leds_init();
 		if (result != 0)
 			nrfThrowErrno(the, result < 0 ? -result : ZEPHYR_EIO, "led: dk_leds_init failed (%d)", result);
 		gLedsReady = 1;
 	}
-	xsmcSetHostData(xsThis, (void*)(intptr_t)led);
+	uiLedOpen(the);
 }
 
 void xs_led_write(xsMachine* the)
 {
-	int led = (int)(intptr_t)xsmcGetHostData(xsThis);
-	if (!led)
-		xsUnknownError("led: closed");
+	int led = uiLedOf(the);
 	int value = uiLedValue(the);
 	int result = dk_set_led((uint8_t)(DK_LED1 + led - 1), (uint32_t)value);
 	if (result != 0)

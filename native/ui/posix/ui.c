@@ -177,15 +177,12 @@ void xs_led_destructor(void* data)
 /* constructor(led): the host data is the LED's number */
 void xs_led_constructor(xsMachine* the)
 {
-	int led = uiLedArgument(the);
-	xsmcSetHostData(xsThis, (void*)(intptr_t)led);
+	uiLedOpen(the);
 }
 
 void xs_led_write(xsMachine* the)
 {
-	int led = (int)(intptr_t)xsmcGetHostData(xsThis);
-	if (!led)
-		xsUnknownError("led: closed");
+	int led = uiLedOf(the);
 	int value = uiLedValue(the);
 	if (gLeds[led - 1] == value)
 		return;
