@@ -12,7 +12,7 @@
  *   --client-id-source S     imei (default), internal-uuid, compile-time, runtime
  *   --client-id ID           for compile-time and runtime
  *   --rounds N               stop after N rounds of sensor data (default 0: run until stopped)
- *   --interval MS            between rounds
+ *   --interval MS            between GPS messages (0: every fix of the receiver)
  *   --retry MS               first reconnect delay, doubled after each failure
  *   --variant NAME           simulator host build (release, debug, asan; with --moddable:
  *                            release, instrument, debug)
