@@ -50,7 +50,7 @@ test("both board folders are Moddable out-of-tree boards with a complete, consis
 test("every binding with a POSIX implementation names its nRF9160 file for zephyr", () => {
 	const { problems, nrf9160Sources } = checkBindings(root);
 	assert.deepEqual(problems, []);
-	for (const binding of ["socket", "modem", "storage", "dfu"]) assert.ok(nrf9160Sources.includes(`native/${binding}/nrf9160/${binding}`), binding);
+	for (const binding of ["socket", "modem", "storage", "dfu", "gnss", "ui"]) assert.ok(nrf9160Sources.includes(`native/${binding}/nrf9160/${binding}`), binding);
 });
 
 test("the Kconfig check names a missing option, an unmet dependency, a bad value and a small heap", () => {
@@ -115,7 +115,7 @@ function mcconfig(cwd: string, board: string, out: string): { status: number | n
 	const manifest = join(out, "manifest.json");
 	// The example firmware (which includes manifest_base.json and so the SDK's zephyr platform) and the library's root manifest.
 	// The root manifest comes last, so the build is named by its NAME, "nrfcloud".
-	writeFileSync(manifest, JSON.stringify({ include: [join(root, "tools", "device", "app", "manifest.json"), join(root, "manifest.json")] }));
+	writeFileSync(manifest, JSON.stringify({ include: [join(root, "examples", "tracker", "manifest.json"), join(root, "manifest.json")] }));
 	const zephyrBase = join(out, "no-zephyr");
 	mkdirSync(zephyrBase, { recursive: true });
 	const tool = join(process.env.MODDABLE!, "build", "bin", "lin", "release", "mcconfig");

@@ -132,7 +132,8 @@ async function enrolled(name: string, settings: Record<string, unknown> = {}): P
 function firmwareArchive(main?: string): Buffer {
 	const staging = mkdtempSync(join(tmpdir(), "fota-archive-"));
 	try {
-		if (main === undefined) cpSync(join(root, "build", "tools", "device", "app", "main.js"), join(staging, "main.js"));
+		// The example firmware is several modules: all of them, main.js at the root.
+		if (main === undefined) cpSync(join(root, "build", "examples", "tracker"), staging, { recursive: true, filter: (path) => statSync(path).isDirectory() || path.endsWith(".js") });
 		else writeFileSync(join(staging, "main.js"), main);
 		const modules = join(root, "build", "modules");
 		const copy = (from: string) => {

@@ -11,7 +11,7 @@ import { test } from "node:test";
 import { spawnSync } from "node:child_process";
 import { generateKeyPairSync } from "node:crypto";
 import { mkdirSync } from "node:fs";
-import { findForbiddenImports, findTrackedSecrets, findUnoptimizedNatives, findUpwardImports, layerOf } from "../tools/check-modules.js";
+import { findForbiddenImports, findNonPublicImports, findTrackedSecrets, findUnoptimizedNatives, findUpwardImports, layerOf } from "../tools/check-modules.js";
 
 const root = process.cwd();
 
@@ -80,6 +80,23 @@ test("the import check catches Node built-ins, packages and escaping paths", () 
 			"mqtt: package import (modules may import only modules/ and embedded:*)",
 			"node:fs: Node built-in",
 		]);
+	}
+	finally {
+		rmSync(dir, { recursive: true, force: true });
+	}
+});
+
+test("the example firmware imports only the library's public API and its own modules; the check names anything else", () => {
+	assert.deepEqual(findNonPublicImports(join(root, "build", "examples", "tracker")), []);
+	const dir = mkdtempSync(join(tmpdir(), "check-app-"));
+	try {
+		writeFileSync(join(dir, "main.js"), [
+			'import config from "mc/config";', 'import { connect } from "nrf-cloud/device";', 'import { Led } from "sensors/leds";',
+			'import { DfuTarget } from "dfu/target";', 'import { Board } from "./board.js";',
+			'import { StateMachine } from "nrf-cloud/fsm";', 'import { TcpSocket } from "socket/tcp";', 'import "../outside.js";', "",
+		].join("\n"));
+		writeFileSync(join(dir, "board.js"), "export class Board {}\n");
+		assert.deepEqual(findNonPublicImports(dir).map((p) => p.specifier).sort(), ["../outside.js", "nrf-cloud/fsm", "socket/tcp"]);
 	}
 	finally {
 		rmSync(dir, { recursive: true, force: true });

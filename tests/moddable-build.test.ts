@@ -49,7 +49,7 @@ test("the scan of mcconfig's output names xsc and xsl warnings, tsc errors and w
 		`${root}/build/moddable/tmp/lin/release/app/tsc/socket/tcp.js:40: warning: cannot optimize native`,
 		"build/other/main.js(12): warning: cannot optimize native",
 		"### warning: nrf-cloud/fsm: TRANSITIONS[0]: not frozen",
-		"../../../tools/device/app/main.ts(48,2): error TS2584: Cannot find name 'console'.",
+		"../../examples/tracker/main.ts(48,2): error TS2584: Cannot find name 'console'.",
 		`${root}/native/socket/posix/socket.c:12:5: warning: unused variable 'x' [-Wunused-variable]`,
 		"/opt/moddable-sdk/xs/sources/xsRun.c:100:3: warning: something the SDK does",
 		"# cc socket.c.o",
@@ -59,7 +59,7 @@ test("the scan of mcconfig's output names xsc and xsl warnings, tsc errors and w
 		`${root}/build/moddable/tmp/lin/release/app/tsc/socket/tcp.js:40: warning: cannot optimize native`,
 		"build/other/main.js(12): warning: cannot optimize native",
 		"### warning: nrf-cloud/fsm: TRANSITIONS[0]: not frozen",
-		"../../../tools/device/app/main.ts(48,2): error TS2584: Cannot find name 'console'.",
+		"../../examples/tracker/main.ts(48,2): error TS2584: Cannot find name 'console'.",
 		`${root}/native/socket/posix/socket.c:12:5: warning: unused variable 'x' [-Wunused-variable]`,
 	]);
 	assert.deepEqual(problems("# xsc a.xsb\n# xsl modules\n### 848 instances, 1435 keys, 66 colors, 0 holes\n"), []);

@@ -78,3 +78,15 @@ test("a warning in an nRF9160 binding fails the cross-compile", async () => {
 	assert.notEqual(broken.status, 0, "a binding with warnings compiled");
 	assert.match(broken.stderr, /-Werror=unused-(function|variable)/);
 });
+
+test("the Thingy:91's orientation (the accelerometer, CONFIG_ADXL362) compiles too, where the DK build takes Switch 1", () => {
+	requireCompiler();
+	const source = join(root, "native", "ui", "nrf9160", "ui.c");
+	const object = join(scratch, "ui-thingy91.o");
+	const result = spawnSync(COMPILER, ["-DCONFIG_ADXL362=1", ...bindingArguments(root, source, object)], { encoding: "utf8" });
+	assert.equal(result.status, 0, result.stderr);
+	const symbols = spawnSync("arm-none-eabi-nm", ["--undefined-only", object], { encoding: "utf8" }).stdout;
+	assert.match(symbols, /\bsensor_channel_get\b/);
+	assert.match(symbols, /\bk_work_schedule\b/);
+	assert.doesNotMatch(symbols, /\bdk_read_buttons\b/);
+});

@@ -25,7 +25,7 @@ const GETTING_STARTED = "https://github.com/Moddable-OpenSource/moddable/blob/pu
 const VARIANTS = { release: [], instrument: ["-i"], debug: ["-d"] };
 
 /** The app this script builds, and the name of its program (the manifest's build.NAME). */
-export const APP = join(root, "tools", "device", "app");
+export const APP = join(root, "examples", "tracker");
 export const OUTPUT = join(root, "build", "moddable");
 
 export function programPath(variant = "release") {

@@ -7,6 +7,9 @@
  *   the ones below it, never one above), or a module belongs to no layer;
  * - a native() call is not in a form mcconfig's xsc binds to the C function
  *   directly (see findUnoptimizedNatives; xsc would warn "cannot optimize native");
+ * - the example firmware (build/examples/tracker) imports anything but the
+ *   library's public API (PUBLIC_API), its mc/config and its own modules: it is
+ *   what a firmware of one's own is copied from;
  * - git tracks a private key or emulated modem state.
  */
 
@@ -43,7 +46,7 @@ function javascriptFiles(dir: string): string[] {
  */
 export const LAYERS: ReadonlyArray<{ name: string; modules: readonly string[] }> = [
 	{ name: "platform", modules: ["platform/*"] },
-	{ name: "platform bindings", modules: ["socket/*", "storage/*", "modem/*", "dfu/*"] },
+	{ name: "platform bindings", modules: ["socket/*", "storage/*", "modem/*", "dfu/*", "sensors/*"] },
 	{ name: "MQTT codec", modules: ["mqtt/errors", "mqtt/packet", "mqtt/packet-id", "mqtt/topic", "mqtt/strings", "mqtt/codec", "mqtt/encoder", "mqtt/decoder", "mqtt/typescript-codec", "mqtt/native-codec"] },
 	{ name: "MQTT session", modules: ["mqtt/client"] },
 	{ name: "HTTP download", modules: ["http/*"] },
@@ -161,6 +164,28 @@ export function findForbiddenImports(root: string): ImportProblem[] {
 	return problems;
 }
 
+/** What an application may import from the library: the device API, the DFU target, the board's inputs. */
+export const PUBLIC_API: readonly string[] = Object.freeze(["nrf-cloud/device", "dfu/target", "sensors/*", "mc/config"]);
+
+/** Imports of the app's compiled modules in `dir` that are neither PUBLIC_API nor the app's own (relative, inside `dir`). */
+export function findNonPublicImports(dir: string): ImportProblem[] {
+	const problems: ImportProblem[] = [];
+	const base = resolve(dir);
+	const allowed = (specifier: string) => PUBLIC_API.some((entry) => entry.endsWith("/*") ? specifier.startsWith(entry.slice(0, -1)) : specifier === entry);
+	for (const file of javascriptFiles(base)) {
+		for (const match of readFileSync(file, "utf8").matchAll(IMPORT_PATTERN)) {
+			const specifier = (match[1] ?? match[2] ?? match[3])!;
+			const where = relative(process.cwd(), file);
+			if (specifier.startsWith("./") || specifier.startsWith("../")) {
+				const target = resolve(dirname(file), specifier);
+				if (!target.startsWith(base + sep)) problems.push({ file: where, specifier, reason: "relative import leaves the app" });
+			}
+			else if (!allowed(specifier)) problems.push({ file: where, specifier, reason: `not the library's public API (${PUBLIC_API.join(", ")})` });
+		}
+	}
+	return problems;
+}
+
 /**
  * The forms of native() that the SDK's xsc compiles into the C function itself
  * (xsSyntaxical.c, fxCheckNativeFunction); any other use makes xsc warn
@@ -229,7 +254,7 @@ export function findUnoptimizedNatives(file: string, source = readFileSync(file,
 
 if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
 	const root = process.argv[2] ?? "build/modules";
-	const imports = [...findForbiddenImports(root), ...findUpwardImports(root)];
+	const imports = [...findForbiddenImports(root), ...findUpwardImports(root), ...findNonPublicImports(process.argv[3] ?? "build/examples/tracker")];
 	for (const p of imports) console.error(`${p.file}: imports "${p.specifier}": ${p.reason}`);
 	const natives = javascriptFiles(resolve(root)).flatMap((file) => findUnoptimizedNatives(file));
 	for (const p of natives) console.error(`${p.file}: ${p.specifier}: ${p.reason}`);
@@ -239,5 +264,5 @@ if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(
 		console.error(`check-modules: ${imports.length} import problem(s) and ${natives.length} native() binding(s) xsc cannot optimize in ${root}, ${secrets.length} tracked secret(s)`);
 		process.exit(1);
 	}
-	console.log(`check-modules: ${root} imports only project and embedded: modules, each layer only its own and lower ones; every native() in a form xsc binds directly; git tracks no private key or modem state`);
+	console.log(`check-modules: ${root} imports only project and embedded: modules, each layer only its own and lower ones; the example firmware only the public API; every native() in a form xsc binds directly; git tracks no private key or modem state`);
 }

@@ -25,6 +25,9 @@ int gSimFireTimersInstalled = 0;
 int gSimArgc = 0;
 char** gSimArgv = NULL;
 const char* gSimStateDirectory = NULL;
+const char* gSimGnssLog = NULL;
+long gSimGnssOffset = 0;
+int gSimControlStdin = 0;
 
 static int gExitRequested = 0;
 static int gExitStatus = SIM_EXIT_OK;
@@ -253,6 +256,9 @@ static void usage(void)
 		"  --timeout SECONDS    wall-clock limit (exit status 6)\n"
 		"  --memory-report      print memory figures on exit\n"
 		"  --memory-at TEXT     print memory figures whenever the app writes a line holding TEXT\n"
+		"  --gnss FILE          the GNSS receiver replays this NMEA log (GGA and RMC), a fix a second, looping\n"
+		"  --gnss-offset N      ... starting at its fix N (0: the first)\n"
+		"  --control stdin      read button and flip lines on standard input (button N, flip NORMAL|UPSIDE_DOWN)\n"
 		"%s", gSimProgram, gSimMainRequired ? "main.js " : "", gSimEngineUsage);
 }
 
@@ -318,6 +324,13 @@ int main(int argc, char** argv)
 		else if (!strcmp(option, "--memory-report")) report = 1;
 		else if (!strcmp(option, "--memory-at")) {
 			if (!value || !simAddMemoryMark(value)) { fprintf(stderr, "%s: --memory-at needs a text (at most 8 of them)\n", gSimProgram); return SIM_EXIT_USAGE; }
+			i++;
+		}
+		else if (!strcmp(option, "--gnss")) { if (!value) { usage(); return SIM_EXIT_USAGE; } gSimGnssLog = value; i++; }
+		else if (!strcmp(option, "--gnss-offset")) { gSimGnssOffset = parseNumber(option, value); i++; }
+		else if (!strcmp(option, "--control")) {
+			if (!value || strcmp(value, "stdin")) { fprintf(stderr, "%s: --control takes stdin (the one control channel)\n", gSimProgram); return SIM_EXIT_USAGE; }
+			gSimControlStdin = 1;
 			i++;
 		}
 		else if (!strcmp(option, "--help")) { usage(); return SIM_EXIT_OK; }

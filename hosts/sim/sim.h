@@ -72,6 +72,11 @@ int simDfuBoot(char* directory, size_t size) __attribute__((weak));
 /* The state directory of the emulated device (modem, storage, DFU slot); from --state. */
 extern const char* gSimStateDirectory;
 
+/* The device's inputs (native/gnss/posix, native/ui/posix): the NMEA log of --gnss, its first fix (--gnss-offset), and --control stdin. */
+extern const char* gSimGnssLog;
+extern long gSimGnssOffset;
+extern int gSimControlStdin;
+
 typedef void (*SimNativeCallback)(void* the);
 typedef void (*SimNativeDestructor)(void* data);
 

@@ -44,6 +44,10 @@
 #include <dfu/dfu_target.h>
 #include <dfu/dfu_target_mcuboot.h>
 #include <net/fota_download.h>
+#include <nrf_modem_gnss.h>
+#include <dk_buttons_and_leds.h>
+#include <zephyr/device.h>
+#include <zephyr/drivers/sensor.h>
 
 /* Zephyr before 4.4 has the socket names without the ZSOCK_/NET_ prefixes. */
 #ifndef ZSOCK_SOL_TLS
@@ -246,6 +250,34 @@ struct flash_area {
 #define NCS_PARTITION_ID_slot0_partition 1
 #define NCS_PARTITION_ID_slot1_partition 2
 
+/* ---- GNSS (nrfxlib nrf_modem/include/nrf_modem_gnss.h) ---- */
+#define NRF_MODEM_GNSS_EVT_NMEA 3
+#define NRF_MODEM_GNSS_DATA_NMEA 2
+#define NRF_MODEM_GNSS_NMEA_GGA_MASK 0x01
+#define NRF_MODEM_GNSS_NMEA_RMC_MASK 0x10
+#define NRF_MODEM_GNSS_NMEA_MAX_LEN 83
+struct nrf_modem_gnss_nmea_data_frame { char nmea_str[NRF_MODEM_GNSS_NMEA_MAX_LEN]; };
+typedef void (*nrf_modem_gnss_event_handler_type_t)(int event);
+
+/* ---- DK buttons and LEDs (sdk-nrf include/dk_buttons_and_leds.h) ---- */
+typedef void (*button_handler_t)(uint32_t button_state, uint32_t has_changed);
+#define DK_BTN1_MSK (1u << 0)
+#define DK_BTN2_MSK (1u << 1)
+#define DK_BTN3_MSK (1u << 2)
+#define DK_BTN4_MSK (1u << 3)
+#define DK_LED1 0
+
+/* ---- devices, sensors and delayed work (include/zephyr/device.h, drivers/sensor.h, kernel.h) ---- */
+struct sensor_value { int32_t val1; int32_t val2; };
+enum sensor_channel { SENSOR_CHAN_ACCEL_X = 0, SENSOR_CHAN_ACCEL_Y = 1, SENSOR_CHAN_ACCEL_Z = 2, SENSOR_CHAN_ACCEL_XYZ = 3 };
+/* The firmware build's macro is the devicetree's device of that compatible; here any device lets the bindings compile. */
+extern const struct device ncs_device_adi_adxl362;
+#define DEVICE_DT_GET_ONE(compat) (&ncs_device_##compat)
+struct k_work;
+typedef void (*k_work_handler_t)(struct k_work* work);
+/* Only its size matters to the bindings, which never look inside. */
+struct k_work_delayable { void* opaque[12]; };
+
 /* ---- Moddable's Zephyr port (xs/platforms/zephyr/xsHost.h, Moddable SDK 8.2.3) ---- */
 typedef void (*modMessageDeliver)(void* the, void* refcon, uint8_t* message, uint16_t messageLength);
 
@@ -335,6 +367,28 @@ NCS_FN(int, flash_area_read, (const struct flash_area* fa, off_t off, void* dst,
 NCS_FN(int, nrf_modem_lib_init, (void));
 NCS_FN(int, nrf_modem_lib_shutdown, (void));
 
+/* GNSS */
+NCS_FN(int32_t, nrf_modem_gnss_event_handler_set, (nrf_modem_gnss_event_handler_type_t handler));
+NCS_FN(int32_t, nrf_modem_gnss_nmea_mask_set, (uint16_t nmea_mask));
+NCS_FN(int32_t, nrf_modem_gnss_fix_interval_set, (uint16_t fix_interval));
+NCS_FN(int32_t, nrf_modem_gnss_start, (void));
+NCS_FN(int32_t, nrf_modem_gnss_stop, (void));
+NCS_FN(int32_t, nrf_modem_gnss_read, (void* buf, int32_t buf_len, int type));
+
+/* DK buttons and LEDs */
+NCS_FN(int, dk_buttons_init, (button_handler_t button_handler));
+NCS_FN(int, dk_leds_init, (void));
+NCS_FN(int, dk_set_led, (uint8_t led_idx, uint32_t val));
+NCS_FN(void, dk_read_buttons, (uint32_t* button_state, uint32_t* has_changed));
+
+/* devices, sensors, delayed work */
+NCS_FN(bool, device_is_ready, (const struct device* dev));
+NCS_FN(int, sensor_sample_fetch, (const struct device* dev));
+NCS_FN(int, sensor_channel_get, (const struct device* dev, enum sensor_channel chan, struct sensor_value* val));
+NCS_FN(void, k_work_init_delayable, (struct k_work_delayable* dwork, k_work_handler_t handler));
+NCS_FN(int, k_work_schedule, (struct k_work_delayable* dwork, k_timeout_t delay));
+NCS_FN(int, k_work_cancel_delayable, (struct k_work_delayable* dwork));
+
 /*
  * Moddable's Zephyr port: xsHost.h declares it (for __XS__ sources) in the
  * firmware build. Its post from another thread never waits for room in the
@@ -413,6 +467,14 @@ int modMessagePostToMachineFromISR(struct xsMachineRecord* the, modMessageDelive
 	X(sizeof_mcuboot_img_header, sizeof(struct mcuboot_img_header)) \
 	X(offsetof_mcuboot_img_header_sem_ver, offsetof(struct mcuboot_img_header, h.v1.sem_ver)) \
 	X(sizeof_mcuboot_img_sem_ver, sizeof(struct mcuboot_img_sem_ver)) \
-	X(offsetof_flash_area_fa_off, offsetof(struct flash_area, fa_off))
+	X(offsetof_flash_area_fa_off, offsetof(struct flash_area, fa_off)) \
+	X(gnss_evt_nmea, NRF_MODEM_GNSS_EVT_NMEA) \
+	X(gnss_data_nmea, NRF_MODEM_GNSS_DATA_NMEA) \
+	X(gnss_nmea_gga_mask, NRF_MODEM_GNSS_NMEA_GGA_MASK) \
+	X(gnss_nmea_rmc_mask, NRF_MODEM_GNSS_NMEA_RMC_MASK) \
+	X(gnss_nmea_max_len, NRF_MODEM_GNSS_NMEA_MAX_LEN) \
+	X(dk_btn3_msk, DK_BTN3_MSK) \
+	X(dk_led1, DK_LED1) \
+	X(sensor_chan_accel_z, SENSOR_CHAN_ACCEL_Z)
 
 #endif

@@ -3,7 +3,7 @@
  * runs one simulated nRF9160 — the XS simulator host with its emulated modem
  * state in DIR (credentials only from the modem's security tag, written by
  * `npm run provision`) — running a firmware app, by default the example in
- * tools/device/app. The app's manifest "config" becomes its "mc/config"
+ * examples/tracker. The app's manifest "config" becomes its "mc/config"
  * module, as mcconfig makes it, with the endpoint and options below on top.
  * Several devices run at once with different modem directories.
  *
@@ -12,7 +12,7 @@
  *   --client-id-source S     imei (default), internal-uuid, compile-time, runtime
  *   --client-id ID           for compile-time and runtime
  *   --rounds N               stop after N rounds of sensor data (default 0: run until stopped)
- *   --interval MS            between rounds
+ *   --interval MS            between GPS messages (0: every fix of the receiver)
  *   --retry MS               first reconnect delay, doubled after each failure
  *   --variant NAME           simulator host build (release, debug, asan; with --moddable:
  *                            release, instrument, debug)
@@ -20,6 +20,10 @@
  *   --moddable               run the Moddable SDK's build of the host and the example firmware
  *                            (npm run build:moddable) instead of the xsnap build
  *   --max-restarts N         restarts after reboot requests before giving up (default: no limit)
+ *   --gnss FILE              the NMEA log the GNSS receiver replays (default for the example
+ *                            firmware: hosts/sim/gnss/drive.nmea)
+ *   --gnss-offset N          start the replay at fix N
+ *   --control                control lines on standard input: button N, flip NORMAL|UPSIDE_DOWN
  *
  * The runner is the device's supervisor (tools/lib/supervise.ts): when the host
  * exits with the reboot status 75 (DfuTarget.reboot()) it starts it again on
@@ -63,6 +67,12 @@ export interface DeviceOptions {
 	settings?: Record<string, unknown>;
 	/** Arguments for the app, after it (test firmwares read them). */
 	appArgs?: string[];
+	/** The NMEA log the GNSS receiver replays; default hosts/sim/gnss/drive.nmea for the example firmware, none for other apps. */
+	gnss?: string;
+	/** The fix of the log the replay starts at. */
+	gnssOffset?: number;
+	/** The host reads control lines on standard input (--control stdin); runDevice pipes it for Supervision.send(). */
+	control?: boolean;
 }
 
 export interface DeviceCommand {
@@ -93,7 +103,21 @@ export function parseEndpoint(endpoint: string): { host: string; port: number } 
 	return { host: match[1]!.replace(/^\[(.*)\]$/, "$1"), port };
 }
 
-const EXAMPLE_APP = join(root, "tools", "device", "app");
+const EXAMPLE_APP = join(root, "examples", "tracker");
+const EXAMPLE_GNSS = join(root, "hosts", "sim", "gnss", "drive.nmea");
+
+/** The host's options for the device's inputs: the GNSS log and offset, the control channel. */
+function inputArguments(options: DeviceOptions, example: boolean): string[] {
+	const gnss = options.gnss ?? (example ? EXAMPLE_GNSS : undefined);
+	if (options.gnssOffset !== undefined && (!Number.isInteger(options.gnssOffset) || options.gnssOffset < 0)) throw new RangeError("gnssOffset must be a whole number");
+	if (options.gnssOffset !== undefined && gnss === undefined) throw new TypeError("gnssOffset needs a GNSS log (gnss)");
+	if (gnss !== undefined && !existsSync(gnss)) throw new Error(`no NMEA log ${gnss}`);
+	return [
+		...(gnss !== undefined ? ["--gnss", resolve(gnss)] : []),
+		...(options.gnssOffset !== undefined ? ["--gnss-offset", String(options.gnssOffset)] : []),
+		...(options.control === true ? ["--control", "stdin"] : []),
+	];
+}
 const MODDABLE_VARIANTS = ["release", "instrument", "debug"];
 
 /** The Moddable build's program for the example firmware (tools/build-moddable.mjs makes it). */
@@ -142,6 +166,7 @@ export function deviceCommand(options: DeviceOptions): DeviceCommand {
 		"--state", resolve(options.modem),
 		...(moddable ? [] : ["--modules", join(root, "build", "modules")]),
 		...config.args,
+		...inputArguments(options, moddable || resolve(options.app ?? EXAMPLE_APP) === EXAMPLE_APP),
 		...(options.hostOptions ?? []),
 		...(app.main !== undefined ? [app.main] : []),
 		...(options.appArgs ?? []),
@@ -156,7 +181,7 @@ export function deviceCommand(options: DeviceOptions): DeviceCommand {
  */
 export function runDevice(options: DeviceOptions, supervision: SuperviseOptions = {}): Supervision {
 	const command = deviceCommand(options);
-	const running = supervise(command.command, command.args, supervision);
+	const running = supervise(command.command, command.args, { stdin: options.control === true, ...supervision });
 	running.done.then(command.cleanup, command.cleanup);
 	return running;
 }
@@ -164,7 +189,7 @@ export function runDevice(options: DeviceOptions, supervision: SuperviseOptions 
 function main(argv: string[]): void {
 	const modem = option(argv, "--modem");
 	const endpoint = option(argv, "--endpoint");
-	if (modem === undefined || endpoint === undefined) throw new Error("usage: npm run device -- --modem DIR --endpoint HOST:PORT [--app DIR|FILE] [--moddable] [--max-restarts N] [options]");
+	if (modem === undefined || endpoint === undefined) throw new Error("usage: npm run device -- --modem DIR --endpoint HOST:PORT [--app DIR|FILE] [--moddable] [--max-restarts N] [--gnss FILE] [--gnss-offset N] [--control] [options]");
 	const running = runDevice({
 		modem, endpoint,
 		app: option(argv, "--app"),
@@ -178,6 +203,9 @@ function main(argv: string[]): void {
 		variant: option(argv, "--variant"),
 		timeout: wholeNumber(argv, "--timeout"),
 		moddable: argv.includes("--moddable"),
+		gnss: option(argv, "--gnss"),
+		gnssOffset: wholeNumber(argv, "--gnss-offset"),
+		control: argv.includes("--control"),
 	}, { stdio: "inherit", maxRestarts: wholeNumber(argv, "--max-restarts") });
 	const stop = (signal: NodeJS.Signals) => running.stop(signal);
 	process.on("SIGINT", stop);

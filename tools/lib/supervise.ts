@@ -17,6 +17,8 @@ export interface SuperviseOptions {
 	maxRestarts?: number;
 	/** "inherit" for a terminal; default "pipe", with each start's output in `starts`. */
 	stdio?: "inherit" | "pipe";
+	/** With stdio "pipe": standard input piped too, for send(). */
+	stdin?: boolean;
 	env?: NodeJS.ProcessEnv;
 	/** Where restarts are announced; default standard error. */
 	log?: (line: string) => void;
@@ -47,13 +49,15 @@ export interface Supervision {
 	readonly done: Promise<SupervisedRun>;
 	/** Ends the supervision: the running host gets `signal` and is not started again. */
 	stop(signal?: NodeJS.Signals): void;
+	/** Writes one line (a control line such as "button 2") to the standard input of the host running now. */
+	send(line: string): void;
 }
 
 export function supervise(command: string, args: readonly string[], options: SuperviseOptions = {}): Supervision {
 	const maxRestarts = options.maxRestarts ?? Infinity;
 	if (!(maxRestarts >= 0) || (Number.isFinite(maxRestarts) && !Number.isInteger(maxRestarts))) throw new RangeError("maxRestarts must be a whole number");
 	const log = options.log ?? ((line: string) => console.error(line));
-	const stdio: StdioOptions = options.stdio === "inherit" ? "inherit" : ["ignore", "pipe", "pipe"];
+	const stdio: StdioOptions = options.stdio === "inherit" ? "inherit" : [options.stdin === true ? "pipe" : "ignore", "pipe", "pipe"];
 	const starts: HostStart[] = [];
 	let stopped = false;
 	let child!: ChildProcess;
@@ -72,6 +76,8 @@ export function supervise(command: string, args: readonly string[], options: Sup
 		});
 		child.stderr?.on("data", (chunk: Buffer) => { record.stderr += chunk.toString(); });
 		child.on("error", fail);
+		// A host that ends while a line is on its way: the line is lost with it, as a button pressed during a reboot.
+		child.stdin?.on("error", () => {});
 		child.on("close", (status, signal) => {
 			record.status = status;
 			record.signal = signal;
@@ -93,6 +99,12 @@ export function supervise(command: string, args: readonly string[], options: Sup
 		stop(signal: NodeJS.Signals = "SIGTERM") {
 			stopped = true;
 			child.kill(signal);
+		},
+		send(line: string) {
+			if (typeof line !== "string" || /[\r\n]/.test(line)) throw new TypeError("a control line is a string without line breaks");
+			const input = child.stdin;
+			if (input === null) throw new Error("the host's standard input is not piped (supervise with stdin: true)");
+			input.write(`${line}\n`);
 		},
 	};
 }
