@@ -33,11 +33,18 @@ export function traceUntil(trace: readonly TraceEntry[], time: number): TraceEnt
 	return trace.filter((entry) => (entry.up ? entry.sent : entry.delivered) <= time);
 }
 
-/** Runs of chunks in one direction (`up`: client to server) separated by chunks the other way. */
+/**
+ * Runs of chunks in one direction (`up`: client to server) separated by chunks the other way,
+ * in the order the client saw them: its own chunks when it sent them, the server's when they
+ * reached it. (In the order the proxy received them, a server chunk still on its way to the
+ * client would split a run the client wrote without waiting for it.)
+ */
 export function flights(trace: readonly TraceEntry[], up: boolean): number {
+	const clientTime = (entry: TraceEntry) => (entry.up ? entry.sent : entry.delivered);
+	const seen = [...trace].sort((a, b) => clientTime(a) - clientTime(b));
 	let count = 0;
 	let previous: boolean | undefined;
-	for (const entry of trace) {
+	for (const entry of seen) {
 		if (entry.up === up && previous !== up) count++;
 		previous = entry.up;
 	}
