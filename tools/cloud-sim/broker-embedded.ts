@@ -17,6 +17,14 @@ import { listenOnAll, type Listening } from "../lib/listen.js";
 import { devicePolicy, type DevicePolicy } from "./policy.js";
 import { effectiveKeepalive, PublishThrottle } from "./limits.js";
 
+/**
+ * Marks a publish the cloud has kept before it was acknowledged: no "publish"
+ * event for it. A property of the packet, not a WeakSet of packets, which
+ * costs the collector an ephemeron for every message.
+ */
+const KEPT = Symbol("kept by the cloud");
+type KeptMark = { [KEPT]?: true };
+
 interface Session {
 	deviceId: string;
 	policy: DevicePolicy;
@@ -40,8 +48,6 @@ export class EmbeddedBroker extends EventEmitter<BrokerEvents> implements Broker
 	readonly #sessions = new WeakMap<Client, Session>();
 	/** The current connection of each device. */
 	readonly #clients = new Map<string, Client>();
-	/** Publishes the cloud has kept before they were acknowledged: no "publish" event for them. */
-	readonly #kept = new WeakSet<object>();
 
 	constructor(options: BrokerOptions) {
 		super();
@@ -74,16 +80,17 @@ export class EmbeddedBroker extends EventEmitter<BrokerEvents> implements Broker
 				return;
 			}
 			// aedes sends the PUBACK when this callback returns: a message the cloud keeps waits for its commit
-			const kept = this.#options.keep(session.deviceId, packet.topic, Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload));
-			if (!kept) {
-				callback(null);
-				return;
-			}
-			this.#kept.add(packet);
-			kept.then(() => callback(null), (error: unknown) => {
-				log(`store: ${session.deviceId}'s message on ${packet.topic} was not committed (${String(error)}); disconnecting without PUBACK`);
-				callback(error instanceof Error ? error : new Error(String(error)));
+			const deviceId = session.deviceId;
+			const kept = this.#options.keep(deviceId, packet.topic, Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload), (error) => {
+				if (!error) {
+					callback(null);
+					return;
+				}
+				log(`store: ${deviceId}'s message on ${packet.topic} was not committed (${String(error)}); disconnecting without PUBACK`);
+				callback(error);
 			});
+			if (kept) (packet as KeptMark)[KEPT] = true;
+			else callback(null);
 		};
 		this.#aedes.authorizeSubscribe = (client, subscription, callback) => {
 			const session = this.#sessions.get(client);
@@ -98,7 +105,7 @@ export class EmbeddedBroker extends EventEmitter<BrokerEvents> implements Broker
 		this.#aedes.on("clientDisconnect", (client) => this.#disconnected(client));
 		this.#aedes.on("publish", (packet, client) => {
 			const session = client ? this.#sessions.get(client) : undefined;
-			if (session && !this.#kept.has(packet)) this.emit("publish", session.deviceId, packet.topic, Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload));
+			if (session && !(packet as KeptMark)[KEPT]) this.emit("publish", session.deviceId, packet.topic, Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload));
 		});
 		const pki = this.#options.pkiDirectory;
 		const credentials = {
