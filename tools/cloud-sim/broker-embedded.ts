@@ -6,7 +6,7 @@
  * A device message the cloud keeps is acknowledged only after its commit.
  */
 
-import { Aedes, type Client } from "aedes";
+import { Aedes, type AedesPublishPacket, type Client } from "aedes";
 import { EventEmitter } from "node:events";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -92,6 +92,22 @@ export class EmbeddedBroker extends EventEmitter<BrokerEvents> implements Broker
 			if (kept) (packet as KeptMark)[KEPT] = true;
 			else callback(null);
 		};
+		// A device's d2c message goes to the cloud's store and nowhere else: no policy lets anyone subscribe
+		// to a d2c topic (policy.ts), so once it is kept and acknowledged, aedes's delivery (retained store,
+		// offline queues, subscriptions, two topic matches per message) would find no one and is skipped.
+		// (aedes's own handlers call publish with the publishing client between the packet and the callback)
+		const deliver = this.#aedes.publish.bind(this.#aedes) as unknown as (packet: AedesPublishPacket, client: Client | null, done: (error?: Error) => void) => void;
+		this.#aedes.publish = ((packet: AedesPublishPacket, client: Client | null | ((error?: Error) => void), done?: (error?: Error) => void) => {
+			if (typeof client === "function") {
+				deliver(packet, null, client);
+				return;
+			}
+			if ((packet as KeptMark)[KEPT] && packet.topic.endsWith("/d2c")) {
+				done?.();
+				return;
+			}
+			deliver(packet, client, done ?? (() => undefined));
+		}) as unknown as Aedes["publish"];
 		this.#aedes.authorizeSubscribe = (client, subscription, callback) => {
 			const session = this.#sessions.get(client);
 			if (!session || !session.policy.canSubscribe(subscription.topic)) {
