@@ -4,7 +4,8 @@
  * process is killed with SIGKILL the moment the last PUBACK arrives, and after
  * a restart on the same state directory every acknowledged message is in its
  * store (the REST API lists it), because the embedded broker sends a PUBACK
- * only after the message's group commit.
+ * only after the message's group commit. The commits are slowed down
+ * (--commit-delay), so that a PUBACK before the commit loses messages here.
  */
 
 import assert from "node:assert/strict";
@@ -28,7 +29,9 @@ after(() => {
 
 test("every QoS 1 message the cloud acknowledged is in its store after a SIGKILL and a restart", { timeout: 180_000 }, async () => {
 	const count = Number(process.env.DURABLE_MESSAGES ?? 2000);
-	const first = await spawnCloud(state, ["--publish-limit", "0"]);	// faster than AWS IoT allows a connection
+	// faster than AWS IoT allows a connection; each group commit 100 ms late, as on a slow disk, so that a
+	// PUBACK sent before its commit would leave messages uncommitted when the kill comes
+	const first = await spawnCloud(state, ["--publish-limit", "0", "--commit-delay", "100"]);
 	started.push(first);
 	const fleet = await fleetCredentials(dirname(first.endpoints.deviceCa), join(work, "fleet"), 1, "nrf-durable-");
 	const id = fleet.ids[0]!;

@@ -1,4 +1,8 @@
-/* `npm run bench`: every benchmark of the project, one after the other. */
+/*
+ * `npm run bench [-- --quick]`: every benchmark of the project, one after the
+ * other; `-- --cloud` runs only the local nRF Cloud against Mosquitto,
+ * `-- --footprint` only the nRF9160 footprint.
+ */
 
 import { printCodecBench, runCodecBench } from "./mqtt-codec.js";
 import { cloudBench } from "./cloud-bench.js";
@@ -13,11 +17,15 @@ if (process.argv.includes("--footprint")) {
 	await nrf9160FootprintBench();
 	process.exit(0);
 }
+if (process.argv.includes("--cloud")) {
+	await cloudBench(quick ? 50 : 200, quick ? 40 : 100);
+	process.exit(0);
+}
 printCodecBench(runCodecBench(quick ? 60 : 250, quick ? 2 : 5));
 xsCodecBench(quick ? 0.2 : 1);
 await xsHeapBench();
 await firmwareMemoryBench();
-await cloudBench(quick ? 50 : 200, quick ? 20 : 50);
-await connectBench(quick ? 3 : 5);
+await cloudBench(quick ? 50 : 200, quick ? 40 : 100);
+await connectBench(quick ? 3 : 7);
 await nrf9160FootprintBench();
 await downloadBench(quick ? 1 : 3);

@@ -8,7 +8,7 @@
  * A device message the cloud keeps is acknowledged only after its commit.
  */
 
-import { Aedes, type Client } from "aedes";
+import { Aedes, type AedesPublishPacket, type Client } from "aedes";
 import { EventEmitter } from "node:events";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -19,6 +19,14 @@ import { listenOnAll, type Listening } from "../lib/listen.js";
 import { devicePolicy, type DevicePolicy } from "./policy.js";
 import { effectiveKeepalive, PublishThrottle } from "./limits.js";
 import { TlsSessions } from "./tls-sessions.js";
+
+/**
+ * Marks a publish the cloud has kept before it was acknowledged: no "publish"
+ * event for it. A property of the packet, not a WeakSet of packets, which
+ * costs the collector an ephemeron for every message.
+ */
+const KEPT = Symbol("kept by the cloud");
+type KeptMark = { [KEPT]?: true };
 
 interface Session {
 	deviceId: string;
@@ -43,8 +51,6 @@ export class EmbeddedBroker extends EventEmitter<BrokerEvents> implements Broker
 	readonly #sessions = new WeakMap<Client, Session>();
 	/** The current connection of each device. */
 	readonly #clients = new Map<string, Client>();
-	/** Publishes the cloud has kept before they were acknowledged: no "publish" event for them. */
-	readonly #kept = new WeakSet<object>();
 	readonly #tlsSessions = new TlsSessions();
 
 	constructor(options: BrokerOptions) {
@@ -78,17 +84,34 @@ export class EmbeddedBroker extends EventEmitter<BrokerEvents> implements Broker
 				return;
 			}
 			// aedes sends the PUBACK when this callback returns: a message the cloud keeps waits for its commit
-			const kept = this.#options.keep(session.deviceId, packet.topic, Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload));
-			if (!kept) {
-				callback(null);
+			const deviceId = session.deviceId;
+			const kept = this.#options.keep(deviceId, packet.topic, Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload), (error) => {
+				if (!error) {
+					callback(null);
+					return;
+				}
+				log(`store: ${deviceId}'s message on ${packet.topic} was not committed (${String(error)}); disconnecting without PUBACK`);
+				callback(error);
+			});
+			if (kept) (packet as KeptMark)[KEPT] = true;
+			else callback(null);
+		};
+		// A device's d2c message goes to the cloud's store and nowhere else: no policy lets anyone subscribe
+		// to a d2c topic (policy.ts), so once it is kept and acknowledged, aedes's delivery (retained store,
+		// offline queues, subscriptions, two topic matches per message) would find no one and is skipped.
+		// (aedes's own handlers call publish with the publishing client between the packet and the callback)
+		const deliver = this.#aedes.publish.bind(this.#aedes) as unknown as (packet: AedesPublishPacket, client: Client | null, done: (error?: Error) => void) => void;
+		this.#aedes.publish = ((packet: AedesPublishPacket, client: Client | null | ((error?: Error) => void), done?: (error?: Error) => void) => {
+			if (typeof client === "function") {
+				deliver(packet, null, client);
 				return;
 			}
-			this.#kept.add(packet);
-			kept.then(() => callback(null), (error: unknown) => {
-				log(`store: ${session.deviceId}'s message on ${packet.topic} was not committed (${String(error)}); disconnecting without PUBACK`);
-				callback(error instanceof Error ? error : new Error(String(error)));
-			});
-		};
+			if ((packet as KeptMark)[KEPT] && packet.topic.endsWith("/d2c")) {
+				done?.();
+				return;
+			}
+			deliver(packet, client, done ?? (() => undefined));
+		}) as unknown as Aedes["publish"];
 		this.#aedes.authorizeSubscribe = (client, subscription, callback) => {
 			const session = this.#sessions.get(client);
 			if (!session || !session.policy.canSubscribe(subscription.topic)) {
@@ -102,7 +125,7 @@ export class EmbeddedBroker extends EventEmitter<BrokerEvents> implements Broker
 		this.#aedes.on("clientDisconnect", (client) => this.#disconnected(client));
 		this.#aedes.on("publish", (packet, client) => {
 			const session = client ? this.#sessions.get(client) : undefined;
-			if (session && !this.#kept.has(packet)) this.emit("publish", session.deviceId, packet.topic, Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload));
+			if (session && !(packet as KeptMark)[KEPT]) this.emit("publish", session.deviceId, packet.topic, Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload));
 		});
 		const pki = this.#options.pkiDirectory;
 		const credentials = {

@@ -75,11 +75,12 @@ export interface BrokerOptions {
 	admit(deviceId: string, fingerprint: string): boolean;
 	/**
 	 * Asked (when acknowledgesKeptMessages) about every PUBLISH a device's policy
-	 * allows, before it is acknowledged: a promise means the cloud keeps the message,
-	 * and the broker acknowledges it once the promise resolves (and emits no
-	 * "publish" event for it); undefined leaves the message to the "publish" event.
+	 * allows, before it is acknowledged: true means the cloud keeps the message and
+	 * calls `done` once it is committed (or with the error when it could not be),
+	 * and the broker acknowledges it only then (and emits no "publish" event for
+	 * it); false leaves the message to the "publish" event and `done` uncalled.
 	 */
-	keep(deviceId: string, topic: string, payload: Buffer): Promise<void> | undefined;
+	keep(deviceId: string, topic: string, payload: Buffer, done: (error?: Error) => void): boolean;
 	log(line: string): void;
 }
 

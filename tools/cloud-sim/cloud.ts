@@ -48,6 +48,8 @@ export interface CloudOptions {
 	fotaExecutionTimeoutMs?: number;
 	/** The embedded broker's limits; AWS IoT's (AWS_IOT_LIMITS) unless changed here. */
 	limits?: Partial<BrokerLimits>;
+	/** Milliseconds the message writer waits before each group commit (a slow disk); default 0. */
+	commitDelayMs?: number;
 	log?: (line: string) => void;
 }
 
@@ -82,7 +84,7 @@ export class LocalCloud extends EventEmitter<CloudEvents> {
 		this.#log = options.log ?? (() => undefined);
 		mkdirSync(options.stateDirectory, { recursive: true });
 		this.pkiDirectory = cloudPki(options.stateDirectory, this.hostname).dir;
-		this.store = new Store(options.stateDirectory);
+		this.store = new Store(options.stateDirectory, { commitDelayMs: options.commitDelayMs });
 		this.#firmware = new FirmwareCatalog(this.store, options.stateDirectory);
 	}
 
@@ -146,7 +148,7 @@ export class LocalCloud extends EventEmitter<CloudEvents> {
 			isAssociated: (id) => (this.store.device(id)?.tenant ?? null) !== null,
 			associatedDevices: () => this.store.devices().filter((device) => device.tenant !== null).map((device) => device.id),
 			admit,
-			keep: (id, topic, payload) => this.#services?.messages.keep(id, topic, payload),
+			keep: (id, topic, payload, done) => this.#services?.messages.keep(id, topic, payload, done) ?? false,
 			log: this.#log,
 		};
 		return this.external ? new MosquittoBroker(options) : new EmbeddedBroker(options);

@@ -54,6 +54,8 @@ export interface FleetDevice {
 	client: MqttClient;
 	/** Topics of the messages received so far. */
 	received: string[];
+	/** Called with the packet id of each QoS 1 publish the broker acknowledges. */
+	onAcknowledged: ((packetId: number) => void) | undefined;
 	/** Resolves true on CONNACK, false when the connection ended first. */
 	connected: Promise<boolean>;
 	closed: Promise<MqttError | undefined>;
@@ -71,10 +73,12 @@ export async function connectFleet(credentials: FleetCredentials, port: number, 
 			clientId: id, keepalive: 300, connectTimeout: 60000,
 			onConnect: () => onConnected(true),
 			onMessage: (message) => { received.push(message.topic); },
+			onPublish: (packetId) => device.onAcknowledged?.(packetId),
 			onClose: (error) => { onConnected(false); onClosed(error); },
 		});
+		const device: FleetDevice = { id, client, received, onAcknowledged: undefined, connected, closed };
 		client.connect(nodeSocket({ host: "127.0.0.1", port, tls: { ca: credentials.ca, cert: credentials.certificates.get(id)!, key: credentials.key, servername: "localhost" } }));
-		return { id, client, received, connected, closed };
+		return device;
 	});
 	await Promise.all(devices.map((d) => d.connected));
 	return devices;

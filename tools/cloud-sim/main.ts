@@ -1,10 +1,12 @@
 /*
- * `npm run cloud-sim -- --state DIR [--mqtt-port N] [--http-port N] [--firmware-port N] [--broker embedded|mosquitto] [--fota-timeout SECONDS] [--publish-limit N]`:
+ * `npm run cloud-sim -- --state DIR [--mqtt-port N] [--http-port N] [--firmware-port N] [--broker embedded|mosquitto] [--fota-timeout SECONDS] [--publish-limit N] [--commit-delay MS]`:
  * runs the local nRF Cloud. When it is ready it writes DIR/endpoints.json
  * (mqttHost, mqttPort, httpPort, firmwarePort, apiKey, caCert, deviceCa, tenantId,
  * topicPrefix) for devices, tools and tests. Stops on SIGINT or SIGTERM.
  * --publish-limit: PUBLISH packets per second per connection (default 100, AWS
  * IoT's; 0 for none, as the benchmark runs it).
+ * --commit-delay: milliseconds the message writer waits before each group
+ * commit, a slow disk for tests that kill the cloud while commits are pending.
  */
 
 import { renameSync, writeFileSync } from "node:fs";
@@ -46,6 +48,8 @@ export interface StartOptions {
 	/** Default FOTA execution timeout in milliseconds (0: none). */
 	fotaExecutionTimeoutMs?: number;
 	limits?: Partial<BrokerLimits>;
+	/** Milliseconds the message writer waits before each group commit (a slow disk); default 0. */
+	commitDelayMs?: number;
 	log?: (line: string) => void;
 }
 
@@ -53,7 +57,7 @@ export async function startCloud(options: StartOptions): Promise<RunningCloud> {
 	const state = resolve(options.state);
 	const cloud = new LocalCloud({
 		stateDirectory: state, mqttPort: options.mqttPort ?? 0, firmwarePort: options.firmwarePort ?? 0,
-		broker: options.broker, lookup: options.lookup, fotaExecutionTimeoutMs: options.fotaExecutionTimeoutMs, limits: options.limits, log: options.log,
+		broker: options.broker, lookup: options.lookup, fotaExecutionTimeoutMs: options.fotaExecutionTimeoutMs, limits: options.limits, commitDelayMs: options.commitDelayMs, log: options.log,
 	});
 	await cloud.start();
 	const rest = new RestApi(cloud, serveDashboard);
@@ -87,12 +91,14 @@ function port(argv: string[], name: string): number | undefined {
 
 async function main(argv: string[]): Promise<void> {
 	const state = option(argv, "--state");
-	if (!state) throw new Error("usage: cloud-sim --state DIR [--mqtt-port N] [--http-port N] [--firmware-port N] [--broker embedded|mosquitto] [--fota-timeout SECONDS] [--publish-limit N]");
+	if (!state) throw new Error("usage: cloud-sim --state DIR [--mqtt-port N] [--http-port N] [--firmware-port N] [--broker embedded|mosquitto] [--fota-timeout SECONDS] [--publish-limit N] [--commit-delay MS]");
 	const broker = option(argv, "--broker") ?? "embedded";
 	if (broker !== "embedded" && broker !== "mosquitto") throw new Error('--broker is "embedded" or "mosquitto"');
 	const timeout = wholeNumber(argv, "--fota-timeout", 366 * 24 * 3600);
 	const publishLimit = wholeNumber(argv, "--publish-limit", 1_000_000);
+	const commitDelayMs = wholeNumber(argv, "--commit-delay", 10_000);
 	const running = await startCloud({
+		commitDelayMs,
 		fotaExecutionTimeoutMs: timeout === undefined ? undefined : timeout * 1000,
 		state, mqttPort: port(argv, "--mqtt-port"), httpPort: port(argv, "--http-port"), firmwarePort: port(argv, "--firmware-port"), broker,
 		limits: publishLimit === undefined ? undefined : { publishesPerSecond: publishLimit },

@@ -14,23 +14,25 @@ export class Messages {
 	}
 
 	/**
-	 * Keeps a device's message under the message topics: resolves once it is
-	 * committed to the store (the broker acknowledges it only then); undefined
-	 * for other topics.
+	 * Keeps a device's message under the message topics: calls `done` once it is
+	 * committed to the store (the broker acknowledges it only then) or could not
+	 * be; false, without calling `done`, for other topics.
 	 */
-	keep(id: string, topic: string, payload: Buffer): Promise<void> | undefined {
+	keep(id: string, topic: string, payload: Buffer, done: (error?: Error) => void): boolean {
 		const { store, topicPrefix, announce } = this.#context;
-		if (!topic.startsWith(`${topicPrefix}m/`)) return undefined;
-		return store.keepMessage(id, topic, "d2c", payload.toString("utf8")).then((record) => {
-			announce("message", record);
+		if (!topic.startsWith(`${topicPrefix}m/`)) return false;
+		store.keepMessage(id, topic, "d2c", payload.toString("utf8"), (error, record) => {
+			if (record) announce("message", record);
+			done(error);
 		});
+		return true;
 	}
 
 	/** Keeps a message the broker has already acknowledged; false for topics that are not message topics. */
 	handle(id: string, topic: string, payload: Buffer): boolean {
-		const kept = this.keep(id, topic, payload);
-		kept?.catch((error: unknown) => this.#context.log(`messages: ${id}'s message on ${topic} was not stored: ${String(error)}`));
-		return kept !== undefined;
+		return this.keep(id, topic, payload, (error) => {
+			if (error) this.#context.log(`messages: ${id}'s message on ${topic} was not stored: ${String(error)}`);
+		});
 	}
 
 	/** Sends a cloud-to-device message to an associated device. */

@@ -24,7 +24,9 @@ export interface CloudProcess {
 export async function spawnCloud(state: string, args: string[] = [], timeoutMs = 30_000): Promise<CloudProcess> {
 	const ready = join(state, "endpoints.json");
 	rmSync(ready, { force: true });
-	const child = spawn(process.execPath, [MAIN, "--state", state, ...args], { stdio: ["ignore", "ignore", "inherit"] });
+	// a young generation of 32 MB: every device message leaves short-lived objects (packet, row, record), and
+	// with the default the collector scavenges several times per group commit under load
+	const child = spawn(process.execPath, ["--max-semi-space-size=32", MAIN, "--state", state, ...args], { stdio: ["ignore", "ignore", "inherit"] });
 	const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once("exit", (_code, signal) => resolve(signal)));
 	let ended = false;
 	void exited.then(() => { ended = true; });

@@ -12,7 +12,8 @@ import Database from "better-sqlite3";
 import { randomBytes, randomUUID } from "node:crypto";
 import { join } from "node:path";
 import { Worker } from "node:worker_threads";
-import type { MessageRow, WriterAnswer } from "./message-writer.js";
+import { MessageGroupWriter } from "./message-group.js";
+import type { WriterAnswer } from "./message-writer.js";
 import type { ShadowDocument } from "./shadow.js";
 
 export interface DeviceRecord {
@@ -125,6 +126,9 @@ function messageRecord(row: Row): MessageRecord {
 	};
 }
 
+/** Called once a kept message is committed (with its record) or could not be (with the error). */
+export type KeptCallback = (error: Error | undefined, record?: MessageRecord) => void;
+
 /** A message waiting for the next group commit. */
 interface QueuedMessage {
 	deviceId: string;
@@ -132,9 +136,7 @@ interface QueuedMessage {
 	direction: "d2c" | "c2d";
 	payload: string;
 	received: number;
-	resolve: (record: MessageRecord) => void;
-	reject: (error: unknown) => void;
-	settled: Promise<MessageRecord>;
+	done: KeptCallback;
 }
 
 function device(row: Row | undefined): DeviceRecord | undefined {
@@ -184,11 +186,21 @@ export class Store {
 	#queued: QueuedMessage[] = [];
 	/** The group the writer is committing now. */
 	#committing: QueuedMessage[] | undefined = undefined;
+	/** Where the next group is written for the writer thread. */
+	readonly #group = new MessageGroupWriter();
+	/** Called when nothing is queued or being committed any more (close). */
+	#drained: Array<() => void> = [];
 	#writer: Worker | undefined = undefined;
 	#writerGone: Promise<unknown> | undefined = undefined;
 	readonly #insertMessage: Database.Statement;
 
-	constructor(directory: string) {
+	readonly #commitDelayMs: number;
+
+	/** `commitDelayMs`: how long the message writer waits before each group commit, a slow disk for tests (default 0). */
+	constructor(directory: string, options: { commitDelayMs?: number } = {}) {
+		const delay = options.commitDelayMs ?? 0;
+		if (!Number.isInteger(delay) || delay < 0 || delay > 10_000) throw new RangeError("commitDelayMs must be a whole number of milliseconds up to 10000");
+		this.#commitDelayMs = delay;
 		this.#file = join(directory, "cloud.db");
 		this.db = new Database(this.#file);
 		this.db.pragma("journal_mode = WAL");
@@ -206,10 +218,7 @@ export class Store {
 
 	/** Closes the database once the messages kept so far are committed. */
 	async close(): Promise<void> {
-		while (this.#committing || this.#queued.length) {
-			const group = this.#committing ?? this.#queued;
-			await Promise.allSettled(group.map((m) => m.settled));
-		}
+		if (this.#committing || this.#queued.length) await new Promise<void>((resolve) => this.#drained.push(resolve));
 		if (this.#writer) {
 			this.#writer.postMessage("close");
 			await this.#writerGone;
@@ -300,16 +309,16 @@ export class Store {
 
 	/**
 	 * Stores a message with the others that arrive while the previous group is
-	 * being committed, in one transaction; resolves once that transaction is on
-	 * disk. Messages are committed in the order they came.
+	 * being committed, in one transaction; calls `done` once that transaction
+	 * is on disk. Messages are committed in the order they came. A callback,
+	 * not a promise: this runs for every message a device sends.
 	 */
-	keepMessage(deviceId: string, topic: string, direction: "d2c" | "c2d", payload: string): Promise<MessageRecord> {
-		let resolve!: (record: MessageRecord) => void;
-		let reject!: (error: unknown) => void;
-		const settled = new Promise<MessageRecord>((yes, no) => { resolve = yes; reject = no; });
-		this.#queued.push({ deviceId, topic, direction, payload, received: Date.now(), resolve, reject, settled });
+	keepMessage(deviceId: string, topic: string, direction: "d2c" | "c2d", payload: string, done: KeptCallback): void {
+		if (typeof done !== "function") throw new TypeError("keepMessage needs a callback");
+		const received = Date.now();
+		this.#queued.push({ deviceId, topic, direction, payload, received, done });
+		this.#group.add(deviceId, topic, direction, payload, received);
 		if (!this.#committing) this.#commitNext();
-		return settled;
 	}
 
 	/** Messages kept but not yet committed. */
@@ -318,7 +327,7 @@ export class Store {
 	}
 
 	#startWriter(): Worker {
-		const writer = new Worker(new URL("./message-writer.js", import.meta.url), { workerData: { file: this.#file } });
+		const writer = new Worker(new URL("./message-writer.js", import.meta.url), { workerData: { file: this.#file, commitDelayMs: this.#commitDelayMs } });
 		writer.on("message", (answer: WriterAnswer) => this.#committed(answer));
 		this.#writerGone = new Promise((resolve) => writer.once("exit", resolve));
 		writer.once("error", (error) => this.#committed({ error: error.message }));
@@ -327,23 +336,29 @@ export class Store {
 	}
 
 	#commitNext(): void {
-		if (this.#queued.length === 0) return;
-		const group = this.#queued;
+		if (this.#queued.length === 0) {
+			for (const resolve of this.#drained.splice(0)) resolve();
+			return;
+		}
+		this.#committing = this.#queued;
 		this.#queued = [];
-		this.#committing = group;
-		const rows: MessageRow[] = group.map((m) => [m.deviceId, m.topic, m.direction, m.payload, m.received]);
-		(this.#writer ?? this.#startWriter()).postMessage(rows);
+		const group = this.#group.finish();
+		(this.#writer ?? this.#startWriter()).postMessage(group, [group]);
 	}
 
 	#committed(answer: WriterAnswer): void {
 		const group = this.#committing;
 		if (!group) return;
 		this.#committing = undefined;
-		if ("error" in answer) {
-			for (const m of group) m.reject(new Error(`the messages were not committed: ${answer.error}`));
+		if ("error" in answer || answer.count !== group.length) {
+			const error = new Error(`the messages were not committed: ${"error" in answer ? answer.error : `${answer.count} of ${group.length} in the group`}`);
+			for (const m of group) m.done(error);
 		}
 		else {
-			group.forEach((m, i) => m.resolve({ seq: answer.seqs[i]!, deviceId: m.deviceId, topic: m.topic, direction: m.direction, payload: m.payload, received: m.received }));
+			for (let i = 0; i < group.length; i++) {
+				const m = group[i]!;
+				m.done(undefined, { seq: answer.first + i, deviceId: m.deviceId, topic: m.topic, direction: m.direction, payload: m.payload, received: m.received });
+			}
 		}
 		this.#commitNext();
 	}

@@ -3,8 +3,9 @@
  * ASan, LeakSanitizer and UBSan on the C MQTT wire layer for the given time
  * (default 10 minutes), keeping its corpus in build/fuzz/mqtt-wire-corpus
  * between runs (--fresh starts again from the committed seeds), then the
- * corpus compared with the TypeScript codec. Prints executions, coverage and
- * the corpus size; exits 1 on a finding or a difference between the codecs.
+ * corpus compared with the TypeScript codec. Prints one summary line
+ * (executions, exec/s, coverage, corpus size, crashes); exits 1 on a finding
+ * or a difference between the codecs.
  */
 
 import { join } from "node:path";
@@ -28,7 +29,9 @@ const run = await runFuzzer(binary, corpus, join(work, "artifacts"), seconds, (l
 		console.log(`fuzz: ${line}`);
 	}
 });
-console.log(`fuzz: mqtt-wire.c: ${run.executions} executions in ${run.seconds.toFixed(0)} s (${Math.round(run.executions / run.seconds)}/s), coverage ${run.coverage} edges, ${run.features} features, corpus ${run.corpusSize} inputs`);
+// libFuzzer stops at its first finding (a crash, leak, sanitizer report or timeout): 0 or 1 per run
+const findings = run.status === 0 ? 0 : 1;
+console.log(`fuzz: summary: mqtt-wire.c ${run.executions} executions in ${run.seconds.toFixed(0)} s, ${Math.round(run.executions / run.seconds)} exec/s, coverage ${run.coverage} edges ${run.features} features, corpus ${run.corpusSize} inputs, crashes ${findings}`);
 if (run.status !== 0) {
 	console.error(`fuzz: FOUND (exit ${run.status}): ${run.finding}`);
 	if (run.artifact) console.error(`fuzz: input saved in ${run.artifact}`);

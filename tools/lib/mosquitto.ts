@@ -40,6 +40,8 @@ async function waitForPort(port: number, addresses: string[], ms: number, child:
 
 export interface Mosquitto {
 	port: number;
+	/** The broker's process id (for its CPU time). */
+	pid: number;
 	/** The addresses it listens on, all on `port`. */
 	addresses: string[];
 	log(): string;
@@ -144,6 +146,7 @@ async function launch(config: string, port: number, addresses: string[], lines: 
 	await waitForPort(port, addresses, 10000, child, () => output);
 	return {
 		port,
+		pid: child.pid!,
 		addresses,
 		log: () => output,
 		reload: async () => {
