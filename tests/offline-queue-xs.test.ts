@@ -76,7 +76,7 @@ test("XS: messages queued before a SIGKILL are sent after the restart, in order,
 	const first = new Host(device.modem, ["queue", String(COUNT)]);
 	const queued = await first.waitFor(/^queue-app: queued (.*)$/);
 	assert.deepEqual(JSON.parse(queued[1]!), { messages: COUNT, bytes: Array.from({ length: COUNT }, (_, i) => `{"queued":${i + 1}}`.length).reduce((a, b) => a + b), inFlight: 0, corrupt: 0 });
-	assert.equal(first.lines(/returned/).length, 0, first.output);
+	assert.deepEqual(first.lines(/^queue-app: send (\d+) returned (-?\d+)$/).map((m) => [Number(m[1]), Number(m[2])]), [[COUNT + 1, -12]], "a full queue refuses with -ENOMEM");
 	first.child.kill("SIGKILL");
 	assert.equal((await first.exited).signal, "SIGKILL");
 	assert.equal(proxy.stats.connections, 0, "the first start never connected");
@@ -108,4 +108,22 @@ test("XS: messages queued before a SIGKILL are sent after the restart, in order,
 	assert.deepEqual(firstSeen, Array.from({ length: COUNT }, (_, i) => i + 1), `stored: ${numbers.join(",")}`);
 	const drained = await second.waitFor(/^queue-app: drained (.*)$/);
 	assert.deepEqual(JSON.parse(drained[1]!), { messages: 0, bytes: 0, inFlight: 0, corrupt: 0 });
+});
+
+test("XS: a c2d publish larger than maxIncomingPacket is refused from its header: ERROR -EMSGSIZE, the library reconnects on a clean session, the next message arrives", { timeout: 120_000 }, async () => {
+	const device = { id: "nrf-352656100990011", modem: join(dir, "queue-modem") };
+	const host = new Host(device.modem, ["listen"]);
+	await host.waitFor(/^queue-app: ready/);
+	// 3000 bytes of payload: over the 2304-byte frame limit (and the 2048-byte payload buffer).
+	assert.equal((await rest("POST", `/v1/devices/${device.id}/messages`, { big: "x".repeat(3000) })).status, 201);
+	await host.waitFor(/^nrf_cloud: ERROR status -36$/);
+	assert.match(host.output, /incoming packet of \d+ bytes exceeds the limit of 2304/);
+	await host.waitFor(/^nrf_cloud: TRANSPORT_DISCONNECTED status 3$/);
+	// The reconnect asks for a clean session, so the broker does not deliver the refused message again.
+	await host.waitFor(/^queue-app: ready/, 2);
+	assert.equal((await rest("POST", `/v1/devices/${device.id}/messages`, { small: 1 })).status, 201);
+	await host.waitFor(/^queue-app: done$/);
+	assert.equal((await host.exited).status, 0, host.output);
+	assert.equal(host.lines(/^nrf_cloud: ERROR/).length, 1, host.output);
+	assert.deepEqual(host.lines(/^nrf_cloud: RX_DATA status 0 bytes (\d+)$/).map((m) => Number(m[1])).filter((n) => n > 100), [], "the large message never reached the application");
 });

@@ -442,7 +442,11 @@ export class CloudTransport {
 		if (!this.#userDisconnect && error?.returnCode !== undefined) this.#listener.event(TransportEvent.CONNECTED, { status: error.returnCode });
 		const status = disconnectStatus({ userRequested: this.#userDisconnect, connackSeen: this.#connackSeen, error });
 		if (error !== undefined) this.#config.log(`connection ended: ${error.message}`);
-		if (error?.code === MqttErrorCode.PACKET_TOO_LARGE) this.#listener.packetTooLarge(error.message);
+		if (error?.code === MqttErrorCode.PACKET_TOO_LARGE) {
+			// The refused publish was not acknowledged: a resumed session would deliver it again, and again.
+			if (this.#config.persistentSession) this.#settings.persistentSession = false;
+			this.#listener.packetTooLarge(error.message);
+		}
 		this.#listener.event(TransportEvent.DISCONNECTED, { status });
 	}
 }
