@@ -10,7 +10,7 @@
  * (queue-store.ts) and read back when the library starts.
  */
 
-import type { Clock, TimerHandle } from "../platform/clock.js";
+import { OneShotTimer, type Clock } from "../platform/clock.js";
 import { Errno } from "../platform/errno.js";
 import type { QueueTopicValue, StoredMessage } from "./queue-record.js";
 import { MAX_PERSISTED_PAYLOAD, type QueueStore } from "./queue-store.js";
@@ -63,6 +63,7 @@ export class OfflineQueue {
 	readonly #options: OfflineQueueOptions;
 	readonly #port: QueuePort;
 	readonly #clock: Clock;
+	readonly #timer: OneShotTimer;
 	readonly #store: QueueStore | undefined;
 	readonly #interval: number;
 	readonly #entries: Entry[] = [];
@@ -73,16 +74,12 @@ export class OfflineQueue {
 	#ready = false;
 	#resumed = false;
 	#earliest = 0;
-	#timer: TimerHandle | undefined = undefined;
-	readonly #onTimer = (): void => {
-		this.#timer = undefined;
-		this.#pump();
-	};
 
 	constructor(options: OfflineQueueOptions, port: QueuePort, clock: Clock, store?: QueueStore) {
 		this.#options = options;
 		this.#port = port;
 		this.#clock = clock;
+		this.#timer = new OneShotTimer(clock, () => this.#pump());
 		this.#store = store;
 		this.#interval = Math.ceil(1000 / options.perSecond);
 	}
@@ -142,13 +139,13 @@ export class OfflineQueue {
 	/** Still connected but not READY (the device was disassociated): send nothing new. */
 	pause(): void {
 		this.#ready = false;
-		this.#cancel();
+		this.#timer.cancel();
 	}
 
 	/** The connection ended: what was in flight is sent again on the next one. */
 	connectionLost(): void {
 		this.#ready = false;
-		this.#cancel();
+		this.#timer.cancel();
 		for (const entry of this.#entries) {
 			if (entry.packetId === 0) continue;
 			entry.lastId = entry.packetId;
@@ -170,20 +167,14 @@ export class OfflineQueue {
 		return { seq: entry!.seq, topic: entry!.topic, tag: entry!.tag, payload: entry!.payload };
 	}
 
-	#cancel(): void {
-		if (this.#timer === undefined) return;
-		this.#clock.clearTimeout(this.#timer);
-		this.#timer = undefined;
-	}
-
 	#pump(): void {
-		if (!this.#ready || this.#timer !== undefined) return;
+		if (!this.#ready || this.#timer.pending) return;
 		for (const entry of this.#entries) {
 			if (!this.#ready || this.#inFlight >= this.#options.maxInFlight) return;
 			if (entry.packetId !== 0) continue;
 			const now = this.#clock.now();
 			if (now < this.#earliest) {
-				this.#timer = this.#clock.setTimeout(this.#onTimer, this.#earliest - now);
+				this.#timer.start(this.#earliest - now);
 				return;
 			}
 			const dupId = this.#resumed ? entry.lastId : 0;
@@ -192,7 +183,7 @@ export class OfflineQueue {
 				// -EAGAIN: the next PUBACK makes room; with nothing in flight, try again after one interval.
 				if (id === -Errno.EAGAIN && this.#inFlight > 0) return;
 				this.#port.log(`offline queue: message ${entry.seq} not sent (${id}); trying again`);
-				if (this.#ready) this.#timer = this.#clock.setTimeout(this.#onTimer, this.#interval);
+				if (this.#ready) this.#timer.start(this.#interval);
 				return;
 			}
 			entry.packetId = id;

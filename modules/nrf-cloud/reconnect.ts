@@ -6,7 +6,7 @@
  * schedules nothing until started again (its connect()).
  */
 
-import type { Clock, TimerHandle } from "../platform/clock.js";
+import { OneShotTimer, type Clock } from "../platform/clock.js";
 import type { ResolvedReconnect } from "./config.js";
 
 /** Exponents above this already exceed any maxMs the configuration allows. */
@@ -27,19 +27,18 @@ export class Reconnector {
 	readonly #connect: () => void;
 	#attempt = 0;
 	#readyAt: number | undefined = undefined;
-	#timer: TimerHandle | undefined = undefined;
+	readonly #timer: OneShotTimer;
 	#stopped = false;
 	#lastDelay: number | undefined = undefined;
-	readonly #onTimer = (): void => {
-		this.#timer = undefined;
-		if (!this.#stopped) this.#connect();
-	};
 
 	constructor(options: ResolvedReconnect, clock: Clock, random: () => number, connect: () => void) {
 		this.#options = options;
 		this.#clock = clock;
 		this.#random = random;
 		this.#connect = connect;
+		this.#timer = new OneShotTimer(clock, () => {
+			if (!this.#stopped) this.#connect();
+		});
 	}
 
 	/** Attempts in a row since the last reset. */
@@ -49,7 +48,7 @@ export class Reconnector {
 
 	/** A reconnect is waiting for its timer. */
 	get scheduled(): boolean {
-		return this.#timer !== undefined;
+		return this.#timer.pending;
 	}
 
 	/** The delay chosen for the last scheduled reconnect, ms. */
@@ -60,13 +59,13 @@ export class Reconnector {
 	/** The application connects: reconnects are allowed again; a waiting one is no longer needed. */
 	start(): void {
 		this.#stopped = false;
-		this.#cancel();
+		this.#timer.cancel();
 	}
 
 	/** The application disconnects: never reconnect until start(). */
 	stop(): void {
 		this.#stopped = true;
-		this.#cancel();
+		this.#timer.cancel();
 	}
 
 	ready(): void {
@@ -83,16 +82,10 @@ export class Reconnector {
 	lost(): void {
 		if (this.#readyAt !== undefined && this.#clock.now() - this.#readyAt >= this.#options.stableMs) this.#attempt = 0;
 		this.#readyAt = undefined;
-		if (this.#stopped || this.#timer !== undefined) return;
+		if (this.#stopped || this.#timer.pending) return;
 		const delay = backoffDelay(this.#attempt, this.#options.minMs, this.#options.maxMs, this.#random);
 		this.#attempt = Math.min(this.#attempt + 1, MAX_EXPONENT);
 		this.#lastDelay = delay;
-		this.#timer = this.#clock.setTimeout(this.#onTimer, delay);
-	}
-
-	#cancel(): void {
-		if (this.#timer === undefined) return;
-		this.#clock.clearTimeout(this.#timer);
-		this.#timer = undefined;
+		this.#timer.start(delay);
 	}
 }
