@@ -108,7 +108,7 @@ export class NrfCloud {
 	readonly #reconnector: Reconnector | undefined;
 	/** The application called disconnect(): no reconnect until its next connect(). */
 	#stopped = false;
-	/** This connection asked the user for an association (the library then cycles it once READY). */
+	/** This connection asked the user for an association (with reconnect, USER_ASSOCIATED then cycles it). */
 	#associationAsked = false;
 
 	constructor(platform: Platform, config?: NrfCloudConfig) {
@@ -292,13 +292,12 @@ export class NrfCloud {
 	#sendSensor(param: SensorData, qos: 0 | 1): number {
 		const checked = this.#checkSensorData(param, true);
 		if (checked !== 0) return checked;
-		const tagged = (param.tag ?? 0) & 0xFFFF;
-		if (qos === 1 && this.#queue !== undefined) return this.#enqueue(QueueTopic.D2C, sensorMessage(SENSOR_NAMES[param.type]!, param.data as string), tagged);
+		const tag = (param.tag ?? 0) & 0xFFFF;
+		if (qos === 1 && this.#queue !== undefined) return this.#enqueue(QueueTopic.D2C, sensorMessage(SENSOR_NAMES[param.type]!, param.data as string), tag);
 		const ready = this.#ready();
 		if (ready !== 0) return ready;
 		const d2c = this.#d2c();
 		if (d2c === undefined) return this.#fail(-Errno.EACCES, "no d2c topic");
-		const tag = tagged;
 		const id = this.#transport!.publish(d2c, sensorMessage(SENSOR_NAMES[param.type]!, param.data as string), qos, packetIdForTag(tag));
 		if (id < 0) return this.#fail(id, "publish failed");
 		if (qos === 1 && tag !== 0) this.#sensorTags.set(id, tag);
