@@ -82,6 +82,7 @@ test("config: offlineQueue and reconnect are checked like every other option", (
 	assert.throws(() => resolveConfig({ offlineQueue: { messages: 1, bytes: 1, persist: "yes" as never } }), /offlineQueue.persist must be a boolean/);
 	assert.throws(() => resolveConfig({ offlineQueue: { messages: 1, bytes: 1, persist: false, perSecond: 100 } }), /perSecond must be an integer from 1 to 99/);
 	assert.throws(() => resolveConfig({ offlineQueue: [] as never }), /offlineQueue must be an object/);
+	assert.throws(() => resolveConfig({ offlineQueue: { messages: 1, bytes: 1, persist: false, maxInFlight: 9 } }), /maxInFlight must be an integer from 1 to 8/);
 	assert.deepEqual(resolveConfig({ offlineQueue: { messages: 5, bytes: 100, persist: true } }).offlineQueue, { messages: 5, bytes: 100, persist: true, maxInFlight: 4, perSecond: 50 });
 	assert.throws(() => resolveConfig({ reconnect: { minMs: 100, maxMs: 50 } }), /reconnect.maxMs must be an integer from 100/);
 	assert.throws(() => resolveConfig({ reconnect: { minMs: 0, maxMs: 50 } }), /reconnect.minMs/);

@@ -80,7 +80,7 @@ export interface OfflineQueueConfig {
 	bytes: number;
 	/** Keep the queue in the settings store so that it survives a restart. */
 	persist: boolean;
-	/** Unacknowledged queue publishes at once, 1 to 16; default 4. */
+	/** Unacknowledged queue publishes at once, 1 to 8 (the MQTT client allows 16 in all); default 4. */
 	maxInFlight?: number;
 	/** Queue publishes per second at most, 1 to 99 (the cloud allows 100); default 50. */
 	perSecond?: number;
@@ -189,7 +189,7 @@ function offlineQueue(value: unknown): ResolvedOfflineQueue | undefined {
 		messages: integer(required(q.messages, "offlineQueue.messages"), "offlineQueue.messages", 0, 1, 65535),
 		bytes: integer(required(q.bytes, "offlineQueue.bytes"), "offlineQueue.bytes", 0, 1, 1 << 24),
 		persist: flag(required(q.persist, "offlineQueue.persist"), "offlineQueue.persist", false),
-		maxInFlight: integer(q.maxInFlight, "offlineQueue.maxInFlight", 4, 1, 16),
+		maxInFlight: integer(q.maxInFlight, "offlineQueue.maxInFlight", 4, 1, 8),
 		perSecond: integer(q.perSecond, "offlineQueue.perSecond", 50, 1, 99),
 	});
 }
