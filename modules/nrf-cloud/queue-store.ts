@@ -15,7 +15,7 @@ import { decodeMessage, decodePosition, encodeMessage, encodePosition, MESSAGE_O
 export const MAX_RECORD = 4096;
 /** The largest payload one persisted message may carry. */
 export const MAX_PERSISTED_PAYLOAD = MAX_RECORD - MESSAGE_OVERHEAD;
-const POSITION_KEYS = ["queue/pos0", "queue/pos1"] as const;
+const POSITION_KEYS = Object.freeze(["queue/pos0", "queue/pos1"] as const);
 
 export function messageKey(seq: number): string {
 	return `queue/m${seq >>> 0}`;
