@@ -27,3 +27,34 @@ export function checkClock(clock: unknown): Clock {
 		throw new TypeError("clock must provide now(), setTimeout() and clearTimeout()");
 	return c as Clock;
 }
+
+/** One timer on a clock at a time: start() replaces a waiting one, cancel() may be called at any time. */
+export class OneShotTimer {
+	readonly #clock: Clock;
+	readonly #fire: () => void;
+	#handle: TimerHandle | undefined = undefined;
+
+	constructor(clock: Clock, callback: () => void) {
+		this.#clock = clock;
+		this.#fire = () => {
+			this.#handle = undefined;
+			callback();
+		};
+	}
+
+	/** The timer is waiting to fire. */
+	get pending(): boolean {
+		return this.#handle !== undefined;
+	}
+
+	start(milliseconds: number): void {
+		this.cancel();
+		this.#handle = this.#clock.setTimeout(this.#fire, milliseconds);
+	}
+
+	cancel(): void {
+		if (this.#handle === undefined) return;
+		this.#clock.clearTimeout(this.#handle);
+		this.#handle = undefined;
+	}
+}
