@@ -20,6 +20,11 @@
  *   --moddable               run the Moddable SDK's build of the host and the example firmware
  *                            (npm run build:moddable) instead of the xsnap build
  *   --max-restarts N         restarts after reboot requests before giving up (default: no limit)
+ *   --gnss FILE              NMEA log the host replays as the GNSS receiver; --gnss-offset N its first fix
+ *
+ * When the cloud refuses the device's client ID (connections closed before
+ * CONNACK again and again, or a refusing CONNACK) the runner says so in one
+ * line naming the ID and what to do (tools/device/refusal.ts).
  *
  * The runner is the device's supervisor (tools/lib/supervise.ts): when the host
  * exits with the reboot status 75 (DfuTarget.reboot()) it starts it again on
@@ -32,6 +37,8 @@
  * takes the runner's settings on top as JSON with --config.
  */
 
+import { spawnSync } from "node:child_process";
+import { X509Certificate } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
@@ -39,6 +46,7 @@ import { fileURLToPath } from "node:url";
 import { option, wholeNumber } from "../lib/args.js";
 import { supervise, type SuperviseOptions, type Supervision } from "../lib/supervise.js";
 import { creationOptions } from "../sim.js";
+import { RefusalWatch, type RefusalDescription } from "./refusal.js";
 
 const root = resolve(fileURLToPath(import.meta.url), "..", "..", "..", "..");
 
@@ -63,6 +71,14 @@ export interface DeviceOptions {
 	settings?: Record<string, unknown>;
 	/** Arguments for the app, after it (test firmwares read them). */
 	appArgs?: string[];
+	/** An NMEA log (GGA and RMC) the host replays as the GNSS receiver, one fix a second, looping. */
+	gnss?: string;
+	/** The fix of the log to start at. */
+	gnssOffset?: number;
+	/** Standard input piped for control lines (Supervision.send). */
+	control?: boolean;
+	/** Where the runner's own lines go (the refusal notice); default standard error. */
+	log?: (line: string) => void;
 }
 
 export interface DeviceCommand {
@@ -93,7 +109,8 @@ export function parseEndpoint(endpoint: string): { host: string; port: number } 
 	return { host: match[1]!.replace(/^\[(.*)\]$/, "$1"), port };
 }
 
-const EXAMPLE_APP = join(root, "tools", "device", "app");
+/** The example firmware, the default app. */
+export const EXAMPLE_APP = join(root, "tools", "device", "app");
 const MODDABLE_VARIANTS = ["release", "instrument", "debug"];
 
 /** The Moddable build's program for the example firmware (tools/build-moddable.mjs makes it). */
@@ -115,6 +132,43 @@ function configArguments(defaults: Record<string, unknown> | undefined, settings
 	return { args: ["--modules", generated], cleanup: () => rmSync(generated, { recursive: true, force: true }) };
 }
 
+const supportCache = new Map<string, string>();
+
+/** Whether the host program takes `option` (its usage lists it): the inputs came after the first builds. */
+export function hostTakes(program: string, option: string): boolean {
+	let usage = supportCache.get(program);
+	if (usage === undefined) {
+		const result = spawnSync(program, ["--help"], { encoding: "utf8" });
+		usage = `${result.stdout ?? ""}${result.stderr ?? ""}`;
+		supportCache.set(program, usage);
+	}
+	return new RegExp(`(^|\\s)${option.replace(/[-]/g, "\\-")}(\\s|$)`, "m").test(usage);
+}
+
+/** The host program deviceCommand runs for these options. */
+export function hostProgram(options: Pick<DeviceOptions, "moddable" | "variant">): string {
+	const variant = options.variant ?? "release";
+	return options.moddable === true ? moddableProgram(variant) : join(root, "build", "sim", variant, "sim");
+}
+
+/** The host's input options for gnss, gnssOffset and control; an error names any the host lacks. */
+function inputArguments(options: DeviceOptions, program: string): string[] {
+	const args: string[] = [];
+	if (options.gnss !== undefined) {
+		if (typeof options.gnss !== "string" || !existsSync(options.gnss)) throw new Error(`--gnss: no NMEA log ${String(options.gnss)}`);
+		args.push("--gnss", resolve(options.gnss));
+	}
+	if (options.gnssOffset !== undefined) {
+		if (!Number.isInteger(options.gnssOffset) || options.gnssOffset < 0) throw new RangeError("--gnss-offset must be a whole number");
+		if (options.gnss === undefined) throw new TypeError("--gnss-offset needs --gnss");
+		args.push("--gnss-offset", String(options.gnssOffset));
+	}
+	if (options.control === true) args.push("--control", "stdin");
+	for (const option of args.filter((arg) => arg.startsWith("--")))
+		if (!hostTakes(program, option)) throw new Error(`this build of the host has no ${option}; run npm run build`);
+	return args;
+}
+
 export function deviceCommand(options: DeviceOptions): DeviceCommand {
 	const { host, port } = parseEndpoint(options.endpoint);
 	const moddable = options.moddable === true;
@@ -131,9 +185,10 @@ export function deviceCommand(options: DeviceOptions): DeviceCommand {
 	if (options.interval !== undefined) settings.sendIntervalMs = options.interval;
 	if (options.retry !== undefined) settings.retryMs = options.retry;
 	const variant = options.variant ?? "release";
-	const program = moddable ? moddableProgram(variant) : join(root, "build", "sim", variant, "sim");
+	const program = hostProgram(options);
 	if (!existsSync(program)) throw new Error(moddable ? `no ${variant} Moddable build; run npm run build:moddable${variant === "release" ? "" : ` -- ${variant}`}` : `no ${variant} simulator host; run npm run build`);
 	mkdirSync(options.modem, { recursive: true });
+	const inputs = inputArguments(options, program);
 	const config = configArguments(manifest.config, settings, moddable);
 	const args = [
 		// The Moddable build has the manifest's creation (x-cli-lin) compiled in.
@@ -142,6 +197,7 @@ export function deviceCommand(options: DeviceOptions): DeviceCommand {
 		"--state", resolve(options.modem),
 		...(moddable ? [] : ["--modules", join(root, "build", "modules")]),
 		...config.args,
+		...inputs,
 		...(options.hostOptions ?? []),
 		...(app.main !== undefined ? [app.main] : []),
 		...(options.appArgs ?? []),
@@ -156,15 +212,48 @@ export function deviceCommand(options: DeviceOptions): DeviceCommand {
  */
 export function runDevice(options: DeviceOptions, supervision: SuperviseOptions = {}): Supervision {
 	const command = deviceCommand(options);
-	const running = supervise(command.command, command.args, supervision);
+	if (supervision.stdio !== "inherit") {
+		const refusal = new RefusalWatch(() => refusalDescription(options), options.log ?? ((line) => console.error(line)));
+		const onStdout = supervision.onStdout;
+		supervision = { ...supervision, onStdout: (text, start) => { refusal.write(text); onStdout?.(text, start); } };
+	}
+	const running = supervise(command.command, command.args, { ...supervision, control: supervision.control ?? options.control });
 	running.done.then(command.cleanup, command.cleanup);
 	return running;
+}
+
+/** The common name of the client certificate in the modem's security tag, if there is one. */
+function certificateName(modem: string, secTag: number): string | undefined {
+	try {
+		const subject = new X509Certificate(readFileSync(join(modem, "sectag", String(secTag), "1.pem"))).subject;
+		return /(?:^|\n)CN=([^\n]+)/.exec(subject)?.[1];
+	}
+	catch {
+		return undefined;
+	}
+}
+
+/** The client ID the device connects with (for the modem sources, from the modem's state) and what to do when it is refused. */
+function refusalDescription(options: DeviceOptions): RefusalDescription {
+	const source = options.clientIdSource ?? "imei";
+	const read = (name: string) => {
+		try { return readFileSync(join(options.modem, name), "utf8").trim(); } catch { return undefined; }
+	};
+	const imei = read("imei");
+	const clientId = source === "imei" ? (imei === undefined ? undefined : `nrf-${imei}`) : source === "internal-uuid" ? undefined : options.clientId;
+	const secTag = options.secTag ?? 16842753;
+	const named = certificateName(options.modem, secTag);
+	const provision = `npm run provision -- --cloud-state CLOUD_DIR --modem ${options.modem}`;
+	if (named === undefined) return { clientId, advice: `The modem has no client certificate in security tag ${secTag}: provision it with ${provision}` };
+	if (clientId !== undefined && named !== clientId)
+		return { clientId, advice: `Its certificate (security tag ${secTag}) is for ${named}: provision the modem again with ${provision} (the ID is read from the modem)` };
+	return { clientId: clientId ?? named, advice: `This cloud does not know the device's certificate: provision it with this cloud's state directory, ${provision}` };
 }
 
 function main(argv: string[]): void {
 	const modem = option(argv, "--modem");
 	const endpoint = option(argv, "--endpoint");
-	if (modem === undefined || endpoint === undefined) throw new Error("usage: npm run device -- --modem DIR --endpoint HOST:PORT [--app DIR|FILE] [--moddable] [--max-restarts N] [options]");
+	if (modem === undefined || endpoint === undefined) throw new Error("usage: npm run device -- --modem DIR --endpoint HOST:PORT [--app DIR|FILE] [--moddable] [--max-restarts N] [--gnss FILE [--gnss-offset N]] [options]");
 	const running = runDevice({
 		modem, endpoint,
 		app: option(argv, "--app"),
@@ -178,7 +267,14 @@ function main(argv: string[]): void {
 		variant: option(argv, "--variant"),
 		timeout: wholeNumber(argv, "--timeout"),
 		moddable: argv.includes("--moddable"),
-	}, { stdio: "inherit", maxRestarts: wholeNumber(argv, "--max-restarts") });
+		gnss: option(argv, "--gnss"),
+		gnssOffset: wholeNumber(argv, "--gnss-offset"),
+	}, {
+		// Piped and passed on, so the runner can notice a refused client ID.
+		maxRestarts: wholeNumber(argv, "--max-restarts"), keepOutput: false,
+		onStdout: (text) => process.stdout.write(text),
+		onStderr: (text) => process.stderr.write(text),
+	});
 	const stop = (signal: NodeJS.Signals) => running.stop(signal);
 	process.on("SIGINT", stop);
 	process.on("SIGTERM", stop);

@@ -5,6 +5,8 @@
  * directory and state); any other status, or a signal, ends it. Each restart
  * is announced on the log. `maxRestarts` bounds the restarts (a firmware that
  * reboots forever); reaching it ends the supervision with the host's status 75.
+ * With `control` the host's standard input is a pipe and `send(line)` writes a
+ * control line to whichever start is running (hosts/sim `--control stdin`).
  */
 
 import { spawn, type ChildProcess, type StdioOptions } from "node:child_process";
@@ -24,6 +26,12 @@ export interface SuperviseOptions {
 	onStart?: (child: ChildProcess, start: number) => void;
 	/** Called with each chunk of standard output when piped, with the start it came from. */
 	onStdout?: (text: string, start: number) => void;
+	/** Called with each chunk of standard error when piped, with the start it came from. */
+	onStderr?: (text: string, start: number) => void;
+	/** Keep each start's output in `starts` (default true); a long run that watches onStdout turns it off. */
+	keepOutput?: boolean;
+	/** Standard input as a pipe for `send` (with "pipe" stdio). */
+	control?: boolean;
 }
 
 export interface HostStart {
@@ -47,13 +55,17 @@ export interface Supervision {
 	readonly done: Promise<SupervisedRun>;
 	/** Ends the supervision: the running host gets `signal` and is not started again. */
 	stop(signal?: NodeJS.Signals): void;
+	/** Writes one control line (no line break in it) to the running host's standard input; needs `control`. */
+	send(line: string): void;
 }
 
 export function supervise(command: string, args: readonly string[], options: SuperviseOptions = {}): Supervision {
 	const maxRestarts = options.maxRestarts ?? Infinity;
 	if (!(maxRestarts >= 0) || (Number.isFinite(maxRestarts) && !Number.isInteger(maxRestarts))) throw new RangeError("maxRestarts must be a whole number");
 	const log = options.log ?? ((line: string) => console.error(line));
-	const stdio: StdioOptions = options.stdio === "inherit" ? "inherit" : ["ignore", "pipe", "pipe"];
+	if (options.control && options.stdio === "inherit") throw new TypeError("control needs piped stdio: the terminal is the host's standard input otherwise");
+	const stdio: StdioOptions = options.stdio === "inherit" ? "inherit" : [options.control ? "pipe" : "ignore", "pipe", "pipe"];
+	const keep = options.keepOutput ?? true;
 	const starts: HostStart[] = [];
 	let stopped = false;
 	let child!: ChildProcess;
@@ -67,10 +79,16 @@ export function supervise(command: string, args: readonly string[], options: Sup
 		child = spawn(command, args, { stdio, env: { ...process.env, ...options.env } });
 		child.stdout?.on("data", (chunk: Buffer) => {
 			const text = chunk.toString();
-			record.stdout += text;
+			if (keep) record.stdout += text;
 			options.onStdout?.(text, number);
 		});
-		child.stderr?.on("data", (chunk: Buffer) => { record.stderr += chunk.toString(); });
+		child.stderr?.on("data", (chunk: Buffer) => {
+			const text = chunk.toString();
+			if (keep) record.stderr += text;
+			options.onStderr?.(text, number);
+		});
+		// A host that ends while a control line is on its way: the line is lost, as a key press on a device that is off.
+		child.stdin?.on("error", () => undefined);
 		child.on("error", fail);
 		child.on("close", (status, signal) => {
 			record.status = status;
@@ -93,6 +111,12 @@ export function supervise(command: string, args: readonly string[], options: Sup
 		stop(signal: NodeJS.Signals = "SIGTERM") {
 			stopped = true;
 			child.kill(signal);
+		},
+		send(line: string) {
+			if (typeof line !== "string" || /[\r\n]/.test(line) || line.length === 0) throw new TypeError("a control line is a non-empty string without line breaks");
+			if (!options.control) throw new Error("this device was started without control input (control: true)");
+			const input = child.stdin;
+			if (input && !input.destroyed && input.writable) input.write(`${line}\n`);
 		},
 	};
 }

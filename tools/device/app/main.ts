@@ -11,7 +11,9 @@
  * MODEM update is applied without a reboot when config.modemFotaWithoutReboot
  * is set (nrf_modem_lib re-initialised, then modemFotaCompleted). Every library
  * event is printed with its name and number. With config.rounds > 0 it stops
- * after that many rounds.
+ * after that many rounds. Asked to stop by the simulator host (SIGINT or
+ * SIGTERM from its supervisor), it disconnects, so the cloud sees a DISCONNECT,
+ * and ends.
  */
 
 import config from "mc/config";
@@ -81,14 +83,37 @@ let round = 0;
 let stopping = false;
 let sendTimer: ReturnType<typeof setTimeout> | undefined;
 let lastTag = 0;
+let connectTimer: ReturnType<typeof setTimeout> | undefined;
+let stopRequested = false;
+
+/** The simulator host's stop request: `callback` runs once on SIGINT or SIGTERM instead of the host being killed. */
+const onStopRequest = function (this: unknown, callback: () => void): void {
+	native("xs_sim_on_stop").call(this, callback);
+};
+const hostExit = function (this: unknown, status: number): void {
+	native("xs_sim_exit").call(this, status);
+};
+
+function stop(): void {
+	print("app: stopping");
+	stopRequested = true;
+	stopping = true;
+	if (sendTimer !== undefined) clearTimeout(sendTimer);
+	if (connectTimer !== undefined) clearTimeout(connectTimer);
+	sendTimer = connectTimer = undefined;
+	// Not connected: there is no one to say goodbye to.
+	if (disconnect() !== 0) hostExit(0);
+}
 
 function print(line: string): void {
 	console.log(line);
 }
 
 function scheduleConnect(delay: number): void {
+	if (stopRequested) return;
 	print(`app: connecting in ${delay} ms`);
-	setTimeout(() => {
+	connectTimer = setTimeout(() => {
+		connectTimer = undefined;
 		connect().then((result) => {
 			if (result < 0) {
 				print(`app: connect returned ${result}`);
@@ -165,6 +190,7 @@ function onEvent(event: CloudEvent): void {
 			sendTimer = undefined;
 			if (stopping) {
 				print("app: done");
+				if (stopRequested) hostExit(0);
 				break;
 			}
 			if (reconnectSoon || event.status === DisconnectStatus.INVALID_REQUEST) {
@@ -192,4 +218,5 @@ configure({
 });
 const initialized = init({ eventHandler: onEvent, clientId: config.clientId.length > 0 ? config.clientId : undefined });
 if (initialized !== 0) throw new Error(`nrf_cloud init failed: ${initialized}`);
+onStopRequest(stop);
 scheduleConnect(0);
