@@ -32,6 +32,11 @@ export interface SuperviseOptions {
 	keepOutput?: boolean;
 	/** Standard input as a pipe for `send` (with "pipe" stdio). */
 	control?: boolean;
+	/**
+	 * The host in a process group of its own, so that a terminal's Ctrl-C reaches
+	 * only the supervisor, which then stops the host with one signal.
+	 */
+	detached?: boolean;
 }
 
 export interface HostStart {
@@ -76,7 +81,7 @@ export function supervise(command: string, args: readonly string[], options: Sup
 		const number = starts.length + 1;
 		const record: HostStart = { status: null, signal: null, stdout: "", stderr: "" };
 		starts.push(record);
-		child = spawn(command, args, { stdio, env: { ...process.env, ...options.env } });
+		child = spawn(command, args, { stdio, detached: options.detached === true, env: { ...process.env, ...options.env } });
 		child.stdout?.on("data", (chunk: Buffer) => {
 			const text = chunk.toString();
 			if (keep) record.stdout += text;

@@ -58,6 +58,7 @@ export function deviceIdFor(request: DeviceIdRequest, identity: ModemIdentity | 
 		return request.deviceId;
 	}
 	if (identity === undefined) throw new TypeError(`the ${source} client ID is read from the modem`);
+	if (source === "imei" && !/^\d{15}$/.test(identity.imei)) throw new Error(`the modem's IMEI ${JSON.stringify(identity.imei)} is not 15 digits`);
 	const fromModem = source === "imei" ? `${prefix}${identity.imei}` : identity.deviceUuid;
 	checkDeviceIdShape(fromModem);
 	if (request.deviceId !== undefined && request.deviceId !== fromModem)

@@ -111,8 +111,13 @@ export async function start(options: StartOptions): Promise<void> {
 		})();
 		return stopping;
 	};
-	process.once("SIGINT", () => void stopAll("SIGINT"));
-	process.once("SIGTERM", () => void stopAll("SIGTERM"));
+	// Repeated signals (npm passes the terminal's on too) change nothing: the stop is under way.
+	process.on("SIGINT", () => void stopAll("SIGINT"));
+	process.on("SIGTERM", () => void stopAll("SIGTERM"));
+	// The hosts have process groups of their own: whatever ends this process ends them too.
+	process.on("exit", () => {
+		for (const running of devices) if (!running.ended) running.supervision.child.kill("SIGKILL");
+	});
 
 	try {
 		step = new StepLine("start: ", "update image for FOTA");
@@ -123,7 +128,7 @@ export async function start(options: StartOptions): Promise<void> {
 		step = new StepLine("start: ", `provisioning ${options.devices} device${options.devices === 1 ? "" : "s"}`);
 		const fleet: FleetDevice[] = [];
 		for (let number = 1; number <= options.devices; number++) {
-			fleet.push(fleetDevice(options.state, cloudState, number, (id) => cloud.cloud.store.device(id) !== undefined));
+			fleet.push(fleetDevice(options.state, cloudState, number, (id) => cloud.cloud.store.provisionedPin(id) !== undefined));
 			step.update(`${number}/${options.devices}`, number / options.devices);
 		}
 		const fresh = fleet.filter((device) => device.fresh).length;
@@ -140,7 +145,7 @@ export async function start(options: StartOptions): Promise<void> {
 			const ready = devices.filter((d) => d.ready).length;
 			const waiting = devices.filter((d) => d.waiting && !d.ready).length;
 			step.update(`${ready}/${devices.length} READY${waiting ? `, ${waiting} waiting for association` : ""}`, ready / devices.length);
-			if (devices.every((d) => d.ready || d.waiting || d.ended)) step.done(`${ready}/${devices.length} READY`);
+			if (devices.every((d) => d.ready || d.waiting || d.ended)) step.done(`${ready}/${devices.length} READY${waiting ? `, ${waiting} waiting for association` : ""}`);
 		};
 		for (const [index, device] of fleet.entries()) {
 			const running: RunningDevice = { device, index, ready: false, waiting: false, ended: false, supervision: undefined as unknown as Supervision };
@@ -162,7 +167,7 @@ export async function start(options: StartOptions): Promise<void> {
 				gnss, gnssOffset: gnss === undefined ? undefined : index * GNSS_SPACING,
 				log: (line) => lines.line(index, device.deviceId, line),
 			}, {
-				keepOutput: false,
+				keepOutput: false, detached: true,
 				log: (line) => lines.line(index, device.deviceId, line),
 				onStdout: (text) => { lines.output(index, device.deviceId, "stdout", text); watch(text); },
 				onStderr: (text) => lines.output(index, device.deviceId, "stderr", text),
