@@ -143,6 +143,10 @@ test("npm start: one device to READY, its data, a FOTA update, a clean stop, and
 	await first.rest("POST", "/v1/fota-jobs", { bundleId: image.id, deviceIds: [deviceId] });
 	await until(async () => (await first.rest("GET", `/v1/devices/${deviceId}`)).state?.reported?.device?.deviceInfo?.appVersion === update,
 		{ what: `appVersion ${update} in the shadow`, timeout: 60000, interval: 250, detail: () => first.output.slice(-3000) });
+	// The update ran: downloaded, the host restarted by its supervisor, the new image's app reporting its version.
+	assert.match(first.output, / nrf_cloud: FOTA_DONE \(10\)/);
+	assert.match(first.output, /device: reboot requested \(exit 75\)/);
+	assert.match(first.output, new RegExp(` app: version ${update.replace(/[.+]/g, "\\$&")}`));
 
 	await stopAndCheck(first);
 	assert.match(first.output, new RegExp(`^cloud: presence: ${deviceId} disconnected \\(DISCONNECT\\)$`, "m"), "the broker saw a DISCONNECT");
