@@ -12,8 +12,10 @@ import { X509Certificate } from "node:crypto";
 import { after, before, test } from "node:test";
 import { startCloud, type RunningCloud } from "../tools/cloud-sim/main.js";
 import { deviceIdFor } from "../tools/provision/device-id.js";
+import { runDevice } from "../tools/device/main.js";
 import { modemIdentity, provision } from "../tools/provision/main.js";
 import { ensureSim } from "./support/sim.js";
+import { until } from "./support/until.js";
 
 const IDENTITY = { imei: "352656100441776", deviceUuid: "50503041-3633-4261-803d-1e2b8f70111a" };
 
@@ -84,4 +86,25 @@ test("provision: internal-uuid names the device by its device UUID", () => {
 	assert.match(result.deviceId, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
 	assert.equal(result.deviceId, result.deviceUuid);
 	assert.equal(certificateName(modem), result.deviceId);
+});
+
+test("the device runner says plainly when the cloud refuses the client id: a certificate for another ID than the modem's", async () => {
+	const modem = join(dir, "mismatched");
+	mkdirSync(modem, { recursive: true });
+	writeFileSync(join(modem, "imei"), "352656100000041\n");
+	// The old mistake, still possible with a compile-time ID: a certificate for an ID the firmware does not use.
+	provision({ cloudState: join(dir, "cloud"), modem, deviceId: "nrf-352656100000058", clientIdSource: "compile-time" });
+	const said: string[] = [];
+	let output = "";
+	const device = runDevice({ modem, endpoint: `${running.endpoints.mqttHost}:${running.endpoints.mqttPort}`, retry: 50, timeout: 60, log: (line) => said.push(line) },
+		{ onStdout: (text) => { output += text; } });
+	try {
+		await until(() => said.length > 0, { what: "the refusal line", timeout: 30000, detail: () => output });
+	}
+	finally {
+		device.stop("SIGKILL");
+		await device.done;
+	}
+	assert.equal(said.length, 1);
+	assert.match(said[0]!, /^device: the cloud refuses client id nrf-352656100000041: the cloud closed 3 connections in a row before CONNACK\. Its certificate \(security tag 16842753\) is for nrf-352656100000058: provision the modem again with npm run provision -- --cloud-state CLOUD_DIR --modem /);
 });
