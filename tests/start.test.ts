@@ -5,7 +5,8 @@
  * takes the uploaded update through a FOTA job started with the REST API and
  * reports the new version; SIGINT then stops everything: the device says
  * DISCONNECT, no child process is left and no port answers. A second start
- * resumes the same device, already associated. Then a fleet of five.
+ * resumes the same device, already associated. Then a fleet of five, and
+ * --fresh.
  */
 
 import assert from "node:assert/strict";
@@ -161,7 +162,7 @@ test("npm start: one device to READY, its data, a FOTA update, a clean stop, and
 	await stopAndCheck(second);
 });
 
-test("npm start -- --devices 5: five devices, each its own modem and ID, all READY", { timeout: 120000 }, async () => {
+test("npm start -- --devices 5: five devices, each its own modem and ID, all READY; then --fresh starts from zero", { timeout: 120000 }, async () => {
 	ensureSim("release");
 	const dir = mkdtempSync(join(tmpdir(), "start-fleet-"));
 	dirs.push(dir);
@@ -174,4 +175,13 @@ test("npm start -- --devices 5: five devices, each its own modem and ID, all REA
 	// --quiet: state changes only.
 	assert.doesNotMatch(run.output, /SENSOR_DATA_ACK|app: round/);
 	await stopAndCheck(run);
+
+	// --fresh: from zero, a new device with a new ID.
+	const fresh = new StartRun(join(dir, "state"), ["--fresh", "--quiet"]);
+	const [, id] = await fresh.waitFor(/^\d{4} device 1: (nrf-\d{15}) \(PIN/m);
+	assert.match(fresh.output, /provisioning 1 device: 1 new, 0 resumed/);
+	assert.ok(!ids.includes(id), `${id} is a new device`);
+	await fresh.waitFor(/ nrf_cloud: USER_ASSOCIATION_REQUEST \(3\)/);
+	await fresh.waitFor(/ nrf_cloud: READY \(5\)/);
+	await stopAndCheck(fresh);
 });
