@@ -64,7 +64,7 @@ before(async () => {
 	ensureSim("release");
 	dir = mkdtempSync(join(tmpdir(), "cloud-dashboard-"));
 	running = await startCloud({ state: join(dir, "cloud") });
-	provision({ cloudState: join(dir, "cloud"), modem: join(dir, "modem"), deviceId: DEVICE, out: join(dir, "out") });
+	provision({ cloudState: join(dir, "cloud"), modem: join(dir, "modem"), deviceId: DEVICE, clientIdSource: "compile-time", out: join(dir, "out") });
 	browser = await chromium.launch({
 		executablePath: "/usr/bin/chromium",
 		args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
@@ -146,7 +146,7 @@ test("dashboard FOTA: upload with the form, a job for a device, live progress fr
 	const id = "nrf-352656100000034";
 	const rest = restClient(() => running.endpoints);
 	const prefix = running.endpoints.topicPrefix;
-	provision({ cloudState: join(dir, "cloud"), modem: join(dir, "modem-2"), deviceId: id, out: join(dir, "out") });
+	provision({ cloudState: join(dir, "cloud"), modem: join(dir, "modem-2"), deviceId: id, clientIdSource: "compile-time", out: join(dir, "out") });
 	await connectDevice({ dir, port: running.endpoints.mqttPort, id }).closed;	// JITP
 	assert.equal((await rest("PUT", `/v1/association/${id}`, JSON.stringify(id))).status, 202);
 	assert.equal((await rest("PATCH", `/v1/devices/${id}/state`, { reported: { device: { serviceInfo: { fota_v2: ["APP", "MODEM"] } } } })).status, 202);

@@ -80,7 +80,7 @@ before(async () => {
 	dir = mkdtempSync(join(tmpdir(), "cloud-fota-"));
 	running = await startCloud({ state: join(dir, "cloud"), log: (line) => log.push(line) });
 	for (const id of DEVICES) {
-		provision({ cloudState: join(dir, "cloud"), modem: join(dir, `modem-${id}`), deviceId: id, out: join(dir, "out") });
+		provision({ cloudState: join(dir, "cloud"), modem: join(dir, `modem-${id}`), deviceId: id, clientIdSource: "compile-time", out: join(dir, "out") });
 		await connectDevice({ dir, port: running.endpoints.mqttPort, id }).closed;	// JITP: the first connection is refused
 		assert.equal((await rest("PUT", `/v1/association/${id}`, JSON.stringify(id))).status, 202);
 		assert.equal((await rest("PATCH", `/v1/devices/${id}/state`, { reported: { device: { serviceInfo: { fota_v2: ["APP", "MODEM", "BOOT"] } } } })).status, 202);

@@ -147,7 +147,7 @@ test("the throttle's window, counted with a given clock", () => {
 test("private keys are written with mode 0600: the cloud's, a fleet's and a provisioned device's", () => {
 	ensureSim("release");
 	const out = join(dir, "out");
-	provision({ cloudState: join(dir, "cloud"), modem: join(dir, "modem"), deviceId: "nrf-352656100441776", out });
+	provision({ cloudState: join(dir, "cloud"), modem: join(dir, "modem"), deviceId: "nrf-352656100441776", clientIdSource: "compile-time", out });
 	const keys = [
 		...readdirSync(running.cloud.pkiDirectory).filter((f) => f.endsWith(".key")).map((f) => join(running.cloud.pkiDirectory, f)),
 		join(fleet.directory, "fleet.key"), join(fleet.directory, "device-ca.key"), join(out, "nrf-352656100441776.key"),

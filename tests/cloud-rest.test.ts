@@ -50,7 +50,7 @@ before(async () => {
 	dir = mkdtempSync(join(tmpdir(), "cloud-rest-"));
 	// a keepalive down to 1 s (AWS IoT raises anything under 30 s to 30) so that the keepalive test waits 1.5 s, not 45
 	running = await startCloud({ state: join(dir, "cloud"), limits: { minKeepalive: 1 } });
-	pin = provision({ cloudState: join(dir, "cloud"), modem: join(dir, "modem"), deviceId: DEVICE, out: join(dir, "out"), pin: "a1b2c3" }).pin;
+	pin = provision({ cloudState: join(dir, "cloud"), modem: join(dir, "modem"), deviceId: DEVICE, clientIdSource: "compile-time", out: join(dir, "out"), pin: "a1b2c3" }).pin;
 	const jitp = device();
 	await jitp.closed;
 });

@@ -36,8 +36,8 @@ before(async () => {
 	ensureSim("release");
 	dir = mkdtempSync(join(tmpdir(), "cloud-sim-"));
 	running = await startCloud({ state: join(dir, "cloud") });
-	pin = provision({ cloudState: join(dir, "cloud"), modem: join(dir, "modem"), deviceId: DEVICE, out: join(dir, "out") }).pin;
-	provision({ cloudState: join(dir, "cloud"), modem: join(dir, "modem-other"), deviceId: OTHER, out: join(dir, "out") });
+	pin = provision({ cloudState: join(dir, "cloud"), modem: join(dir, "modem"), deviceId: DEVICE, clientIdSource: "compile-time", out: join(dir, "out") }).pin;
+	provision({ cloudState: join(dir, "cloud"), modem: join(dir, "modem-other"), deviceId: OTHER, clientIdSource: "compile-time", out: join(dir, "out") });
 });
 
 after(async () => {

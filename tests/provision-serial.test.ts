@@ -83,7 +83,7 @@ test("over a pseudo-terminal: offline, credentials written whole, IMEI and devic
 test("an AT host that echoes commands, a chosen device ID and tag; the modem stays offline if it was", async () => {
 	await withModem({ echo: true, imei: "352656100000005" }, async (device, modem) => {
 		modem.cfun = 4;
-		const result = await provisionSerial({ cloudState: cloud, serial: device, deviceId: "echo-device", secTag: 42 });
+		const result = await provisionSerial({ cloudState: cloud, serial: device, deviceId: "echo-device", clientIdSource: "compile-time", secTag: 42 });
 		assert.equal(result.deviceId, "echo-device");
 		assert.equal(result.imei, "352656100000005");
 		assert.equal(result.listing.length, 3);
@@ -94,7 +94,7 @@ test("an AT host that echoes commands, a chosen device ID and tag; the modem sta
 
 test("error answers stop provisioning with a clear message, and nothing is recorded", async () => {
 	await withModem({ override: { "AT%CMNG=0,16842753,2,": "+CME ERROR: 515" } }, async (device) => {
-		await assert.rejects(provisionSerial({ cloudState: cloud, serial: device, deviceId: "full-modem" }), (error: unknown) => {
+		await assert.rejects(provisionSerial({ cloudState: cloud, serial: device, deviceId: "full-modem", clientIdSource: "compile-time" }), (error: unknown) => {
 			assert.ok(error instanceof SerialAtError);
 			assert.equal(error.code, 515);
 			assert.equal(error.message, 'AT%CMNG=0,16842753,2,"...": +CME ERROR: 515');
@@ -103,20 +103,20 @@ test("error answers stop provisioning with a clear message, and nothing is recor
 	});
 	assert.equal(recorded("full-modem"), false);
 	await withModem({ override: { "AT+CFUN=4": "ERROR" } }, async (device) => {
-		await assert.rejects(provisionSerial({ cloudState: cloud, serial: device, deviceId: "stays-online" }), /^SerialAtError: AT\+CFUN=4: ERROR$/);
+		await assert.rejects(provisionSerial({ cloudState: cloud, serial: device, deviceId: "stays-online", clientIdSource: "compile-time" }), /^SerialAtError: AT\+CFUN=4: ERROR$/);
 	});
 	await withModem({ firmware: "mfw_nrf9160_1.2.3" }, async (device) => {
-		await assert.rejects(provisionSerial({ cloudState: cloud, serial: device, deviceId: "old-firmware" }),
+		await assert.rejects(provisionSerial({ cloudState: cloud, serial: device, deviceId: "old-firmware", clientIdSource: "compile-time" }),
 			/AT%ATTESTTOKEN: ERROR: the device UUID needs modem firmware 1\.3\.0 or later \(mfw_nrf9160_1\.2\.3\)/);
 	});
 	await withModem({ override: { "AT+CGSN": "" } }, async (device) => {
-		await assert.rejects(provisionSerial({ cloudState: cloud, serial: device, deviceId: "silent", timeout: 300 }), /AT\+CGSN: no final answer within 300 ms/);
+		await assert.rejects(provisionSerial({ cloudState: cloud, serial: device, deviceId: "silent", clientIdSource: "compile-time", timeout: 300 }), /AT\+CGSN: no final answer within 300 ms/);
 	});
 	await withModem({ override: { "AT+CGSN": "+CGSN: 12\r\nOK" } }, async (device) => {
-		await assert.rejects(provisionSerial({ cloudState: cloud, serial: device, deviceId: "bad-imei" }), /unexpected AT\+CGSN answer: \+CGSN: 12/);
+		await assert.rejects(provisionSerial({ cloudState: cloud, serial: device, deviceId: "bad-imei", clientIdSource: "compile-time" }), /unexpected AT\+CGSN answer: \+CGSN: 12/);
 	});
 	await withModem({ override: { "AT%ATTESTTOKEN": '%ATTESTTOKEN: "2dn3hQ.0oRD"\r\nOK' } }, async (device) => {
-		await assert.rejects(provisionSerial({ cloudState: cloud, serial: device, deviceId: "bad-token" }), /identity message is not the expected CBOR/);
+		await assert.rejects(provisionSerial({ cloudState: cloud, serial: device, deviceId: "bad-token", clientIdSource: "compile-time" }), /identity message is not the expected CBOR/);
 	});
 	for (const id of ["stays-online", "old-firmware", "silent", "bad-imei", "bad-token"]) assert.equal(recorded(id), false, id);
 	await assert.rejects(provisionSerial({ cloudState: cloud, serial: notATerminal(join(dir, "plain-file")) }), /is not a terminal \(serial port\)/);
@@ -127,10 +127,10 @@ test("the command line: --serial or --modem, not both, and the IMEI and device U
 	const tool = join(process.cwd(), "build", "tools", "provision", "main.js");
 	const both = spawnSync("node", [tool, "--cloud-state", cloud, "--serial", "/dev/null", "--modem", dir], { encoding: "utf8" });
 	assert.equal(both.status, 1);
-	assert.match(both.stderr, /^provision: usage: provision --cloud-state DIR \(--modem DIR --device-id ID \| --serial/);
+	assert.match(both.stderr, /^provision: usage: provision --cloud-state DIR \(--modem DIR \| --serial/);
 	await withModem({}, async (device) => {
 		const { spawn } = await import("node:child_process");
-		const child = spawn("node", [tool, "--cloud-state", cloud, "--serial", device, "--device-id", "cli-device"], { stdio: ["ignore", "pipe", "pipe"] });
+		const child = spawn("node", [tool, "--cloud-state", cloud, "--serial", device, "--device-id", "cli-device", "--client-id-source", "compile-time"], { stdio: ["ignore", "pipe", "pipe"] });
 		let stdout = "";
 		child.stdout.on("data", (chunk: Buffer) => { stdout += chunk.toString(); });
 		const status = await new Promise<number | null>((resolve) => child.on("exit", resolve));
@@ -140,9 +140,9 @@ test("the command line: --serial or --modem, not both, and the IMEI and device U
 });
 
 test("the emulated modem: the device UUID read back stays with its state directory", () => {
-	const first = provision({ cloudState: cloud, modem: join(dir, "modem-a"), deviceId: "emulated-a" });
-	const again = provision({ cloudState: cloud, modem: join(dir, "modem-a"), deviceId: "emulated-a" });
-	const other = provision({ cloudState: cloud, modem: join(dir, "modem-b"), deviceId: "emulated-b" });
+	const first = provision({ cloudState: cloud, modem: join(dir, "modem-a") });
+	const again = provision({ cloudState: cloud, modem: join(dir, "modem-a") });
+	const other = provision({ cloudState: cloud, modem: join(dir, "modem-b") });
 	assert.match(first.deviceUuid, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
 	assert.equal(again.deviceUuid, first.deviceUuid);
 	assert.notEqual(other.deviceUuid, first.deviceUuid);

@@ -206,7 +206,7 @@ test("Supervision.send writes a control line to the host running now, also after
 	const marker = join(dir, "rebooted");
 	let output = "";
 	let starts = 0;
-	const supervision = supervise("sh", [script, marker], { stdin: true, log: () => {}, onStdout: (text) => { output += text; }, onStart: (_child, start) => { starts = start; } });
+	const supervision = supervise("sh", [script, marker], { control: true, log: () => {}, onStdout: (text) => { output += text; }, onStart: (_child, start) => { starts = start; } });
 	supervision.send("button 1");
 	await until(() => output.includes("got button 1"), { what: "the first line" });
 	await until(() => starts === 2, { what: "the restart" });

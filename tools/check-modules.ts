@@ -46,7 +46,7 @@ function javascriptFiles(dir: string): string[] {
  */
 export const LAYERS: ReadonlyArray<{ name: string; modules: readonly string[] }> = [
 	{ name: "platform", modules: ["platform/*"] },
-	{ name: "platform bindings", modules: ["socket/*", "storage/*", "modem/*", "dfu/*", "sensors/*"] },
+	{ name: "platform bindings", modules: ["socket/*", "storage/*", "modem/*", "dfu/*", "sensors/*", "system/*"] },
 	{ name: "MQTT codec", modules: ["mqtt/errors", "mqtt/packet", "mqtt/packet-id", "mqtt/topic", "mqtt/strings", "mqtt/codec", "mqtt/encoder", "mqtt/decoder", "mqtt/typescript-codec", "mqtt/native-codec"] },
 	{ name: "MQTT session", modules: ["mqtt/client"] },
 	{ name: "HTTP download", modules: ["http/*"] },
@@ -166,7 +166,7 @@ export function findForbiddenImports(root: string): ImportProblem[] {
 }
 
 /** What an application may import from the library: the device API, the DFU target, the board's inputs. */
-export const PUBLIC_API: readonly string[] = Object.freeze(["nrf-cloud/device", "dfu/target", "sensors/*", "mc/config"]);
+export const PUBLIC_API: readonly string[] = Object.freeze(["nrf-cloud/device", "dfu/target", "sensors/*", "system/*", "mc/config"]);
 
 /** Imports of the app's compiled modules in `dir` that are neither PUBLIC_API nor the app's own (relative, inside `dir`). */
 export function findNonPublicImports(dir: string): ImportProblem[] {

@@ -11,6 +11,8 @@
  * (fota.ts). Every library event is printed by name and number, and each
  * change of the firmware's own state as `app: state <STATE>`. With
  * config.rounds > 0 it stops after that many GPS messages are acknowledged.
+ * Asked to stop by its host (the simulator host's SIGINT or SIGTERM), it
+ * disconnects, so the cloud sees a DISCONNECT, and ends.
  */
 
 import config from "mc/config";
@@ -19,6 +21,7 @@ import {
 	send, sensorAttach, sensorDataSend, type CloudEvent,
 } from "nrf-cloud/device";
 import type { GnssFix } from "sensors/gnss";
+import { exit, onStopRequest } from "system/lifecycle";
 import { Board } from "./board.js";
 import { deviceReport, fotaDone, reboot } from "./fota.js";
 import { ledCommand, ledData } from "./messages.js";
@@ -33,6 +36,8 @@ let rounds = 0;
 let lastGpsTag = 0;
 let lastGpsAt = -Infinity;
 let stopping = false;
+let stopRequested = false;
+let connectTimer: ReturnType<typeof setTimeout> | undefined;
 let ready = false;
 let tag = 10000;
 
@@ -86,9 +91,11 @@ const board = new Board({
 });
 
 function scheduleConnect(delay: number): void {
+	if (stopRequested) return;
 	enter(failures > 0 ? "BACKOFF" : "CONNECTING");
 	print(`app: connecting in ${delay} ms`);
-	setTimeout(() => {
+	connectTimer = setTimeout(() => {
+		connectTimer = undefined;
 		enter("CONNECTING");
 		connect().then((result) => {
 			if (result < 0) {
@@ -111,6 +118,18 @@ function stop(): void {
 	ready = false;
 	board.close();
 	check("disconnect", disconnect());
+}
+
+/** The host's stop request: leave the cloud, then end; not connected, there is no one to say goodbye to. */
+function stopRequest(): void {
+	print("app: stopping");
+	stopRequested = true;
+	if (connectTimer !== undefined) clearTimeout(connectTimer);
+	connectTimer = undefined;
+	stopping = true;
+	ready = false;
+	board.close();
+	if (disconnect() !== 0) exit(0);
 }
 
 function onReady(): void {
@@ -171,6 +190,7 @@ function onEvent(event: CloudEvent): void {
 			if (stopping) {
 				enter("DONE");
 				print("app: done");
+				if (stopRequested) exit(0);
 				break;
 			}
 			if (reconnectSoon || event.status === DisconnectStatus.INVALID_REQUEST) {
@@ -198,4 +218,5 @@ configure({
 });
 const initialized = init({ eventHandler: onEvent, clientId: config.clientId.length > 0 ? config.clientId : undefined });
 if (initialized !== 0) throw new Error(`nrf_cloud init failed: ${initialized}`);
+onStopRequest(stopRequest);
 scheduleConnect(0);

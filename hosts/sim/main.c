@@ -8,16 +8,26 @@
  * descriptors the bindings watch until the next timer; it ends when nothing is
  * left to wait for, or when the app calls the host's exit.
  *
+ * A stop request: an app that registers a callback with xs_sim_on_stop gets
+ * SIGINT and SIGTERM as a call of it (so it can leave the cloud with a
+ * DISCONNECT) instead of being killed. The signals are blocked except while the
+ * loop sleeps in ppoll(), so one never slips in between the check and the
+ * sleep; a second signal kills the host as before.
+ *
  * The same file is the main program of the Moddable build (x-cli-lin); what
  * differs between the engines is behind the seam declared in sim.h.
  */
 
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE	/* ppoll() */
+#endif
 #include "xsAll.h"
 #include "xs.h"
 #include "sim.h"
 
 #include <limits.h>
 #include <math.h>
+#include <signal.h>
 
 double gSimTimerDeadline = -1;
 xsSlot gSimFireTimers;
@@ -31,6 +41,44 @@ int gSimControlStdin = 0;
 
 static int gExitRequested = 0;
 static int gExitStatus = SIM_EXIT_OK;
+
+static volatile sig_atomic_t gStopSignal = 0;
+static int gStopInstalled = 0;
+static int gStopDelivered = 0;
+static xsSlot gStopCallback;
+/* The signal mask while the loop sleeps: the stop signals open, once a callback is registered. */
+static sigset_t gSleepMask;
+
+static void onStopSignal(int signo)
+{
+	gStopSignal = signo;
+}
+
+/* xs_sim_on_stop(callback): SIGINT and SIGTERM call it once, on the XS thread. */
+void xs_sim_on_stop(xsMachine* the)
+{
+	if (xsTypeOf(xsArg(0)) != xsReferenceType)
+		xsTypeError("the stop callback must be a function");
+	if (gStopInstalled)
+		xsUnknownError("a stop callback is already registered");
+	gStopCallback = xsArg(0);
+	xsRemember(gStopCallback);
+	gStopInstalled = 1;
+	sigset_t stops;
+	sigemptyset(&stops);
+	sigaddset(&stops, SIGINT);
+	sigaddset(&stops, SIGTERM);
+	sigprocmask(SIG_BLOCK, &stops, &gSleepMask);
+	sigdelset(&gSleepMask, SIGINT);
+	sigdelset(&gSleepMask, SIGTERM);
+	struct sigaction action;
+	memset(&action, 0, sizeof(action));
+	action.sa_handler = onStopSignal;
+	action.sa_flags = SA_RESETHAND;	/* the second signal has the default action: the host ends */
+	sigemptyset(&action.sa_mask);
+	sigaction(SIGINT, &action, NULL);
+	sigaction(SIGTERM, &action, NULL);
+}
 
 struct SimWatch {
 	SimWatch* next;
@@ -169,6 +217,24 @@ static void fireTimers(xsMachine* the)
 	xsEndHost(the);
 }
 
+static void deliverStop(xsMachine* the)
+{
+	gStopDelivered = 1;
+	fprintf(stderr, "%s: stop requested (%s)\n", gSimProgram, gStopSignal == SIGINT ? "SIGINT" : "SIGTERM");
+	fflush(stderr);
+	xsBeginHost(the);
+	{
+		xsTry {
+			xsCallFunction0(gStopCallback, xsUndefined);
+		}
+		xsCatch {
+			reportException(the, "stop callback");
+			simRequestExit(SIM_EXIT_UNCAUGHT);
+		}
+	}
+	xsEndHost(the);
+}
+
 static int runLoop(xsMachine* the, double wallClockLimit)
 {
 	struct pollfd* fds = NULL;
@@ -178,6 +244,10 @@ static int runLoop(xsMachine* the, double wallClockLimit)
 		simRunPromiseJobs(the);
 		if (gExitRequested)
 			break;
+		if (gStopSignal && !gStopDelivered) {
+			deliverStop(the);
+			continue;
+		}
 		double now = simNow();
 		if (wallClockLimit > 0 && now >= wallClockLimit) {
 			fprintf(stderr, "%s: wall-clock limit reached\n", gSimProgram);
@@ -214,7 +284,18 @@ static int runLoop(xsMachine* the, double wallClockLimit)
 		int engineCount = simEnginePollPrepare(fds + n, SIM_ENGINE_FDS, &engineWait);
 		if (engineWait >= 0 && (wait < 0 || engineWait < wait))
 			wait = engineWait;
-		int ready = poll(fds, n + engineCount, wait < 0 ? -1 : (int)(wait > 2147483647 ? 2147483647 : wait));
+		int ready;
+		if (gStopInstalled) {
+			struct timespec sleep = { 0, 0 };
+			if (wait >= 0) {
+				double bounded = wait > 2147483647 ? 2147483647 : wait;
+				sleep.tv_sec = (time_t)(bounded / 1000);
+				sleep.tv_nsec = (long)fmod(bounded, 1000) * 1000000L;
+			}
+			ready = ppoll(fds, n + engineCount, wait < 0 ? NULL : &sleep, &gSleepMask);
+		}
+		else
+			ready = poll(fds, n + engineCount, wait < 0 ? -1 : (int)(wait > 2147483647 ? 2147483647 : wait));
 		if (ready < 0) {
 			if (errno == EINTR)
 				continue;
@@ -396,9 +477,12 @@ int main(int argc, char** argv)
 		simMemoryReport(the);
 	fflush(stdout);
 	fflush(stderr);
-	if (gSimFireTimersInstalled) {
+	if (gSimFireTimersInstalled || gStopInstalled) {
 		xsBeginHost(the);
-		xsForget(gSimFireTimers);
+		if (gSimFireTimersInstalled)
+			xsForget(gSimFireTimers);
+		if (gStopInstalled)
+			xsForget(gStopCallback);
 		xsEndHost(the);
 	}
 	simDeleteMachine(the);

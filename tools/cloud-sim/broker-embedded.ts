@@ -210,6 +210,9 @@ export class EmbeddedBroker extends EventEmitter<BrokerEvents> implements Broker
 	#disconnected(client: Client): void {
 		const session = this.#sessions.get(client);
 		if (!session || this.#clients.get(session.deviceId) !== client) return;
+		// aedes marks a client that ended with a DISCONNECT packet (its will is not sent then).
+		const clean = (client as unknown as { _disconnected?: boolean })._disconnected === true;
+		this.#options.log(`presence: ${session.deviceId} disconnected (${clean ? "DISCONNECT" : "connection closed without DISCONNECT"})`);
 		this.#clients.delete(session.deviceId);
 		this.emit("disconnect", session.deviceId);
 	}

@@ -4,6 +4,10 @@
  * asks for on <prefix><id>/jobs/req (answered on jobs/rcv), and the execution
  * status it reports on jobs/update (docs/protocol.md 7.2 to 7.4).
  *
+ * A device that asked while it had no job, and is still connected, gets a job
+ * made for it as soon as the job is created (as nRF Cloud notifies a connected
+ * device), not only at its next connection.
+ *
  * Only devices whose shadow lists the firmware's type in serviceInfo.fota_v2 get
  * an execution. The cloud alone sets TIMED_OUT (an execution not finished within
  * the job's execution timeout of its start) and CANCELLED (the operator cancelled
@@ -59,6 +63,8 @@ export class FotaJobs {
 	readonly #defaultTimeoutMs: number;
 	#timer: ReturnType<typeof setTimeout> | undefined = undefined;
 	#closed = false;
+	/** Devices whose job request on their current connection found no job. */
+	readonly #waiting = new Set<string>();
 
 	constructor(context: ServiceContext, firmware: FirmwareCatalog, options: JobsOptions) {
 		if (options.executionTimeoutMs !== undefined && !validTimeout(options.executionTimeoutMs)) throw new RangeError("executionTimeoutMs must be 0 (none) or a number of milliseconds up to a year");
@@ -68,6 +74,7 @@ export class FotaJobs {
 		this.#defaultTimeoutMs = options.executionTimeoutMs ?? 0;
 		// executions started before a restart still time out
 		this.#arm();
+		context.broker.on("disconnect", (id: string) => this.#waiting.delete(id));
 	}
 
 	get #store(): Store {
@@ -110,6 +117,7 @@ export class FotaJobs {
 		}, eligible);
 		this.#context.log(`fota: job ${jobId} (${firmware.type} ${firmware.version}) for ${eligible.join(", ")}`);
 		for (const execution of this.#store.executions({ jobId })) this.#context.announce("execution", execution);
+		for (const id of eligible) if (this.#waiting.has(id)) this.#handOut(id);
 		return { ok: true, jobId, deviceIds: eligible };
 	}
 
@@ -177,6 +185,11 @@ export class FotaJobs {
 			this.#context.log(`fota: ${id} jobs/req refused: not a JSON array: ${excerpt(payload)}`);
 			return;
 		}
+		if (!this.#handOut(id)) this.#waiting.add(id);
+	}
+
+	/** Sends the device its oldest open job on jobs/rcv; false when it has none. */
+	#handOut(id: string): boolean {
 		// the oldest job first; cancelled, timed-out and finished executions are never handed out
 		for (const execution of this.#store.executions({ deviceId: id })) {
 			if (TERMINAL_STATUSES.has(execution.status)) continue;
@@ -185,10 +198,12 @@ export class FotaJobs {
 			if (!firmware) continue;
 			const document = [job.id, FIRMWARE_TYPES.indexOf(firmware.type), firmware.size, this.#firmwareHost(), this.#firmware.path(firmware)];
 			this.#store.startExecution(job.id, id);
+			this.#waiting.delete(id);
 			this.#context.broker.publish(`${this.#context.topicPrefix}${id}/jobs/rcv`, JSON.stringify(document));
 			this.#arm();
-			return;
+			return true;
 		}
+		return false;
 	}
 
 	/** Why a device's update is refused, or the change it makes. */

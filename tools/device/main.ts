@@ -25,6 +25,10 @@
  *   --gnss-offset N          start the replay at fix N
  *   --control                control lines on standard input: button N, flip NORMAL|UPSIDE_DOWN
  *
+ * When the cloud refuses the device's client ID (connections closed before
+ * CONNACK again and again, or a refusing CONNACK) the runner says so in one
+ * line naming the ID and what to do (tools/device/refusal.ts).
+ *
  * The runner is the device's supervisor (tools/lib/supervise.ts): when the host
  * exits with the reboot status 75 (DfuTarget.reboot()) it starts it again on
  * the same modem directory, so a scheduled update is applied; any other status
@@ -36,6 +40,7 @@
  * takes the runner's settings on top as JSON with --config.
  */
 
+import { X509Certificate } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
@@ -43,6 +48,7 @@ import { fileURLToPath } from "node:url";
 import { option, wholeNumber } from "../lib/args.js";
 import { supervise, type SuperviseOptions, type Supervision } from "../lib/supervise.js";
 import { creationOptions } from "../sim.js";
+import { RefusalWatch, type RefusalDescription } from "./refusal.js";
 
 const root = resolve(fileURLToPath(import.meta.url), "..", "..", "..", "..");
 
@@ -73,6 +79,8 @@ export interface DeviceOptions {
 	gnssOffset?: number;
 	/** The host reads control lines on standard input (--control stdin); runDevice pipes it for Supervision.send(). */
 	control?: boolean;
+	/** Where the runner's own lines go (the refusal notice); default standard error. */
+	log?: (line: string) => void;
 }
 
 export interface DeviceCommand {
@@ -103,7 +111,8 @@ export function parseEndpoint(endpoint: string): { host: string; port: number } 
 	return { host: match[1]!.replace(/^\[(.*)\]$/, "$1"), port };
 }
 
-const EXAMPLE_APP = join(root, "examples", "tracker");
+/** The example firmware, the default app. */
+export const EXAMPLE_APP = join(root, "examples", "tracker");
 const EXAMPLE_GNSS = join(root, "hosts", "sim", "gnss", "drive.nmea");
 
 /** The host's options for the device's inputs: the GNSS log and offset, the control channel. */
@@ -139,6 +148,12 @@ function configArguments(defaults: Record<string, unknown> | undefined, settings
 	return { args: ["--modules", generated], cleanup: () => rmSync(generated, { recursive: true, force: true }) };
 }
 
+/** The host program deviceCommand runs for these options. */
+export function hostProgram(options: Pick<DeviceOptions, "moddable" | "variant">): string {
+	const variant = options.variant ?? "release";
+	return options.moddable === true ? moddableProgram(variant) : join(root, "build", "sim", variant, "sim");
+}
+
 export function deviceCommand(options: DeviceOptions): DeviceCommand {
 	const { host, port } = parseEndpoint(options.endpoint);
 	const moddable = options.moddable === true;
@@ -155,7 +170,7 @@ export function deviceCommand(options: DeviceOptions): DeviceCommand {
 	if (options.interval !== undefined) settings.sendIntervalMs = options.interval;
 	if (options.retry !== undefined) settings.retryMs = options.retry;
 	const variant = options.variant ?? "release";
-	const program = moddable ? moddableProgram(variant) : join(root, "build", "sim", variant, "sim");
+	const program = hostProgram(options);
 	if (!existsSync(program)) throw new Error(moddable ? `no ${variant} Moddable build; run npm run build:moddable${variant === "release" ? "" : ` -- ${variant}`}` : `no ${variant} simulator host; run npm run build`);
 	mkdirSync(options.modem, { recursive: true });
 	const config = configArguments(manifest.config, settings, moddable);
@@ -181,9 +196,42 @@ export function deviceCommand(options: DeviceOptions): DeviceCommand {
  */
 export function runDevice(options: DeviceOptions, supervision: SuperviseOptions = {}): Supervision {
 	const command = deviceCommand(options);
-	const running = supervise(command.command, command.args, { stdin: options.control === true, ...supervision });
+	if (supervision.stdio !== "inherit") {
+		const refusal = new RefusalWatch(() => refusalDescription(options), options.log ?? ((line) => console.error(line)));
+		const onStdout = supervision.onStdout;
+		supervision = { ...supervision, onStdout: (text, start) => { refusal.write(text); onStdout?.(text, start); } };
+	}
+	const running = supervise(command.command, command.args, { ...supervision, control: supervision.control ?? options.control === true });
 	running.done.then(command.cleanup, command.cleanup);
 	return running;
+}
+
+/** The common name of the client certificate in the modem's security tag, if there is one. */
+function certificateName(modem: string, secTag: number): string | undefined {
+	try {
+		const subject = new X509Certificate(readFileSync(join(modem, "sectag", String(secTag), "1.pem"))).subject;
+		return /(?:^|\n)CN=([^\n]+)/.exec(subject)?.[1];
+	}
+	catch {
+		return undefined;
+	}
+}
+
+/** The client ID the device connects with (for the modem sources, from the modem's state) and what to do when it is refused. */
+function refusalDescription(options: DeviceOptions): RefusalDescription {
+	const source = options.clientIdSource ?? "imei";
+	const read = (name: string) => {
+		try { return readFileSync(join(options.modem, name), "utf8").trim(); } catch { return undefined; }
+	};
+	const imei = read("imei");
+	const clientId = source === "imei" ? (imei === undefined ? undefined : `nrf-${imei}`) : source === "internal-uuid" ? undefined : options.clientId;
+	const secTag = options.secTag ?? 16842753;
+	const named = certificateName(options.modem, secTag);
+	const provision = `npm run provision -- --cloud-state CLOUD_DIR --modem ${options.modem}`;
+	if (named === undefined) return { clientId, advice: `The modem has no client certificate in security tag ${secTag}: provision it with ${provision}` };
+	if (clientId !== undefined && named !== clientId)
+		return { clientId, advice: `Its certificate (security tag ${secTag}) is for ${named}: provision the modem again with ${provision} (the ID is read from the modem)` };
+	return { clientId: clientId ?? named, advice: `This cloud does not know the device's certificate: provision it with this cloud's state directory, ${provision}` };
 }
 
 function main(argv: string[]): void {
@@ -206,7 +254,12 @@ function main(argv: string[]): void {
 		gnss: option(argv, "--gnss"),
 		gnssOffset: wholeNumber(argv, "--gnss-offset"),
 		control: argv.includes("--control"),
-	}, { stdio: "inherit", maxRestarts: wholeNumber(argv, "--max-restarts") });
+	}, {
+		// Piped and passed on, so the runner can notice a refused client ID.
+		maxRestarts: wholeNumber(argv, "--max-restarts"), keepOutput: false,
+		onStdout: (text) => process.stdout.write(text),
+		onStderr: (text) => process.stderr.write(text),
+	});
 	const stop = (signal: NodeJS.Signals) => running.stop(signal);
 	process.on("SIGINT", stop);
 	process.on("SIGTERM", stop);

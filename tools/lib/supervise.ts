@@ -5,6 +5,8 @@
  * directory and state); any other status, or a signal, ends it. Each restart
  * is announced on the log. `maxRestarts` bounds the restarts (a firmware that
  * reboots forever); reaching it ends the supervision with the host's status 75.
+ * With `control` the host's standard input is a pipe and `send(line)` writes a
+ * control line to whichever start is running (hosts/sim `--control stdin`).
  */
 
 import { spawn, type ChildProcess, type StdioOptions } from "node:child_process";
@@ -17,8 +19,6 @@ export interface SuperviseOptions {
 	maxRestarts?: number;
 	/** "inherit" for a terminal; default "pipe", with each start's output in `starts`. */
 	stdio?: "inherit" | "pipe";
-	/** With stdio "pipe": standard input piped too, for send(). */
-	stdin?: boolean;
 	env?: NodeJS.ProcessEnv;
 	/** Where restarts are announced; default standard error. */
 	log?: (line: string) => void;
@@ -26,6 +26,17 @@ export interface SuperviseOptions {
 	onStart?: (child: ChildProcess, start: number) => void;
 	/** Called with each chunk of standard output when piped, with the start it came from. */
 	onStdout?: (text: string, start: number) => void;
+	/** Called with each chunk of standard error when piped, with the start it came from. */
+	onStderr?: (text: string, start: number) => void;
+	/** Keep each start's output in `starts` (default true); a long run that watches onStdout turns it off. */
+	keepOutput?: boolean;
+	/** Standard input as a pipe for `send` (with "pipe" stdio). */
+	control?: boolean;
+	/**
+	 * The host in a process group of its own, so that a terminal's Ctrl-C reaches
+	 * only the supervisor, which then stops the host with one signal.
+	 */
+	detached?: boolean;
 }
 
 export interface HostStart {
@@ -49,7 +60,7 @@ export interface Supervision {
 	readonly done: Promise<SupervisedRun>;
 	/** Ends the supervision: the running host gets `signal` and is not started again. */
 	stop(signal?: NodeJS.Signals): void;
-	/** Writes one line (a control line such as "button 2") to the standard input of the host running now. */
+	/** Writes one control line (no line break in it) to the running host's standard input; needs `control`. */
 	send(line: string): void;
 }
 
@@ -57,7 +68,9 @@ export function supervise(command: string, args: readonly string[], options: Sup
 	const maxRestarts = options.maxRestarts ?? Infinity;
 	if (!(maxRestarts >= 0) || (Number.isFinite(maxRestarts) && !Number.isInteger(maxRestarts))) throw new RangeError("maxRestarts must be a whole number");
 	const log = options.log ?? ((line: string) => console.error(line));
-	const stdio: StdioOptions = options.stdio === "inherit" ? "inherit" : [options.stdin === true ? "pipe" : "ignore", "pipe", "pipe"];
+	if (options.control && options.stdio === "inherit") throw new TypeError("control needs piped stdio: the terminal is the host's standard input otherwise");
+	const stdio: StdioOptions = options.stdio === "inherit" ? "inherit" : [options.control ? "pipe" : "ignore", "pipe", "pipe"];
+	const keep = options.keepOutput ?? true;
 	const starts: HostStart[] = [];
 	let stopped = false;
 	let child!: ChildProcess;
@@ -68,16 +81,20 @@ export function supervise(command: string, args: readonly string[], options: Sup
 		const number = starts.length + 1;
 		const record: HostStart = { status: null, signal: null, stdout: "", stderr: "" };
 		starts.push(record);
-		child = spawn(command, args, { stdio, env: { ...process.env, ...options.env } });
+		child = spawn(command, args, { stdio, detached: options.detached === true, env: { ...process.env, ...options.env } });
 		child.stdout?.on("data", (chunk: Buffer) => {
 			const text = chunk.toString();
-			record.stdout += text;
+			if (keep) record.stdout += text;
 			options.onStdout?.(text, number);
 		});
-		child.stderr?.on("data", (chunk: Buffer) => { record.stderr += chunk.toString(); });
+		child.stderr?.on("data", (chunk: Buffer) => {
+			const text = chunk.toString();
+			if (keep) record.stderr += text;
+			options.onStderr?.(text, number);
+		});
+		// A host that ends while a control line is on its way: the line is lost, as a key press on a device that is off.
+		child.stdin?.on("error", () => undefined);
 		child.on("error", fail);
-		// A host that ends while a line is on its way: the line is lost with it, as a button pressed during a reboot.
-		child.stdin?.on("error", () => {});
 		child.on("close", (status, signal) => {
 			record.status = status;
 			record.signal = signal;
@@ -101,10 +118,10 @@ export function supervise(command: string, args: readonly string[], options: Sup
 			child.kill(signal);
 		},
 		send(line: string) {
-			if (typeof line !== "string" || /[\r\n]/.test(line)) throw new TypeError("a control line is a string without line breaks");
+			if (typeof line !== "string" || /[\r\n]/.test(line) || line.length === 0) throw new TypeError("a control line is a non-empty string without line breaks");
+			if (!options.control) throw new Error("this device was started without control input (control: true)");
 			const input = child.stdin;
-			if (input === null) throw new Error("the host's standard input is not piped (supervise with stdin: true)");
-			input.write(`${line}\n`);
+			if (input && !input.destroyed && input.writable) input.write(`${line}\n`);
 		},
 	};
 }

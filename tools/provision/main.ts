@@ -1,15 +1,21 @@
 /*
- * `npm run provision -- --cloud-state DIR (--modem DIR | --serial /dev/ttyACM0) [--device-id ID] [--out DIR] [--pin PIN] [--sec-tag N]`:
- * makes a device key and a certificate (CN = device ID) signed by the local
+ * `npm run provision -- --cloud-state DIR (--modem DIR | --serial /dev/ttyACM0) [--device-id ID] [--client-id-source S] [--out DIR] [--pin PIN] [--sec-tag N]`:
+ * reads the device's ID from its modem, as a factory line does (the IMEI with
+ * AT+CGSN, the device UUID with AT%ATTESTTOKEN; tools/provision/device-id.ts),
+ * makes a device key and a certificate (CN = that ID) signed by the local
  * nRF Cloud's device CA, and stores the cloud's server CA, the certificate and
  * the key in a modem security tag (default 16842753) with AT%CMNG, the modem
- * offline (AT+CFUN=4) meanwhile; then reads the IMEI (AT+CGSN) and the device
- * UUID (AT%ATTESTTOKEN) back. With --modem the modem is the emulated one of a
- * state directory, driven through the simulator host; with --serial it is a
+ * offline (AT+CFUN=4) meanwhile. With --modem the modem is the emulated one of
+ * a state directory, driven through the simulator host; with --serial it is a
  * real device's, over its serial AT interface (the device runs an AT host such
  * as NCS's at_client sample). The device's association PIN is recorded with
  * the cloud. With --out it also writes ca.pem, <id>.pem and <id>.key there.
- * Without --device-id a serial device is named nrf-<IMEI>.
+ *
+ * The ID is the one the firmware connects with for its client ID source
+ * (--client-id-source, default imei: nrf-<IMEI>; internal-uuid: the device
+ * UUID). --device-id is then only a check: one that disagrees with the modem is
+ * an error, since the cloud would refuse that device for ever. For the
+ * compile-time and runtime sources --device-id is the ID, and required.
  */
 
 import { spawnSync } from "node:child_process";
@@ -23,11 +29,18 @@ import { option, wholeNumber } from "../lib/args.js";
 import { issue, writePrivateFile } from "../lib/pki.js";
 import { Store } from "../cloud-sim/store.js";
 import { SerialAt, SerialAtError } from "./serial.js";
+import { checkDeviceIdShape, deviceIdFor, idFromModem, type DeviceIdRequest, type ModemIdentity } from "./device-id.js";
 
 export const DEFAULT_SEC_TAG = 16842753;
 
 interface CommonOptions {
 	cloudState: string;
+	/** The firmware's client ID source: imei (default), internal-uuid, compile-time, runtime. */
+	clientIdSource?: string;
+	/** The prefix of the IMEI client ID (default nrf-). */
+	clientIdPrefix?: string;
+	/** Checked against the modem for imei and internal-uuid; the ID itself for compile-time and runtime. */
+	deviceId?: string;
 	out?: string;
 	pin?: string;
 	secTag?: number;
@@ -35,12 +48,10 @@ interface CommonOptions {
 
 export interface ProvisionOptions extends CommonOptions {
 	modem: string;
-	deviceId: string;
 }
 
 export interface SerialProvisionOptions extends CommonOptions {
 	serial: string;
-	deviceId?: string;
 	/** Milliseconds to wait for each answer (default 10000). */
 	timeout?: number;
 }
@@ -71,8 +82,16 @@ interface Checked {
 	pki: string;
 }
 
-function check(options: CommonOptions, deviceId: string | undefined): Checked {
-	if (deviceId !== undefined && !/^[A-Za-z0-9_-]{1,64}$/.test(deviceId)) throw new RangeError("device ID must be 1 to 64 characters of letters, digits, - and _");
+function idRequest(options: CommonOptions): DeviceIdRequest {
+	return { source: options.clientIdSource, prefix: options.clientIdPrefix, deviceId: options.deviceId };
+}
+
+function check(options: CommonOptions): Checked {
+	if (typeof options !== "object" || options === null) throw new TypeError("provisioning needs its options");
+	if (typeof options.cloudState !== "string") throw new TypeError("cloudState must be the local nRF Cloud's state directory");
+	// The ID's source and shape, before the modem is asked anything.
+	if (!idFromModem(options.clientIdSource)) deviceIdFor(idRequest(options), undefined);
+	else if (options.deviceId !== undefined) checkDeviceIdShape(options.deviceId);
 	const pin = options.pin ?? randomBytes(3).toString("hex");
 	if (!/^[0-9a-zA-Z]{4,16}$/.test(pin)) throw new RangeError("PIN must be 4 to 16 letters or digits");
 	const secTag = options.secTag ?? DEFAULT_SEC_TAG;
@@ -111,29 +130,39 @@ function record(options: CommonOptions, pki: string, deviceId: string, pin: stri
 	}
 }
 
+/** Runs the AT runner in the simulator host on the emulated modem of `modem`; its output lines. */
+function atRunner(modem: string, args: string[], what: string): string[] {
+	const host = join(root, "build", "sim", "release", "sim");
+	if (!existsSync(host)) throw new Error("no simulator host; run npm run build");
+	const result = spawnSync(host, ["--state", resolve(modem), join(root, "build", "tools", "provision", "at-runner.js"), ...args], { encoding: "utf8" });
+	if (result.status !== 0) throw new Error(`${what} failed: ${result.stderr || `the simulator host exited with ${String(result.status ?? result.signal)}`}`);
+	return result.stdout.trim().split("\n");
+}
+
+function identityOf(lines: string[]): ModemIdentity {
+	const value = (name: string) => lines.find((line) => line.startsWith(`${name} `))?.slice(name.length + 1) ?? "";
+	return { imei: value("IMEI"), deviceUuid: value("UUID") };
+}
+
+/** The IMEI and device UUID of the emulated modem of the state directory `modem` (made on first use, then kept). */
+export function modemIdentity(modem: string): ModemIdentity {
+	if (typeof modem !== "string" || modem.length === 0) throw new TypeError("modem must be a state directory");
+	mkdirSync(modem, { recursive: true });
+	return identityOf(atRunner(modem, ["identity"], "reading the IMEI and device UUID (AT+CGSN, AT%ATTESTTOKEN)"));
+}
+
 /** Provisions the emulated modem of the state directory `options.modem`, through the simulator host. */
 export function provision(options: ProvisionOptions): Provisioned {
-	const { deviceId } = options;
-	if (typeof deviceId !== "string") throw new TypeError("the emulated modem needs a device ID");
-	const { pin, secTag, pki } = check(options, deviceId);
+	const { pin, secTag, pki } = check(options);
+	if (typeof options.modem !== "string" || options.modem.length === 0) throw new TypeError("modem must be a state directory");
+	const identity = modemIdentity(options.modem);
+	const deviceId = deviceIdFor(idRequest(options), identity);
 	const work = mkdtempSync(join(tmpdir(), "provision-"));
 	try {
 		const { ca, certificate, key } = issueCredentials(pki, deviceId, work);
-		const host = join(root, "build", "sim", "release", "sim");
-		if (!existsSync(host)) throw new Error("no simulator host; run npm run build");
-		mkdirSync(options.modem, { recursive: true });
-		const result = spawnSync(host, ["--state", resolve(options.modem), join(root, "build", "tools", "provision", "at-runner.js"), String(secTag), ca, certificate, key], { encoding: "utf8" });
-		if (result.status !== 0) throw new Error(`storing the credentials with AT%CMNG failed: ${result.stderr}`);
+		const lines = atRunner(options.modem, [String(secTag), ca, certificate, key], "storing the credentials with AT%CMNG");
 		record(options, pki, deviceId, pin, work);
-		const lines = result.stdout.trim().split("\n");
-		const identity = lines.filter((line) => /^(IMEI|UUID) /.test(line));
-		return {
-			deviceId,
-			pin,
-			listing: lines.filter((line) => line.startsWith("%CMNG: ")),
-			imei: identity.find((line) => line.startsWith("IMEI "))?.slice(5) ?? "",
-			deviceUuid: identity.find((line) => line.startsWith("UUID "))?.slice(5) ?? "",
-		};
+		return { deviceId, pin, listing: lines.filter((line) => line.startsWith("%CMNG: ")), ...identityOf(lines) };
 	}
 	finally {
 		rmSync(work, { recursive: true, force: true });
@@ -149,7 +178,7 @@ function imeiOf(lines: string[]): string {
 
 /** Provisions a real device over its serial AT interface. */
 export async function provisionSerial(options: SerialProvisionOptions): Promise<Provisioned> {
-	const checked = check(options, options.deviceId);
+	const checked = check(options);
 	const port = new SerialAt(options.serial, { timeout: options.timeout });
 	const work = mkdtempSync(join(tmpdir(), "provision-"));
 	try {
@@ -167,7 +196,7 @@ export async function provisionSerial(options: SerialProvisionOptions): Promise<
 			if (error instanceof SerialAtError) throw new Error(`${error.message}: the device UUID needs modem firmware 1.3.0 or later (${(await port.command("AT+CGMR"))[0] ?? "unknown"})`, { cause: error });
 			throw error;
 		}
-		const deviceId = options.deviceId ?? `nrf-${imei}`;
+		const deviceId = deviceIdFor(idRequest(options), { imei, deviceUuid: token.deviceUuid });
 		const { ca, certificate, key } = issueCredentials(checked.pki, deviceId, work);
 		const tag = checked.secTag;
 		for (const [type, pem] of [[CredentialType.CA_CERTIFICATE, ca], [CredentialType.CLIENT_CERTIFICATE, certificate], [CredentialType.PRIVATE_KEY, key]] as const) {
@@ -192,7 +221,7 @@ export async function provisionSerial(options: SerialProvisionOptions): Promise<
 	}
 }
 
-const USAGE = "usage: provision --cloud-state DIR (--modem DIR --device-id ID | --serial /dev/ttyACM0 [--device-id ID]) [--out DIR] [--pin PIN] [--sec-tag N]";
+const USAGE = "usage: provision --cloud-state DIR (--modem DIR | --serial /dev/ttyACM0) [--device-id ID] [--client-id-source imei|internal-uuid|compile-time|runtime] [--client-id-prefix P] [--out DIR] [--pin PIN] [--sec-tag N]";
 
 if (process.argv[1] !== undefined && resolve(process.argv[1]) === new URL(import.meta.url).pathname) {
 	try {
@@ -201,9 +230,12 @@ if (process.argv[1] !== undefined && resolve(process.argv[1]) === new URL(import
 		const modem = option(argv, "--modem");
 		const serial = option(argv, "--serial");
 		const deviceId = option(argv, "--device-id");
-		if (!cloudState || (modem === undefined) === (serial === undefined) || (modem !== undefined && !deviceId)) throw new Error(USAGE);
-		const common = { cloudState, out: option(argv, "--out"), pin: option(argv, "--pin"), secTag: wholeNumber(argv, "--sec-tag") };
-		const result = serial !== undefined ? await provisionSerial({ ...common, serial, deviceId }) : provision({ ...common, modem: modem!, deviceId: deviceId! });
+		if (!cloudState || (modem === undefined) === (serial === undefined)) throw new Error(USAGE);
+		const common = {
+			cloudState, deviceId, out: option(argv, "--out"), pin: option(argv, "--pin"), secTag: wholeNumber(argv, "--sec-tag"),
+			clientIdSource: option(argv, "--client-id-source"), clientIdPrefix: option(argv, "--client-id-prefix"),
+		};
+		const result = serial !== undefined ? await provisionSerial({ ...common, serial }) : provision({ ...common, modem: modem! });
 		console.log(`provisioned ${result.deviceId} (PIN ${result.pin}) in ${serial ?? modem}: IMEI ${result.imei}, device UUID ${result.deviceUuid}`);
 		for (const line of result.listing) console.log(`  ${line}`);
 	}
