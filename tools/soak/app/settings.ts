@@ -1,0 +1,65 @@
+/*
+ * The soak firmware's build-time settings (its manifest's "config", the
+ * harness's values on top), checked once at start: a wrong value stops the
+ * firmware with a message naming it instead of a soak that measures nothing.
+ */
+
+export interface SoakSettings {
+	host: string;
+	port: number;
+	hostname: string;
+	secTag: number;
+	keepalive: number;
+	clientIdSource: "imei" | "internal-uuid" | "compile-time" | "runtime";
+	clientId: string;
+	/** Messages to send, sequence numbers 0 to messages - 1. */
+	messages: number;
+	/** Between two sends. */
+	intervalMs: number;
+	/** The library's persisted offline queue and its own reconnects; false: the C library's behaviour. */
+	queue: boolean;
+	queueMessages: number;
+	queueBytes: number;
+	/** First reconnect delay, doubled after each failure up to retryMaxMs. */
+	retryMs: number;
+	retryMaxMs: number;
+}
+
+const SOURCES = ["imei", "internal-uuid", "compile-time", "runtime"];
+
+function whole(raw: Record<string, unknown>, name: string, min: number, max: number): number {
+	const value = raw[name];
+	if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) throw new RangeError(`config.${name} must be an integer from ${min} to ${max}`);
+	return value;
+}
+
+function text(raw: Record<string, unknown>, name: string): string {
+	const value = raw[name];
+	if (typeof value !== "string") throw new TypeError(`config.${name} must be a string`);
+	return value;
+}
+
+export function soakSettings(config: unknown): SoakSettings {
+	if (config === null || typeof config !== "object") throw new TypeError("mc/config must be an object");
+	const raw = config as Record<string, unknown>;
+	const source = text(raw, "clientIdSource");
+	if (!SOURCES.includes(source)) throw new RangeError(`config.clientIdSource must be one of ${SOURCES.join(", ")}`);
+	if (typeof raw.queue !== "boolean") throw new TypeError("config.queue must be a boolean");
+	const retryMs = whole(raw, "retryMs", 1, 600000);
+	return {
+		host: text(raw, "host"),
+		port: whole(raw, "port", 1, 65535),
+		hostname: text(raw, "hostname"),
+		secTag: whole(raw, "secTag", 0, 2147483647),
+		keepalive: whole(raw, "keepalive", 0, 65535),
+		clientIdSource: source as SoakSettings["clientIdSource"],
+		clientId: text(raw, "clientId"),
+		messages: whole(raw, "messages", 1, 2147483647),
+		intervalMs: whole(raw, "intervalMs", 0, 3600000),
+		queue: raw.queue,
+		queueMessages: whole(raw, "queueMessages", 1, 2147483647),
+		queueBytes: whole(raw, "queueBytes", 1, 2147483647),
+		retryMs,
+		retryMaxMs: whole(raw, "retryMaxMs", retryMs, 3600000),
+	};
+}
