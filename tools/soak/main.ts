@@ -15,6 +15,7 @@
  *   --device-restarts N   SIGKILLs of the device host (default 1)
  *   --cut-min MS, --cut-max MS   the cut interval (default 500 to 4000)
  *   --seed N              for the cut intervals (default: from the clock, printed)
+ *   --verbose             print the firmware's lines too
  *   --fleet               the fleet soak instead (tools/soak/fleet.ts; its options there)
  *
  * Exits with 1 when the run with the queue lost a message.
@@ -48,6 +49,7 @@ async function main(argv: string[]): Promise<number> {
 	if (base.messages < 1) throw new Error("--messages must be at least 1");
 	console.log(`soak: ${base.messages} messages per run, one every ${base.intervalMs} ms; cuts every ${base.cutMinMs} to ${base.cutMaxMs} ms (seed ${seed}); ` +
 		`${base.cloudRestarts} cloud and ${base.deviceRestarts} device SIGKILLs`);
+	const begun = Date.now();
 	const columns: ReportColumn[] = [];
 	const failures: string[] = [];
 	for (const queue of [true, false]) {
@@ -56,7 +58,7 @@ async function main(argv: string[]): Promise<number> {
 		const work = mkdtempSync(join(tmpdir(), `soak-${name}-`));
 		const options: SoakOptions = {
 			...base, work, queue, imei: IMEIS[name], settleMs: queue ? 30_000 : 5_000,
-			log: (line) => console.log(`soak: ${line}`),
+			log: (line) => console.log(`soak: ${((Date.now() - begun) / 1000).toFixed(2)} ${line}`), verbose: argv.includes("--verbose"),
 		};
 		try {
 			const result = await runSoak(options);

@@ -33,6 +33,8 @@ export interface SoakOptions {
 	/** More cloud-sim options. */
 	cloudArgs?: string[];
 	log?: (line: string) => void;
+	/** Every line of the firmware too. */
+	verbose?: boolean;
 }
 
 export interface SoakResult extends StoredCount {
@@ -100,6 +102,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
 			messages: o.messages, intervalMs: o.intervalMs, queue: o.queue,
 			onLine: (line) => {
 				if (line.startsWith("nrf_cloud: USER_ASSOCIATION_REQUEST")) associationAsked = true;
+				if (o.verbose) log(`${mode}: device: ${line}`);
 			},
 		});
 		device = xs;
