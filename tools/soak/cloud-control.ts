@@ -30,6 +30,11 @@ export class RestartableCloud {
 		return this.#process.endpoints;
 	}
 
+	/** Resolves when the current process ends. */
+	get exited(): Promise<NodeJS.Signals | null> {
+		return this.#process.exited;
+	}
+
 	/** SIGKILL, then a new process on the same state and ports; resolves once it is ready. */
 	async killAndRestart(downMs = 0): Promise<void> {
 		const { mqttPort, httpPort, firmwarePort } = this.#process.endpoints;

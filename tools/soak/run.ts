@@ -12,7 +12,9 @@ import { FaultProxy } from "../lib/fault-proxy.js";
 import { provision } from "../provision/main.js";
 import { RestartableCloud } from "./cloud-control.js";
 import { LinkCutter } from "./link-cutter.js";
-import { StoredSequences, type StoredCount } from "./stored.js";
+import { associate } from "./rest.js";
+import { readUntilSettled, StoredSequences, type StoredCount } from "./stored.js";
+import { sleep, waitFor } from "./wait.js";
 import { XsDevice } from "./xs-device.js";
 
 export interface SoakOptions {
@@ -69,15 +71,13 @@ function checkOptions(o: SoakOptions): void {
 	if (!/^\d{15}$/.test(o.imei)) throw new RangeError("imei must be 15 digits");
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function waitFor(what: string, condition: () => boolean, device: XsDevice, timeoutMs: number): Promise<void> {
-	const deadline = Date.now() + timeoutMs;
-	while (!condition()) {
-		if (device.failure !== undefined) throw new Error(`${device.failure}\n${device.tail.join("\n")}`);
-		if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; the firmware's last lines:\n${device.tail.join("\n")}`);
-		await sleep(50);
-	}
+/** A wait on the firmware: its end fails the wait, its last lines say what it saw. */
+function waitOn(what: string, condition: () => boolean, device: XsDevice, timeoutMs: number): Promise<void> {
+	return waitFor(what, condition, {
+		timeoutMs,
+		failure: () => (device.failure === undefined ? undefined : `${device.failure}\n${device.tail.join("\n")}`),
+		detail: () => `the firmware's last lines:\n${device.tail.join("\n")}`,
+	});
 }
 
 export async function runSoak(o: SoakOptions): Promise<SoakResult> {
@@ -108,54 +108,43 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
 		device = xs;
 		xs.start();
 		// JITP and association first: the soak starts with the device READY.
-		await waitFor("the association request", () => associationAsked || xs.generating, xs, 60_000);
+		await waitOn("the association request", () => associationAsked || xs.progress.generating, xs, 60_000);
 		if (associationAsked) {
-			const { httpPort, apiKey } = cloud.endpoints;
-			const answer = await fetch(`http://127.0.0.1:${httpPort}/v1/association/${deviceId}`, { method: "PUT", headers: { authorization: `Bearer ${apiKey}` }, body: pin });
-			if (answer.status !== 202) throw new Error(`the association was refused: ${answer.status} ${await answer.text()}`);
+			await associate(cloud.endpoints, deviceId, pin);
 		}
-		await waitFor("the first READY", () => xs.generating, xs, 60_000);
+		await waitOn("the first READY", () => xs.progress.generating, xs, 60_000);
 		const started = Date.now();
 		log(`${mode}: device ${deviceId} READY, sending ${o.messages} messages every ${o.intervalMs} ms`);
 		cutter.start();
 		const plan = faultPlan(o.cloudRestarts, o.deviceRestarts);
 		for (const [index, fault] of plan.entries()) {
 			const at = Math.floor((o.messages * (index + 1)) / (plan.length + 1));
-			await waitFor(`message ${at}`, () => xs.generated >= at, xs, o.messages * o.intervalMs * 4 + 120_000);
+			await waitOn(`message ${at}`, () => xs.progress.generated >= at, xs, o.messages * o.intervalMs * 4 + 120_000);
 			if (fault === "cloud") {
-				log(`${mode}: at message ${xs.generated}: SIGKILL to the cloud`);
+				log(`${mode}: at message ${xs.progress.generated}: SIGKILL to the cloud`);
 				await cloud.killAndRestart();
 				log(`${mode}: the cloud is back (restart ${cloud.restarts})`);
 			}
 			else {
-				log(`${mode}: at message ${xs.generated}: SIGKILL to the device`);
+				log(`${mode}: at message ${xs.progress.generated}: SIGKILL to the device`);
 				await xs.killAndRestart(500);
 				log(`${mode}: the device is starting again (restart ${xs.restarts})`);
 			}
 		}
-		await waitFor("the last message", () => xs.allGenerated, xs, o.messages * o.intervalMs * 4 + 120_000);
+		await waitOn("the last message", () => xs.progress.allGenerated, xs, o.messages * o.intervalMs * 4 + 120_000);
 		cutter.stop();
 		log(`${mode}: all ${o.messages} generated; no more cuts; waiting for the store`);
 		const store = new StoredSequences(() => cloud.endpoints, deviceId);
-		let lastDistinct = -1;
-		let lastChange = Date.now();
-		for (;;) {
-			await store.read();
-			if (store.distinct !== lastDistinct) {
-				lastDistinct = store.distinct;
-				lastChange = Date.now();
-			}
-			if (store.distinct >= o.messages || Date.now() - lastChange > o.settleMs) break;
+		await readUntilSettled([store], o.messages, o.settleMs, () => {
 			if (xs.failure !== undefined) throw new Error(`${xs.failure}\n${xs.tail.join("\n")}`);
-			await sleep(250);
-		}
+		});
 		const durationMs = Date.now() - started;
 		// Copies still arriving (resends) are counted too: one last read after the device is gone.
 		await xs.kill();
 		await sleep(200);
 		await store.read();
 		return {
-			queue: o.queue, sent: o.messages, ...store.count(o.messages), dropped: xs.dropped,
+			queue: o.queue, sent: o.messages, ...store.count(o.messages), dropped: xs.progress.dropped,
 			cuts: cutter.cuts, cloudRestarts: cloud.restarts, deviceRestarts: xs.restarts, durationMs,
 		};
 	}

@@ -83,3 +83,24 @@ export class StoredSequences {
 		return { stored, lost, duplicates, missing, foreign };
 	}
 }
+
+/**
+ * Reads the stores until each holds all `sent` numbers, or until none has
+ * grown for `settleMs` (what is missing then is lost). `check` may throw to
+ * stop (a device that ended).
+ */
+export async function readUntilSettled(stores: readonly StoredSequences[], sent: number, settleMs: number, check: () => void = () => {}): Promise<void> {
+	let last = -1;
+	let lastChange = Date.now();
+	for (;;) {
+		for (const store of stores) if (store.distinct < sent) await store.read();
+		const distinct = stores.reduce((sum, store) => sum + store.distinct, 0);
+		if (distinct !== last) {
+			last = distinct;
+			lastChange = Date.now();
+		}
+		if (stores.every((store) => store.distinct >= sent) || Date.now() - lastChange > settleMs) return;
+		check();
+		await new Promise((resolve) => setTimeout(resolve, 250));
+	}
+}

@@ -10,6 +10,7 @@ import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { runDevice } from "../device/main.js";
 import type { Supervision } from "../lib/supervise.js";
+import { SoakProgress } from "./progress.js";
 
 const APP = resolve(fileURLToPath(import.meta.url), "..", "..", "..", "..", "tools", "soak", "app");
 
@@ -30,13 +31,7 @@ export class XsDevice {
 	readonly #options: XsDeviceOptions;
 	#running: Supervision | undefined = undefined;
 	#partial = "";
-	/** The next sequence number the firmware reported. */
-	generated = 0;
-	allGenerated = false;
-	/** The firmware has begun sending (after its first READY, or at once after a restart). */
-	generating = false;
-	/** Sends the firmware dropped (refused by the library). */
-	dropped = 0;
+	readonly progress = new SoakProgress();
 	/** Starts after the first. */
 	restarts = 0;
 	/** The last lines, for a report when something goes wrong. */
@@ -93,14 +88,7 @@ export class XsDevice {
 		for (const line of lines) {
 			this.tail.push(line);
 			if (this.tail.length > 40) this.tail.shift();
-			let match: RegExpExecArray | null;
-			if ((match = /^soak: generated (\d+)$/.exec(line))) this.generated = Number(match[1]);
-			else if ((match = /^soak: generated all (\d+)$/.exec(line))) {
-				this.generated = Number(match[1]);
-				this.allGenerated = true;
-			}
-			else if (line.startsWith("soak: drop ")) this.dropped++;
-			else if (line.startsWith("soak: generating from ")) this.generating = true;
+			this.progress.line(line);
 			this.#options.onLine?.(line);
 		}
 	}

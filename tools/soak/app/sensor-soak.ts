@@ -66,6 +66,7 @@ export class SensorSoak {
 	#associationRequested = false;
 	#reconnectSoon = false;
 	#failures = 0;
+	#stopped = false;
 
 	constructor(library: SoakLibrary, constants: SoakConstants, settings: PatternSettings, counter: SoakCounter, print: (line: string) => void) {
 		this.#library = library;
@@ -80,6 +81,12 @@ export class SensorSoak {
 	start(): void {
 		if (this.#next > 0) this.#startGenerating();
 		this.#scheduleConnect(0);
+	}
+
+	/** Ends the pattern: no more sends or reconnects; the connection is closed. */
+	stop(): void {
+		this.#stopped = true;
+		this.#library.disconnect();
 	}
 
 	/** The library's event handler (init's eventHandler). */
@@ -124,6 +131,7 @@ export class SensorSoak {
 	}
 
 	#generate(): void {
+		if (this.#stopped) return;
 		const { messages, intervalMs } = this.#settings;
 		if (this.#next >= messages) {
 			this.#print(`soak: generated all ${messages}`);
@@ -140,6 +148,7 @@ export class SensorSoak {
 
 	#scheduleConnect(delay: number): void {
 		setTimeout(() => {
+			if (this.#stopped) return;
 			this.#library.connect().then((result) => {
 				if (result < 0) {
 					this.#print(`soak: connect returned ${result}`);
