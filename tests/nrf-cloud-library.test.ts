@@ -467,7 +467,8 @@ test("malformed and random shadow documents, deltas, c2d payloads and job docume
 test("FOTA jobs on jobs/rcv are run once each; documents that do not parse never are", async () => {
 	reset();
 	const server = fakeServer();
-	const device = new DeviceUnderTest(peer, {}, { fota: fakeFotaPlatform(fakeFlash(), server) });
+	// The large job document below is bound by the packet limit, not by the payload buffer.
+	const device = new DeviceUnderTest(peer, { maxIncomingPacket: 4096 }, { fota: fakeFotaPlatform(fakeFlash(), server) });
 	device.init();
 	const index = await connectReady(device);
 	const connection = await peer.connection(index);
@@ -487,7 +488,7 @@ test("FOTA jobs on jobs/rcv are run once each; documents that do not parse never
 	// The BOOT job fetched the file of the inactive slot S1.
 	assert.deepEqual(paths(), ["v1/firmwares/appfw.bin", "v1/boot/s1.bin"]);
 	await until(() => publishes(connection).some((p) => text(p.payload) === '["efgh5678",2,"Error during download"]'), { what: "FAILED" });
-	// FOTA documents are not bound by the payload buffer.
+	// FOTA documents are not bound by the payload buffer, only by maxIncomingPacket.
 	peer.publish(connection, topic, JSON.stringify(["ijkl9012", 1, 5, "h", "p".repeat(3000)]));
 	await until(() => paths().length === 3, { what: "large job" });
 	assert.equal(device.library.state, State.DC_CONNECTED);

@@ -31,7 +31,8 @@ type Heard =
 	| { kind: "fota"; ble: boolean }
 	| { kind: "fotaAck"; id: number }
 	| { kind: "fotaSubscribed" }
-	| { kind: "oversize"; size: number };
+	| { kind: "oversize"; size: number }
+	| { kind: "tooLarge"; reason: string };
 
 function transport(config: NrfCloudConfig = {}) {
 	const heard: Heard[] = [];
@@ -42,6 +43,7 @@ function transport(config: NrfCloudConfig = {}) {
 		fotaAck: (id) => heard.push({ kind: "fotaAck", id }),
 		fotaSubscribed: () => heard.push({ kind: "fotaSubscribed" }),
 		oversize: (_topic, size) => heard.push({ kind: "oversize", size }),
+		packetTooLarge: (reason) => heard.push({ kind: "tooLarge", reason }),
 	};
 	const sockets = fakeSockets();
 	const resolved = resolveConfig({ host: "cloud.test", pollThread: true, ...config });
@@ -162,7 +164,7 @@ test("transport: publishes take free ids that are never reserved; a reserved id 
 });
 
 test("transport: FOTA documents and acknowledgements go to the FOTA side, an oversize payload is reported", () => {
-	const { t, heard, sockets } = transport({ pipeline: false, payloadBufferLength: 64 });
+	const { t, heard, sockets } = transport({ pipeline: false, payloadBufferLength: 64, maxIncomingPacket: 1024 });
 	t.connect();
 	const socket = sockets.last();
 	socket.open();

@@ -81,6 +81,8 @@ export interface PublishOptions {
 	retain?: boolean;
 	/** Choose the packet id of a QoS 1 publish; by default one is allocated. */
 	packetId?: number;
+	/** A QoS 1 resend of a message a previous connection of the same session did not see acknowledged (needs packetId). */
+	dup?: boolean;
 }
 
 const DEFAULT_KEEPALIVE = 60;
@@ -271,6 +273,10 @@ export class MqttClient {
 			dup: false,
 			packetId: 0,
 		};
+		if (options?.dup === true) {
+			if (qos !== 1 || options.packetId === undefined) throw new TypeError("dup needs QoS 1 and the original packetId");
+			packet.dup = true;
+		}
 		if (qos === 1) {
 			const requested = options?.packetId;
 			if (requested !== undefined) this.#checkPacketId(requested);

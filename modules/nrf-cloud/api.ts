@@ -27,8 +27,14 @@ import { packetIdForTag } from "./packet-ids.js";
 import { TransportEvent, type TransportEventData, type TransportEventValue } from "./transport-events.js";
 import { CloudSettings, MemorySettings, type SettingsStore } from "./settings.js";
 import { CloudTransport, type SocketOptions, type TransportListener } from "./transport.js";
+import { OfflineQueue, QueueTopic, type OfflineQueueStats, type QueueTopicValue } from "./offline-queue.js";
+import { QueueStore } from "./queue-store.js";
+import { Reconnector } from "./reconnect.js";
+import { checkClock, systemClock, type Clock } from "../platform/clock.js";
+import { utf8Encode } from "../platform/utf8.js";
 
 export type { CloudEvent } from "./fsm.js";
+export type { OfflineQueueStats } from "./offline-queue.js";
 
 /** What the library needs from the device. */
 export interface Platform {
@@ -42,6 +48,10 @@ export interface Platform {
 	codec?: Codec;
 	/** The download client and DFU target FOTA updates use; without them FOTA jobs are REJECTED. */
 	fota?: FotaPlatform;
+	/** Time and timers of the offline queue's pacing and the reconnect backoff; the host's by default. */
+	clock?: Clock;
+	/** Uniform in [0, 1), for the reconnect jitter; Math.random by default. */
+	random?: () => number;
 }
 
 export interface InitParams {
@@ -94,6 +104,12 @@ export class NrfCloud {
 	#lastError: string | undefined = undefined;
 	/** Packet ID to tag of sensor_data_send publishes that carried one: their PUBACK is SENSOR_DATA_ACK. */
 	readonly #sensorTags = new Map<number, number>();
+	readonly #queue: OfflineQueue | undefined;
+	readonly #reconnector: Reconnector | undefined;
+	/** The application called disconnect(): no reconnect until its next connect(). */
+	#stopped = false;
+	/** This connection asked the user for an association (the library then cycles it once READY). */
+	#associationAsked = false;
 
 	constructor(platform: Platform, config?: NrfCloudConfig) {
 		if (platform === null || typeof platform !== "object" || typeof platform.socket !== "function") throw new TypeError("platform must provide socket()");
@@ -101,6 +117,16 @@ export class NrfCloud {
 		this.config = resolveConfig(config);
 		this.#settings = new CloudSettings(platform.settings ?? new MemorySettings(), this.config.log);
 		this.#fsm = new StateMachine(this.#port(), { legacyAssociation: this.config.legacyAssociation });
+		const clock = platform.clock === undefined ? systemClock : checkClock(platform.clock);
+		if (platform.random !== undefined && typeof platform.random !== "function") throw new TypeError("platform.random must be a function");
+		const queue = this.config.offlineQueue;
+		if (queue !== undefined) {
+			if (queue.persist && platform.settings === undefined) throw new TypeError("offlineQueue.persist needs platform.settings");
+			const store = queue.persist ? new QueueStore(platform.settings!, this.config.log) : undefined;
+			this.#queue = new OfflineQueue(queue, { publish: (topic, payload, tag, dupId) => this.#publishQueued(topic, payload, tag, dupId), log: this.config.log }, clock, store);
+		}
+		const reconnect = this.config.reconnect;
+		if (reconnect !== undefined) this.#reconnector = new Reconnector(reconnect, clock, platform.random ?? Math.random, () => this.#reconnect());
 		this.#fota = new FotaJobs({
 			config: this.config,
 			settings: this.#settings,
@@ -125,6 +151,11 @@ export class NrfCloud {
 	/** The FOTA types this device takes, for serviceInfo.fota_v2: empty without FOTA or a DFU target. */
 	get fotaTypes(): string[] {
 		return this.#fota.types;
+	}
+
+	/** The offline queue's figures; undefined without offlineQueue. */
+	get offlineQueue(): OfflineQueueStats | undefined {
+		return this.#queue?.stats;
 	}
 
 	/** Why the last call returned an error, when the code alone does not say. */
@@ -162,6 +193,7 @@ export class NrfCloud {
 		this.#fota.attach(this.#transport);
 		// nrf_cloud_init validates an update the previous start scheduled.
 		this.#fota.startup();
+		this.#queue?.load();
 		this.#fsm.initialize();
 		this.#lastError = undefined;
 		return 0;
@@ -175,6 +207,20 @@ export class NrfCloud {
 	 */
 	connect(): Promise<number> {
 		const state = this.#fsm.state;
+		if (state === State.INITIALIZED && !this.#busy) {
+			this.#stopped = false;
+			this.#reconnector?.start();
+		}
+		return this.#connect(state);
+	}
+
+	#reconnect(): void {
+		if (this.#stopped || this.#fsm.state !== State.INITIALIZED || this.#busy) return;
+		this.config.log("reconnecting");
+		void this.#connect(this.#fsm.state);
+	}
+
+	#connect(state: StateValue): Promise<number> {
 		if (state === State.IDLE) return Promise.resolve(this.#fail(ConnectResult.ERR_NOT_INITD, "not initialized"));
 		if (state !== State.INITIALIZED || this.#busy) return Promise.resolve(this.#fail(ConnectResult.ERR_ALREADY_CONNECTED, "a connection is open or being made"));
 		this.#busy = true;
@@ -197,6 +243,14 @@ export class NrfCloud {
 	/** nrf_cloud_disconnect: TRANSPORT_DISCONNECTED (USER_REQUEST) follows. */
 	disconnect(): number {
 		if (this.#fsm.state === State.IDLE) return this.#fail(-Errno.EACCES, "not initialized");
+		// An explicit disconnect ends library reconnects, also one that is only waiting for its timer.
+		this.#stopped = true;
+		this.#reconnector?.stop();
+		return this.#disconnect();
+	}
+
+	/** The library's own disconnects (oversize payload, association cycle): reconnects go on. */
+	#disconnect(): number {
 		if (!this.#busy || !this.#transport!.open) return this.#fail(-Errno.ENOTCONN, "not connected");
 		return this.#transport!.disconnect();
 	}
@@ -228,7 +282,7 @@ export class NrfCloud {
 			return this.#fail(-Errno.EINVAL, "type must be a Sensor value");
 		if (text && (typeof param.data !== "string" || param.data.length === 0)) return this.#fail(-Errno.EINVAL, "data must be a non-empty string");
 		if (param.tag !== undefined && !isNonNegativeInteger(param.tag, 0xFFFFFFFF)) return this.#fail(-Errno.EINVAL, "tag must be an unsigned 32-bit integer");
-		return this.#ready();
+		return 0;
 	}
 
 	#d2c(): string | undefined {
@@ -238,9 +292,13 @@ export class NrfCloud {
 	#sendSensor(param: SensorData, qos: 0 | 1): number {
 		const checked = this.#checkSensorData(param, true);
 		if (checked !== 0) return checked;
+		const tagged = (param.tag ?? 0) & 0xFFFF;
+		if (qos === 1 && this.#queue !== undefined) return this.#enqueue(QueueTopic.D2C, sensorMessage(SENSOR_NAMES[param.type]!, param.data as string), tagged);
+		const ready = this.#ready();
+		if (ready !== 0) return ready;
 		const d2c = this.#d2c();
 		if (d2c === undefined) return this.#fail(-Errno.EACCES, "no d2c topic");
-		const tag = (param.tag ?? 0) & 0xFFFF;
+		const tag = tagged;
 		const id = this.#transport!.publish(d2c, sensorMessage(SENSOR_NAMES[param.type]!, param.data as string), qos, packetIdForTag(tag));
 		if (id < 0) return this.#fail(id, "publish failed");
 		if (qos === 1 && tag !== 0) this.#sensorTags.set(id, tag);
@@ -259,7 +317,7 @@ export class NrfCloud {
 
 	/** nrf_cloud_shadow_update: {"state":{"reported":{"<SENSOR>":data}}} on the shadow. */
 	shadowUpdate(param: SensorData): number {
-		const checked = this.#checkSensorData(param, false);
+		const checked = this.#checkSensorData(param, false) || this.#ready();
 		if (checked !== 0) return checked;
 		let payload: string;
 		try {
@@ -287,11 +345,32 @@ export class NrfCloud {
 			topic = this.#transport?.endpoints?.d2c;
 		}
 		else return this.#fail(-Errno.ENODATA, "topicType must be TopicType.STATE or TopicType.MESSAGE");
+		if (qos === 1 && this.#queue !== undefined)
+			return this.#enqueue(message.topicType === TopicType.STATE ? QueueTopic.STATE : QueueTopic.D2C, typeof data === "string" ? utf8Encode(data) : data, 0);
 		const ready = this.#ready();
 		if (ready !== 0) return ready;
 		if (topic === undefined) return this.#fail(-Errno.EACCES, "no d2c topic");
 		const id = this.#transport!.publish(topic, data, qos);
 		return id < 0 ? this.#fail(id, "publish failed") : 0;
+	}
+
+	#enqueue(topic: QueueTopicValue, payload: Uint8Array | string, tag: number): number {
+		if (this.#fsm.state === State.IDLE) return this.#fail(-Errno.EACCES, "not initialized");
+		const bytes = typeof payload === "string" ? utf8Encode(payload) : payload;
+		const result = this.#queue!.add(topic, bytes, tag);
+		if (result === -Errno.ENOMEM) return this.#fail(result, "the offline queue is full");
+		if (result === -Errno.EMSGSIZE) return this.#fail(result, "the message is larger than a stored queue record holds");
+		if (result !== 0) return this.#fail(result, "the offline queue could not store the message");
+		return 0;
+	}
+
+	/** The offline queue sends one of its messages (READY). */
+	#publishQueued(topic: QueueTopicValue, payload: Uint8Array, tag: number, dupId: number): number {
+		const transport = this.#transport;
+		if (transport === undefined) return -Errno.ENOTCONN;
+		const name = topic === QueueTopic.STATE ? transport.shadow.update : transport.endpoints?.d2c;
+		if (name === undefined) return -Errno.EACCES;
+		return dupId !== 0 ? transport.publish(name, payload, 1, dupId, true) : transport.publish(name, payload, 1, packetIdForTag(tag));
 	}
 
 	/**
@@ -324,6 +403,10 @@ export class NrfCloud {
 
 	#emit(event: CloudEvent): void {
 		if (event.type === EventType.TRANSPORT_DISCONNECTED) this.#disconnected();
+		else if (event.type === EventType.USER_ASSOCIATION_REQUEST) {
+			this.#associationAsked = true;
+			this.#queue?.pause();
+		}
 		try {
 			this.#handler?.(event);
 		}
@@ -333,13 +416,28 @@ export class NrfCloud {
 				this.#handlerError = error;
 			}
 		}
-		// The input-sequence association ends with the library cycling the connection.
-		if (event.type === EventType.READY && this.#fsm.takeReconnectRequest()) this.disconnect();
+		if (event.type === EventType.READY) this.#readyReached();
+		else if (event.type === EventType.TRANSPORT_DISCONNECTED && this.#reconnector !== undefined && !this.#stopped && !this.#busy) this.#reconnector.lost();
+	}
+
+	#readyReached(): void {
+		// The input-sequence association ends with the library cycling the connection; with
+		// reconnect, so does an association by PIN (nrf_cloud.rst asks the application for it).
+		const cycle = this.#fsm.takeReconnectRequest() || (this.#reconnector !== undefined && this.#associationAsked);
+		if (cycle) {
+			this.#reconnector?.cycle();
+			this.#disconnect();
+			return;
+		}
+		this.#reconnector?.ready();
+		this.#queue?.start(this.#transport!.sessionValid);
 	}
 
 	#disconnected(): void {
 		this.#busy = false;
+		this.#associationAsked = false;
 		this.#sensorTags.clear();
+		this.#queue?.connectionLost();
 		this.#fota.connectionEnded();
 		this.#transport!.clearEndpoints();
 	}
@@ -378,7 +476,9 @@ export class NrfCloud {
 	#listener(): TransportListener {
 		return {
 			event: (type: TransportEventValue, data: TransportEventData) => {
-				const tag = type === TransportEvent.CC_TX_DATA_ACK ? this.#sensorTags.get(data.id!) : undefined;
+				const queued = type === TransportEvent.CC_TX_DATA_ACK ? this.#queue?.acknowledged(data.id!) : undefined;
+				if (queued !== undefined && queued.tag !== 0) this.#emit({ type: EventType.SENSOR_DATA_ACK, status: 0, data: new Uint8Array([queued.tag & 0xFF, queued.tag >> 8]) });
+				const tag = type === TransportEvent.CC_TX_DATA_ACK && queued === undefined ? this.#sensorTags.get(data.id!) : undefined;
 				if (tag !== undefined) {
 					this.#sensorTags.delete(data.id!);
 					// The event carries the application's tag (uint16, little-endian), whichever id went on the wire.
@@ -394,6 +494,7 @@ export class NrfCloud {
 					this.#busy = false;
 					this.#fail(result, `connect failed: ${reason ?? "unknown reason"}`);
 					if (this.config.pollThread) this.#emit({ type: EventType.TRANSPORT_CONNECTING, status: result });
+					if (this.#reconnector !== undefined && !this.#stopped) this.#reconnector.lost();
 				}
 				resolve?.(result);
 				this.#rethrow();
@@ -403,7 +504,11 @@ export class NrfCloud {
 			fotaSubscribed: () => this.#fota.subscribed(),
 			oversize: (topic, size) => {
 				this.config.log(`a ${size}-byte message on ${topic} exceeds the ${this.config.payloadBufferLength}-byte payload buffer; disconnecting`);
-				this.disconnect();
+				this.#disconnect();
+			},
+			packetTooLarge: (reason) => {
+				this.#lastError = reason;
+				this.#emit({ type: EventType.ERROR, status: -Errno.EMSGSIZE });
 			},
 		};
 	}

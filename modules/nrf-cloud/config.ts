@@ -59,8 +59,54 @@ export interface NrfCloudConfig {
 	pipeline?: boolean;
 	/** Accept the input-sequence (button) association of nrf_cloud_user_associate. */
 	legacyAssociation?: boolean;
+	/**
+	 * Largest inbound MQTT packet in bytes, refused from its fixed header before
+	 * its body is read; default payloadBufferLength + messageBufferLength, what
+	 * the device's buffers hold (docs/protocol.md §1.3).
+	 */
+	maxIncomingPacket?: number;
+	/** Queue QoS 1 sends while not READY and keep them until PUBACK (docs/protocol.md §12); absent: v1.6's -EACCES. */
+	offlineQueue?: OfflineQueueConfig;
+	/** Reconnect by itself with exponential backoff and full jitter (docs/protocol.md §13); absent: the application reconnects, as in v1.6. */
+	reconnect?: ReconnectConfig;
 	/** Diagnostic lines (the C library's LOG_*). */
 	log?: (line: string) => void;
+}
+
+export interface OfflineQueueConfig {
+	/** Messages queued at most, 1 to 65535. */
+	messages: number;
+	/** Payload bytes queued at most, 1 to 16 MiB. */
+	bytes: number;
+	/** Keep the queue in the settings store so that it survives a restart. */
+	persist: boolean;
+	/** Unacknowledged queue publishes at once, 1 to 16; default 4. */
+	maxInFlight?: number;
+	/** Queue publishes per second at most, 1 to 99 (the cloud allows 100); default 50. */
+	perSecond?: number;
+}
+
+export interface ReconnectConfig {
+	/** Backoff base in ms, 1 to 3600000: the n-th retry waits a random time in [0, min(maxMs, minMs·2^n)]. */
+	minMs: number;
+	/** Backoff cap in ms, minMs to 86400000. */
+	maxMs: number;
+	/** A READY that lasted this long (ms, default 60000) resets the backoff. */
+	stableMs?: number;
+}
+
+export interface ResolvedOfflineQueue {
+	messages: number;
+	bytes: number;
+	persist: boolean;
+	maxInFlight: number;
+	perSecond: number;
+}
+
+export interface ResolvedReconnect {
+	minMs: number;
+	maxMs: number;
+	stableMs: number;
 }
 
 export interface ResolvedConfig {
@@ -83,6 +129,9 @@ export interface ResolvedConfig {
 	fotaTypes: readonly string[];
 	pipeline: boolean;
 	legacyAssociation: boolean;
+	maxIncomingPacket: number;
+	offlineQueue: ResolvedOfflineQueue | undefined;
+	reconnect: ResolvedReconnect | undefined;
 	log: (line: string) => void;
 }
 
@@ -122,6 +171,40 @@ function fotaTypes(value: unknown): readonly string[] {
 	return Object.freeze(FOTA_TYPES.filter((type) => value.includes(type)));
 }
 
+function options(value: unknown, name: string): Record<string, unknown> | undefined {
+	if (value === undefined) return undefined;
+	if (value === null || typeof value !== "object" || Array.isArray(value)) throw new TypeError(`${name} must be an object`);
+	return value as Record<string, unknown>;
+}
+
+function required<T>(value: T | undefined, name: string): T {
+	if (value === undefined) throw new TypeError(`${name} is required`);
+	return value;
+}
+
+function offlineQueue(value: unknown): ResolvedOfflineQueue | undefined {
+	const q = options(value, "offlineQueue");
+	if (q === undefined) return undefined;
+	return Object.freeze({
+		messages: integer(required(q.messages, "offlineQueue.messages"), "offlineQueue.messages", 0, 1, 65535),
+		bytes: integer(required(q.bytes, "offlineQueue.bytes"), "offlineQueue.bytes", 0, 1, 1 << 24),
+		persist: flag(required(q.persist, "offlineQueue.persist"), "offlineQueue.persist", false),
+		maxInFlight: integer(q.maxInFlight, "offlineQueue.maxInFlight", 4, 1, 16),
+		perSecond: integer(q.perSecond, "offlineQueue.perSecond", 50, 1, 99),
+	});
+}
+
+function reconnect(value: unknown): ResolvedReconnect | undefined {
+	const r = options(value, "reconnect");
+	if (r === undefined) return undefined;
+	const minMs = integer(required(r.minMs, "reconnect.minMs"), "reconnect.minMs", 0, 1, 3600000);
+	return Object.freeze({
+		minMs,
+		maxMs: integer(required(r.maxMs, "reconnect.maxMs"), "reconnect.maxMs", 0, minMs, 86400000),
+		stableMs: integer(r.stableMs, "reconnect.stableMs", 60000, 0, 86400000),
+	});
+}
+
 export function resolveConfig(config: NrfCloudConfig | undefined): ResolvedConfig {
 	const c = config ?? {};
 	if (c === null || typeof c !== "object") throw new TypeError("config must be an object");
@@ -129,6 +212,8 @@ export function resolveConfig(config: NrfCloudConfig | undefined): ResolvedConfi
 	const source = c.clientIdSource ?? ClientIdSource.IMEI;
 	if (!Object.values(ClientIdSource).includes(source)) throw new RangeError(`clientIdSource must be one of ${Object.values(ClientIdSource).join(", ")}`);
 	if (c.log !== undefined && typeof c.log !== "function") throw new TypeError("log must be a function");
+	const messageBufferLength = integer(c.messageBufferLength, "messageBufferLength", 256, 64, 65535);
+	const payloadBufferLength = integer(c.payloadBufferLength, "payloadBufferLength", 2048, 64, 1 << 20);
 	return {
 		host,
 		port: integer(c.port, "port", 8883, 1, 65535),
@@ -140,8 +225,8 @@ export function resolveConfig(config: NrfCloudConfig | undefined): ResolvedConfi
 		clientId: text(c.clientId, "clientId", "my-client-id"),
 		persistentSession: flag(c.persistentSession, "persistentSession", true),
 		pollThread: flag(c.pollThread, "pollThread", false),
-		messageBufferLength: integer(c.messageBufferLength, "messageBufferLength", 256, 64, 65535),
-		payloadBufferLength: integer(c.payloadBufferLength, "payloadBufferLength", 2048, 64, 1 << 20),
+		messageBufferLength,
+		payloadBufferLength,
 		fota: flag(c.fota, "fota", true),
 		fotaBle: flag(c.fotaBle, "fotaBle", false),
 		fotaFragmentSize: integer(c.fotaFragmentSize, "fotaFragmentSize", 1700, 128, 1700),
@@ -149,6 +234,9 @@ export function resolveConfig(config: NrfCloudConfig | undefined): ResolvedConfi
 		fotaTypes: fotaTypes(c.fotaTypes),
 		pipeline: flag(c.pipeline, "pipeline", true),
 		legacyAssociation: flag(c.legacyAssociation, "legacyAssociation", false),
+		maxIncomingPacket: integer(c.maxIncomingPacket, "maxIncomingPacket", payloadBufferLength + messageBufferLength, 64, (1 << 20) + 65535),
+		offlineQueue: offlineQueue(c.offlineQueue),
+		reconnect: reconnect(c.reconnect),
 		log: c.log ?? ignore,
 	};
 }

@@ -47,6 +47,8 @@ export interface TransportListener {
 	fotaSubscribed(): void;
 	/** An inbound payload larger than the payload buffer. */
 	oversize(topic: string, size: number): void;
+	/** An inbound packet larger than maxIncomingPacket was refused from its fixed header; the connection ends next. */
+	packetTooLarge(reason: string): void;
 }
 
 function describe(error: unknown): string {
@@ -124,8 +126,8 @@ export class CloudTransport {
 			clientId: this.clientId,
 			keepalive: this.#config.keepalive,
 			clean: !persistent,
-			// FOTA documents are not bound by the payload buffer; the library checks the others itself.
-			maxPacketSize: Math.max(this.#config.payloadBufferLength + this.#config.messageBufferLength, 65536),
+			// What the device's buffers hold: a larger packet is refused before its body is read.
+			maxPacketSize: this.#config.maxIncomingPacket,
 			codec: this.#codec,
 			ackFirst: true,
 			reservedPacketIds: isReservedPacketId,
@@ -224,11 +226,13 @@ export class CloudTransport {
 	 * Publishes; `packetId` 0 lets the MQTT client pick a free id that is not
 	 * reserved. Returns the id, or -errno.
 	 */
-	publish(topic: string, payload: Uint8Array | string, qos: 0 | 1, packetId = 0): number {
+	publish(topic: string, payload: Uint8Array | string, qos: 0 | 1, packetId = 0, dup = false): number {
 		const client = this.#client;
 		if (client === undefined) return -Errno.ENOTCONN;
 		try {
 			if (qos === 0) return client.publish(topic, payload, { qos: 0 });
+			// A resend of a resumed session keeps its id: no other id may stand in for it.
+			if (dup) return client.publish(topic, payload, { qos: 1, packetId, dup: true });
 			return this.#withId((id) => client.publish(topic, payload, id === undefined ? { qos: 1 } : { qos: 1, packetId: id }), packetId);
 		}
 		catch (error) {
@@ -430,6 +434,7 @@ export class CloudTransport {
 		if (!this.#userDisconnect && error?.returnCode !== undefined) this.#listener.event(TransportEvent.CONNECTED, { status: error.returnCode });
 		const status = disconnectStatus({ userRequested: this.#userDisconnect, connackSeen: this.#connackSeen, error });
 		if (error !== undefined) this.#config.log(`connection ended: ${error.message}`);
+		if (error?.code === MqttErrorCode.PACKET_TOO_LARGE) this.#listener.packetTooLarge(error.message);
 		this.#listener.event(TransportEvent.DISCONNECTED, { status });
 	}
 }
