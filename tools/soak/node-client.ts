@@ -34,15 +34,13 @@ export class NodeSoakClient {
 
 	constructor(o: NodeSoakOptions) {
 		this.id = o.id;
-		const config: NrfCloudConfig & Record<string, unknown> = {
+		const config: NrfCloudConfig = {
 			host: "127.0.0.1", port: o.port, hostname: o.hostname, clientIdSource: "compile-time", clientId: o.id,
 			keepalive: 1200, pollThread: true, fota: false, ...queueOptions({ ...o.settings, persist: false }),
 		};
 		this.#library = new NrfCloud({
 			socket: (options) => nodeSocket({ host: options.host, port: options.port, tls: { ca: o.ca, cert: o.cert, key: o.key, servername: options.hostname } }),
 		}, config);
-		if (o.settings.queue && (this.#library.config as unknown as Record<string, unknown>).offlineQueue === undefined)
-			throw new Error("this library has no offlineQueue option");
 		const library = this.#library;
 		this.#soak = new SensorSoak({
 			connect: () => library.connect(),

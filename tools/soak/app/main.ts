@@ -4,14 +4,13 @@
  * number kept in the "soak" storage domain (written after each send: a host
  * killed between the send and the write sends that number again after its
  * restart, a duplicate at worst, never a gap) and the offline queue persisted
- * in the library's settings. Prints every library event but SENSOR_DATA_ACK,
- * and "soak: no offline queue" when asked for a queue the library does not have.
+ * in the library's settings. Prints every library event but SENSOR_DATA_ACK.
  */
 
 import config from "mc/config";
 import { KeyValueStore } from "storage/key-value";
 import {
-	DisconnectStatus, EventType, Sensor, configure, connect, disconnect, eventName, init, nrfCloud, sensorDataSend,
+	DisconnectStatus, EventType, Sensor, configure, connect, disconnect, eventName, init, sensorDataSend,
 	type CloudEvent, type NrfCloudConfig,
 } from "nrf-cloud/device";
 import { queueOptions, SensorSoak } from "./sensor-soak.js";
@@ -29,7 +28,7 @@ function onEvent(event: CloudEvent): void {
 	soak.onEvent(event);
 }
 
-const libraryConfig: NrfCloudConfig & Record<string, unknown> = {
+const libraryConfig: NrfCloudConfig = {
 	host: settings.host,
 	port: settings.port,
 	hostname: settings.hostname.length > 0 ? settings.hostname : undefined,
@@ -42,10 +41,6 @@ const libraryConfig: NrfCloudConfig & Record<string, unknown> = {
 	...queueOptions({ ...settings, persist: true }),
 };
 configure(libraryConfig);
-if (settings.queue && (nrfCloud().config as unknown as Record<string, unknown>).offlineQueue === undefined) {
-	console.log("soak: no offline queue");
-	throw new Error("this library has no offlineQueue option");
-}
 const initialized = init({ eventHandler: onEvent });
 if (initialized !== 0) throw new Error(`nrf_cloud init failed: ${initialized}`);
 soak.start();

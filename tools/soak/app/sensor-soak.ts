@@ -18,6 +18,7 @@
  */
 
 import type { CloudEvent, SensorData } from "../../../modules/nrf-cloud/api.js";
+import type { NrfCloudConfig } from "../../../modules/nrf-cloud/config.js";
 import type * as Constants from "../../../modules/nrf-cloud/constants.js";
 
 export interface SoakLibrary {
@@ -46,11 +47,15 @@ export interface PatternSettings {
 	persist: boolean;
 }
 
-/** The library options of the pattern: the offline queue and the library's reconnects, or neither. */
-export function queueOptions(settings: PatternSettings): Record<string, unknown> {
+/**
+ * The library options of the pattern: the offline queue (paced below the
+ * cloud's 100 publishes a second, so that a backlog drains while new readings
+ * come) and the library's reconnects, or neither.
+ */
+export function queueOptions(settings: PatternSettings): Pick<NrfCloudConfig, "offlineQueue" | "reconnect"> {
 	if (!settings.queue) return {};
 	return {
-		offlineQueue: { messages: settings.queueMessages, bytes: settings.queueBytes, persist: settings.persist },
+		offlineQueue: { messages: settings.queueMessages, bytes: settings.queueBytes, persist: settings.persist, perSecond: 90 },
 		reconnect: { minMs: settings.retryMs, maxMs: settings.retryMaxMs },
 	};
 }
@@ -100,7 +105,8 @@ export class SensorSoak {
 				this.#associationRequested = true;
 				break;
 			case EventType.USER_ASSOCIATED:
-				if (this.#associationRequested) {
+				// With its own reconnects the library cycles the connection after an association itself.
+				if (this.#associationRequested && !this.#settings.queue) {
 					// The cloud applies the new permissions only to a new connection.
 					this.#associationRequested = false;
 					this.#reconnectSoon = true;
