@@ -21,12 +21,13 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { connectFleet, fleetCredentials, type FleetDevice } from "../cloud-sim/fleet.js";
-import { option, wholeNumber } from "../lib/args.js";
+import { wholeNumber } from "../lib/args.js";
 import { FaultProxy } from "../lib/fault-proxy.js";
 import { provision } from "../provision/main.js";
 import { RestartableCloud } from "./cloud-control.js";
 import { LinkCutter } from "./link-cutter.js";
 import { NodeSoakClient } from "./node-client.js";
+import { commonOptions, timedLog } from "./options.js";
 import type { SoakProgress } from "./progress.js";
 import { soakTable } from "./report.js";
 import { associate } from "./rest.js";
@@ -181,25 +182,17 @@ export async function runFleetSoak(o: FleetSoakOptions): Promise<FleetSoakResult
 }
 
 export async function fleetMain(argv: string[]): Promise<number> {
-	const only = option(argv, "--only");
-	if (only !== undefined && only !== "queue" && only !== "baseline") throw new Error('--only is "queue" or "baseline"');
-	const seed = wholeNumber(argv, "--seed", 0xFFFFFFFF) ?? (Date.now() >>> 0);
+	const common = commonOptions(argv, { messages: 300, intervalMs: 200 });
 	const work = mkdtempSync(join(tmpdir(), "soak-fleet-"));
-	const begun = Date.now();
 	const options: FleetSoakOptions = {
-		work, seed, queue: only !== "baseline",
+		...common, work, queue: common.only !== "baseline",
 		devices: wholeNumber(argv, "--devices") ?? 1000,
 		soakers: wholeNumber(argv, "--soakers") ?? 100,
 		xsHosts: wholeNumber(argv, "--xs-hosts") ?? 10,
-		messages: wholeNumber(argv, "--messages") ?? 300,
-		intervalMs: wholeNumber(argv, "--interval") ?? 200,
-		cutMinMs: wholeNumber(argv, "--cut-min") ?? 500,
-		cutMaxMs: wholeNumber(argv, "--cut-max") ?? 4000,
-		settleMs: only === "baseline" ? 5_000 : 30_000,
-		log: (line) => console.log(`soak: ${((Date.now() - begun) / 1000).toFixed(2)} ${line}`),
+		settleMs: common.only === "baseline" ? 5_000 : 30_000,
+		log: timedLog(Date.now()),
 	};
-	if (options.messages < 1) throw new Error("--messages must be at least 1");
-	console.log(`soak: fleet of ${options.devices}, ${options.soakers} soaking (${options.xsHosts} XS hosts), ${options.queue ? "with" : "without"} the offline queue; cuts every ${options.cutMinMs} to ${options.cutMaxMs} ms (seed ${seed})`);
+	console.log(`soak: fleet of ${options.devices}, ${options.soakers} soaking (${options.xsHosts} XS hosts), ${options.queue ? "with" : "without"} the offline queue; cuts every ${options.cutMinMs} to ${options.cutMaxMs} ms (seed ${options.seed})`);
 	try {
 		const r = await runFleetSoak(options);
 		const mode = options.queue ? "queue" : "baseline";

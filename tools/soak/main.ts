@@ -25,7 +25,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { option, wholeNumber } from "../lib/args.js";
+import { wholeNumber } from "../lib/args.js";
+import { commonOptions, timedLog } from "./options.js";
 import { soakTable, type ReportColumn } from "./report.js";
 import { runSoak, type SoakOptions } from "./run.js";
 import { fleetMain } from "./fleet.js";
@@ -34,19 +35,13 @@ const IMEIS = { queue: "352656109900001", baseline: "352656109900002" };
 
 async function main(argv: string[]): Promise<number> {
 	if (argv.includes("--fleet")) return fleetMain(argv);
-	const only = option(argv, "--only");
-	if (only !== undefined && only !== "queue" && only !== "baseline") throw new Error('--only is "queue" or "baseline"');
-	const seed = wholeNumber(argv, "--seed", 0xFFFFFFFF) ?? (Date.now() >>> 0);
+	const common = commonOptions(argv, { messages: 10_000, intervalMs: 20 });
+	const { only, seed } = common;
 	const base = {
-		messages: wholeNumber(argv, "--messages") ?? 10_000,
-		intervalMs: wholeNumber(argv, "--interval") ?? 20,
+		...common,
 		cloudRestarts: wholeNumber(argv, "--cloud-restarts") ?? 2,
 		deviceRestarts: wholeNumber(argv, "--device-restarts") ?? 1,
-		cutMinMs: wholeNumber(argv, "--cut-min") ?? 500,
-		cutMaxMs: wholeNumber(argv, "--cut-max") ?? 4000,
-		seed,
 	};
-	if (base.messages < 1) throw new Error("--messages must be at least 1");
 	console.log(`soak: ${base.messages} messages per run, one every ${base.intervalMs} ms; cuts every ${base.cutMinMs} to ${base.cutMaxMs} ms (seed ${seed}); ` +
 		`${base.cloudRestarts} cloud and ${base.deviceRestarts} device SIGKILLs`);
 	const begun = Date.now();
@@ -58,7 +53,7 @@ async function main(argv: string[]): Promise<number> {
 		const work = mkdtempSync(join(tmpdir(), `soak-${name}-`));
 		const options: SoakOptions = {
 			...base, work, queue, imei: IMEIS[name], settleMs: queue ? 30_000 : 5_000,
-			log: (line) => console.log(`soak: ${((Date.now() - begun) / 1000).toFixed(2)} ${line}`), verbose: argv.includes("--verbose"),
+			log: timedLog(begun), verbose: argv.includes("--verbose"),
 		};
 		try {
 			const result = await runSoak(options);

@@ -36,11 +36,15 @@ export interface SoakCounter {
 }
 
 export interface PatternSettings {
+	/** Messages to send, sequence numbers 0 to messages - 1. */
 	messages: number;
+	/** Between two sends. */
 	intervalMs: number;
+	/** The library's offline queue and its own reconnects; false: the C library's behaviour. */
 	queue: boolean;
 	queueMessages: number;
 	queueBytes: number;
+	/** First reconnect delay, doubled after each failure up to retryMaxMs (the library's: with jitter). */
 	retryMs: number;
 	retryMaxMs: number;
 	/** Keep the offline queue in the library's settings storage. */

@@ -4,7 +4,10 @@
  * firmware with a message naming it instead of a soak that measures nothing.
  */
 
-export interface SoakSettings {
+import type { PatternSettings } from "./sensor-soak.js";
+
+/** The device's own settings, and the pattern's (sensor-soak.ts) but where the queue is kept. */
+export interface SoakSettings extends Omit<PatternSettings, "persist"> {
 	host: string;
 	port: number;
 	hostname: string;
@@ -12,17 +15,6 @@ export interface SoakSettings {
 	keepalive: number;
 	clientIdSource: "imei" | "internal-uuid" | "compile-time" | "runtime";
 	clientId: string;
-	/** Messages to send, sequence numbers 0 to messages - 1. */
-	messages: number;
-	/** Between two sends. */
-	intervalMs: number;
-	/** The library's persisted offline queue and its own reconnects; false: the C library's behaviour. */
-	queue: boolean;
-	queueMessages: number;
-	queueBytes: number;
-	/** First reconnect delay, doubled after each failure up to retryMaxMs. */
-	retryMs: number;
-	retryMaxMs: number;
 }
 
 const SOURCES = ["imei", "internal-uuid", "compile-time", "runtime"];
