@@ -159,8 +159,7 @@ export async function runFleetSoak(o: FleetSoakOptions): Promise<FleetSoakResult
 		});
 		for (const s of soakers) s.cutter.stop();
 		o.log("fleet: all generated; no more cuts; counting the store");
-		await readUntilSettled(soakers.map((s) => s.store), o.messages, o.settleMs);
-		const durationMs = Date.now() - started;
+		const durationMs = await readUntilSettled(soakers.map((s) => s.store), o.messages, o.settleMs) - started;
 		const idleConnectedAtEnd = idle.filter((d) => d.client.connected).length;
 		return {
 			xs: total(soakers.filter((s) => s.kind === "xs"), o, durationMs),

@@ -22,7 +22,7 @@ export function soakTable(columns: readonly ReportColumn[]): string {
 		["cuts", (r) => String(r.cuts)],
 		["cloud restarts (SIGKILL)", (r) => String(r.cloudRestarts)],
 		["device restarts (SIGKILL)", (r) => String(r.deviceRestarts)],
-		["duration", (r) => seconds(r.durationMs)],
+		["duration (READY to last stored)", (r) => seconds(r.durationMs)],
 	];
 	const header = ["", ...columns.map((c) => c.title)];
 	const body = rows.map(([name, value]) => [name, ...columns.map((c) => value(c.result))]);

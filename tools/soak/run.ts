@@ -47,6 +47,7 @@ export interface SoakResult extends StoredCount {
 	cuts: number;
 	cloudRestarts: number;
 	deviceRestarts: number;
+	/** From the first READY to the last message stored. */
 	durationMs: number;
 }
 
@@ -135,10 +136,10 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
 		cutter.stop();
 		log(`${mode}: all ${o.messages} generated; no more cuts; waiting for the store`);
 		const store = new StoredSequences(() => cloud.endpoints, deviceId);
-		await readUntilSettled([store], o.messages, o.settleMs, () => {
+		const settled = await readUntilSettled([store], o.messages, o.settleMs, () => {
 			if (xs.failure !== undefined) throw new Error(`${xs.failure}\n${xs.tail.join("\n")}`);
 		});
-		const durationMs = Date.now() - started;
+		const durationMs = settled - started;
 		// Copies still arriving (resends) are counted too: one last read after the device is gone.
 		await xs.kill();
 		await sleep(200);

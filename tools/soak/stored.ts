@@ -87,9 +87,9 @@ export class StoredSequences {
 /**
  * Reads the stores until each holds all `sent` numbers, or until none has
  * grown for `settleMs` (what is missing then is lost). `check` may throw to
- * stop (a device that ended).
+ * stop (a device that ended). Resolves with the time the stores last grew.
  */
-export async function readUntilSettled(stores: readonly StoredSequences[], sent: number, settleMs: number, check: () => void = () => {}): Promise<void> {
+export async function readUntilSettled(stores: readonly StoredSequences[], sent: number, settleMs: number, check: () => void = () => {}): Promise<number> {
 	let last = -1;
 	let lastChange = Date.now();
 	for (;;) {
@@ -99,7 +99,7 @@ export async function readUntilSettled(stores: readonly StoredSequences[], sent:
 			last = distinct;
 			lastChange = Date.now();
 		}
-		if (stores.every((store) => store.distinct >= sent) || Date.now() - lastChange > settleMs) return;
+		if (stores.every((store) => store.distinct >= sent) || Date.now() - lastChange > settleMs) return lastChange;
 		check();
 		await new Promise((resolve) => setTimeout(resolve, 250));
 	}
