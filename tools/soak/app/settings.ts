@@ -4,20 +4,19 @@
  * firmware with a message naming it instead of a soak that measures nothing.
  */
 
+import type { ClientIdSourceValue, NrfCloudConfig } from "../../../modules/nrf-cloud/config.js";
 import type { PatternSettings } from "./sensor-soak.js";
 
-/** The device's own settings, and the pattern's (sensor-soak.ts) but where the queue is kept. */
-export interface SoakSettings extends Omit<PatternSettings, "persist"> {
-	host: string;
-	port: number;
-	hostname: string;
-	secTag: number;
-	keepalive: number;
-	clientIdSource: "imei" | "internal-uuid" | "compile-time" | "runtime";
-	clientId: string;
+/**
+ * The library's connection options as the manifest gives them (an empty
+ * hostname or clientId: the library's default), and the pattern's settings
+ * (sensor-soak.ts) but where the queue is kept.
+ */
+export interface SoakSettings extends Omit<PatternSettings, "persist">, Required<Pick<NrfCloudConfig, "host" | "port" | "hostname" | "secTag" | "keepalive" | "clientId">> {
+	clientIdSource: ClientIdSourceValue;
 }
 
-const SOURCES = ["imei", "internal-uuid", "compile-time", "runtime"];
+const SOURCES: readonly string[] = ["imei", "internal-uuid", "compile-time", "runtime"];
 
 function whole(raw: Record<string, unknown>, name: string, min: number, max: number): number {
 	const value = raw[name];
@@ -44,7 +43,7 @@ export function soakSettings(config: unknown): SoakSettings {
 		hostname: text(raw, "hostname"),
 		secTag: whole(raw, "secTag", 0, 2147483647),
 		keepalive: whole(raw, "keepalive", 0, 65535),
-		clientIdSource: source as SoakSettings["clientIdSource"],
+		clientIdSource: source as ClientIdSourceValue,
 		clientId: text(raw, "clientId"),
 		messages: whole(raw, "messages", 1, 2147483647),
 		intervalMs: whole(raw, "intervalMs", 0, 3600000),
