@@ -100,7 +100,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
 		let associationAsked = false;
 		const xs = new XsDevice({
 			modem, endpoint: `127.0.0.1:${proxy.port}`, hostname: cloud.endpoints.mqttHost,
-			messages: o.messages, intervalMs: o.intervalMs, queue: o.queue,
+			messages: o.messages, intervalMs: o.intervalMs, queue: o.queue, libraryLog: o.verbose,
 			onLine: (line) => {
 				if (line.startsWith("nrf_cloud: USER_ASSOCIATION_REQUEST")) associationAsked = true;
 				if (o.verbose) log(`${mode}: device: ${line}`);

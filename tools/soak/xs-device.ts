@@ -23,6 +23,8 @@ export interface XsDeviceOptions {
 	messages: number;
 	intervalMs: number;
 	queue: boolean;
+	/** The library's diagnostic lines in the output too. */
+	libraryLog?: boolean;
 	/** Called with each complete line of output. */
 	onLine?: (line: string) => void;
 }
@@ -51,7 +53,7 @@ export class XsDevice {
 		const o = this.#options;
 		const running = runDevice({
 			modem: o.modem, endpoint: o.endpoint, hostname: o.hostname, app: APP,
-			settings: { messages: o.messages, intervalMs: o.intervalMs, queue: o.queue },
+			settings: { messages: o.messages, intervalMs: o.intervalMs, queue: o.queue, libraryLog: o.libraryLog === true },
 		}, { maxRestarts: 0, onStdout: (text) => this.#output(text) });
 		this.#running = running;
 		void running.done.then((run) => {

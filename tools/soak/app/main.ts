@@ -38,6 +38,7 @@ const libraryConfig: NrfCloudConfig = {
 	clientId: settings.clientId.length > 0 ? settings.clientId : undefined,
 	pollThread: true,
 	fota: false,
+	log: settings.libraryLog ? (line) => console.log(`nrf_cloud: ${line}`) : undefined,
 	...queueOptions({ ...settings, persist: true }),
 };
 configure(libraryConfig);

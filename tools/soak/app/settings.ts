@@ -14,6 +14,8 @@ import type { PatternSettings } from "./sensor-soak.js";
  */
 export interface SoakSettings extends Omit<PatternSettings, "persist">, Required<Pick<NrfCloudConfig, "host" | "port" | "hostname" | "secTag" | "keepalive" | "clientId">> {
 	clientIdSource: ClientIdSourceValue;
+	/** Print the library's diagnostic lines. */
+	libraryLog: boolean;
 }
 
 const SOURCES: readonly string[] = ["imei", "internal-uuid", "compile-time", "runtime"];
@@ -35,7 +37,7 @@ export function soakSettings(config: unknown): SoakSettings {
 	const raw = config as Record<string, unknown>;
 	const source = text(raw, "clientIdSource");
 	if (!SOURCES.includes(source)) throw new RangeError(`config.clientIdSource must be one of ${SOURCES.join(", ")}`);
-	if (typeof raw.queue !== "boolean") throw new TypeError("config.queue must be a boolean");
+	for (const name of ["queue", "libraryLog"]) if (typeof raw[name] !== "boolean") throw new TypeError(`config.${name} must be a boolean`);
 	const retryMs = whole(raw, "retryMs", 1, 600000);
 	return {
 		host: text(raw, "host"),
@@ -47,7 +49,8 @@ export function soakSettings(config: unknown): SoakSettings {
 		clientId: text(raw, "clientId"),
 		messages: whole(raw, "messages", 1, 2147483647),
 		intervalMs: whole(raw, "intervalMs", 0, 3600000),
-		queue: raw.queue,
+		queue: raw.queue as boolean,
+		libraryLog: raw.libraryLog as boolean,
 		queueMessages: whole(raw, "queueMessages", 1, 2147483647),
 		queueBytes: whole(raw, "queueBytes", 1, 2147483647),
 		retryMs,
