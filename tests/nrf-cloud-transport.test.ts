@@ -13,6 +13,7 @@ import { resolveConfig, type NrfCloudConfig } from "../modules/nrf-cloud/config.
 import { CloudSettings, MemorySettings, type SettingsStore } from "../modules/nrf-cloud/settings.js";
 import { TransportEvent, type TransportEventData, type TransportEventValue } from "../modules/nrf-cloud/transport-events.js";
 import { CloudTransport, type TransportListener } from "../modules/nrf-cloud/transport.js";
+import { MAX_HELD_CONTROL } from "../modules/nrf-cloud/pipeline.js";
 import { PacketType, type Packet, type PublishPacket, type SubscribePacket } from "../modules/mqtt/packet.js";
 import { Errno } from "../modules/platform/errno.js";
 import { SocketError } from "../modules/platform/socket.js";
@@ -246,4 +247,37 @@ test("a settings store that throws on every call: the library still gets READY a
 	assert.ok(logs.some((line) => /settings: reading .* failed: flash read failed/.test(line)), logs.join("\n"));
 	assert.ok(logs.some((line) => /settings: writing p_sesh failed: flash write failed/.test(line)), logs.join("\n"));
 	library.disconnect();
+});
+
+test("transport: at most MAX_HELD_CONTROL shadow messages wait for the shadow SUBACK; one more ends the connection", () => {
+	const { t, heard, sockets } = transport();
+	t.connect();
+	const socket = sockets.last();
+	socket.open();
+	socket.receive({ type: PacketType.CONNACK, sessionPresent: false, returnCode: 0 });
+	for (let i = 0; i < MAX_HELD_CONTROL; i++)
+		socket.receive({ type: PacketType.PUBLISH, topic: `${CLIENT_ID}/shadow/get/accepted`, payload: PAIRED, qos: 0, retain: false, dup: false, packetId: 0 });
+	assert.deepEqual(events(heard), [TransportEvent.CONNECTED], "all held");
+	assert.notEqual(socket.sent.at(-1)?.type, PacketType.DISCONNECT);
+	socket.receive({ type: PacketType.PUBLISH, topic: `${CLIENT_ID}/shadow/get/accepted`, payload: PAIRED, qos: 0, retain: false, dup: false, packetId: 0 });
+	assert.equal(socket.sent.at(-1)?.type, PacketType.DISCONNECT);
+	assert.deepEqual(heard.at(-1), { kind: "event", type: TransportEvent.DISCONNECTED, data: { status: DisconnectStatus.USER_REQUEST } });
+	assert.ok(!events(heard).includes(TransportEvent.CC_RX_DATA), "nothing held is delivered to a connection that ended");
+});
+
+test("transport: a packet over maxIncomingPacket is refused from its fixed header (packetTooLarge, then DISCONNECTED MISC); one at the limit is taken", () => {
+	const { t, heard, sockets } = transport({ pipeline: false, payloadBufferLength: 64, messageBufferLength: 64 });
+	t.connect();
+	const socket = sockets.last();
+	socket.open();
+	socket.receive({ type: PacketType.CONNACK, sessionPresent: false, returnCode: 0 });
+	// 128 bytes in all: fixed header 2, topic 2 + 4 ("c/2d"), payload 120 (more than the payload buffer, so reported as oversize).
+	socket.receive({ type: PacketType.PUBLISH, topic: "c/2d", payload: new Uint8Array(120), qos: 0, retain: false, dup: false, packetId: 0 });
+	assert.deepEqual(heard.at(-1), { kind: "oversize", size: 120 });
+	// The header of a 2 MiB publish, without its body.
+	socket.receiveBytes(new Uint8Array([0x30, 0x80, 0x80, 0x80, 0x01]));
+	assert.deepEqual(heard.slice(-2).map((h) => h.kind), ["tooLarge", "event"]);
+	assert.match((heard.at(-2) as { reason: string }).reason, /2097157 bytes exceeds the limit of 128/);
+	assert.deepEqual(heard.at(-1), { kind: "event", type: TransportEvent.DISCONNECTED, data: { status: DisconnectStatus.MISC } });
+	assert.equal(socket.closed, true);
 });

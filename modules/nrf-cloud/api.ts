@@ -417,14 +417,17 @@ export class NrfCloud {
 			}
 		}
 		if (event.type === EventType.READY) this.#readyReached();
+		else if (event.type === EventType.USER_ASSOCIATED && this.#reconnector !== undefined && this.#associationAsked) {
+			// nrf_cloud.rst: the account's permissions apply from the next connection, so connect again now.
+			this.#reconnector.cycle();
+			this.#disconnect();
+		}
 		else if (event.type === EventType.TRANSPORT_DISCONNECTED && this.#reconnector !== undefined && !this.#stopped && !this.#busy) this.#reconnector.lost();
 	}
 
 	#readyReached(): void {
-		// The input-sequence association ends with the library cycling the connection; with
-		// reconnect, so does an association by PIN (nrf_cloud.rst asks the application for it).
-		const cycle = this.#fsm.takeReconnectRequest() || (this.#reconnector !== undefined && this.#associationAsked);
-		if (cycle) {
+		// The input-sequence association ends with the library cycling the connection.
+		if (this.#fsm.takeReconnectRequest()) {
 			this.#reconnector?.cycle();
 			this.#disconnect();
 			return;

@@ -7,6 +7,16 @@
 
 import type { TransportEventData } from "./transport-events.js";
 
+/**
+ * Control messages held for the shadow SUBACK at most: a broker sends one
+ * accepted document per GET and the odd delta; more means something is wrong,
+ * and holding them would let the receive path grow without a bound.
+ */
+export const MAX_HELD_CONTROL = 8;
+
+export const Hold = Object.freeze({ PASSED: 0, HELD: 1, FULL: 2 } as const);
+export type HoldValue = typeof Hold[keyof typeof Hold];
+
 export class Pipeline {
 	/** Requests sent ahead (packet ids); the state machine finds them done when it gets there. */
 	readonly #ahead = new Set<number>();
@@ -41,11 +51,17 @@ export class Pipeline {
 		this.#shadowAckDue = true;
 	}
 
-	/** Keeps control data that overtook the shadow SUBACK; false when nothing is held back. */
-	holdControl(data: TransportEventData): boolean {
-		if (!this.#shadowAckDue) return false;
+	/** Keeps control data that overtook the shadow SUBACK: PASSED when nothing is held back, FULL when no more can be. */
+	holdControl(data: TransportEventData): HoldValue {
+		if (!this.#shadowAckDue) return Hold.PASSED;
+		if (this.#heldControl.length >= MAX_HELD_CONTROL) return Hold.FULL;
 		this.#heldControl.push(data);
-		return true;
+		return Hold.HELD;
+	}
+
+	/** Control messages held now. */
+	get held(): number {
+		return this.#heldControl.length;
 	}
 
 	/** The shadow SUBACK arrived: what was held, oldest first. */

@@ -20,7 +20,7 @@ import { ConnectResult, Errno, MessageId } from "./constants.js";
 import { classifyConnectFailure, closedBeforeUpErrno, connectFailureErrno, sendErrno } from "./connect-failure.js";
 import { disconnectStatus } from "./disconnect-status.js";
 import { isReservedPacketId } from "./packet-ids.js";
-import { Pipeline } from "./pipeline.js";
+import { Hold, MAX_HELD_CONTROL, Pipeline } from "./pipeline.js";
 import { PollGate } from "./poll-gate.js";
 import { JOB_REQUEST, type Endpoints } from "./codec.js";
 import type { ResolvedConfig } from "./config.js";
@@ -392,7 +392,15 @@ export class CloudTransport {
 			return;
 		}
 		const data: TransportEventData = { topic: packet.topic, payload: packet.payload, id: packet.packetId };
-		if (channel === Channel.CONTROL && this.#pipeline.holdControl(data)) return;
+		if (channel === Channel.CONTROL) {
+			const hold = this.#pipeline.holdControl(data);
+			if (hold === Hold.HELD) return;
+			if (hold === Hold.FULL) {
+				this.#config.log(`more than ${MAX_HELD_CONTROL} shadow messages before the shadow SUBACK; disconnecting`);
+				this.disconnect();
+				return;
+			}
+		}
 		this.#listener.event(channel === Channel.CONTROL ? TransportEvent.CC_RX_DATA : TransportEvent.DC_RX_DATA, data);
 	}
 

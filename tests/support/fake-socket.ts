@@ -49,6 +49,12 @@ export class FakeSocket implements StreamSocket {
 		this.callbacks.onReadable(1);
 	}
 
+	/** The peer sends raw bytes (part of a packet, or a header alone). */
+	receiveBytes(bytes: Uint8Array): void {
+		this.#incoming.push(bytes.slice());
+		this.callbacks.onReadable(1);
+	}
+
 	/** The connection fails (or, without an error, the peer closes it). */
 	fail(error?: SocketError): void {
 		this.callbacks.onError(error);
