@@ -72,6 +72,8 @@ export interface FleetSoakResult {
 	idleConnectedAtEnd: number;
 	/** The cloud process never ended. */
 	cloudUp: boolean;
+	/** XS hosts that exited before the harness ended them. */
+	endedEarly: string[];
 }
 
 function total(soakers: readonly Soaker[], o: FleetSoakOptions, durationMs: number): SoakResult {
@@ -152,20 +154,27 @@ export async function runFleetSoak(o: FleetSoakOptions): Promise<FleetSoakResult
 		for (const s of soakers) s.cutter.start();
 		const connected = idleUp + soakers.length;
 		o.log(`fleet: ${connected} devices: ${idleUp} idle, ${o.xsHosts} XS hosts and ${nodeCount} Node clients soaking, ${o.messages} messages each every ${o.intervalMs} ms`);
-		const generated = () => soakers.filter((s) => s.progress.allGenerated).length;
-		await waitFor("every soaker's last message", () => generated() === soakers.length, {
-			timeoutMs: o.messages * o.intervalMs * 4 + 180_000, failure: () => xsFailure() ?? (cloudEnded ? "the cloud process ended" : undefined),
-			detail: () => `${generated()} of ${soakers.length} done`,
+		// A host that ends early is counted, not waited for: what it did not deliver is lost.
+		const finished = () => soakers.filter((s) => s.progress.allGenerated || s.xs?.failure !== undefined).length;
+		await waitFor("every soaker's last message", () => finished() === soakers.length, {
+			timeoutMs: o.messages * o.intervalMs * 4 + 180_000, failure: () => (cloudEnded ? "the cloud process ended" : undefined),
+			detail: () => `${finished()} of ${soakers.length} done`,
 		});
 		for (const s of soakers) s.cutter.stop();
 		o.log("fleet: all generated; no more cuts; counting the store");
 		const durationMs = await readUntilSettled(soakers.map((s) => s.store), o.messages, o.settleMs) - started;
+		const ended = soakers.filter((s) => s.xs?.failure !== undefined);
+		for (const s of soakers) {
+			const status = s.node?.status;
+			if (status !== undefined && (status.queued ?? 0) > 0) o.log(`fleet: ${s.id} still holds ${status.queued} queued messages in state ${status.state}`);
+		}
+		for (const s of ended) o.log(`fleet: ${s.id} ended early: ${s.xs!.failure}\n${s.xs!.tail.join("\n")}`);
 		const idleConnectedAtEnd = idle.filter((d) => d.client.connected).length;
 		return {
 			xs: total(soakers.filter((s) => s.kind === "xs"), o, durationMs),
 			node: total(soakers.filter((s) => s.kind === "node"), o, durationMs),
 			all: total(soakers, o, durationMs),
-			connected, idle: idle.length, idleConnectedAtEnd, cloudUp: !cloudEnded,
+			connected, idle: idle.length, idleConnectedAtEnd, cloudUp: !cloudEnded, endedEarly: ended.map((s) => s.id),
 		};
 	}
 	finally {
@@ -201,8 +210,9 @@ export async function fleetMain(argv: string[]): Promise<number> {
 			{ title: `all ${options.soakers} soakers`, result: r.all },
 		])}\n`);
 		console.log(`devices connected at once: ${r.connected} (${r.idle} idle fleet clients + ${options.soakers} soakers); idle still connected at the end: ${r.idleConnectedAtEnd}; cloud process up throughout: ${r.cloudUp ? "yes" : "no"}`);
+		console.log(`XS hosts that exited on their own before the end: ${r.endedEarly.length === 0 ? "none" : r.endedEarly.join(", ")}`);
 		if (r.all.lost > 0) console.log(`soak: first missing sequence numbers ${r.all.missing.join(", ")}`);
-		return options.queue && (r.all.lost > 0 || !r.cloudUp) ? 1 : 0;
+		return options.queue && (r.all.lost > 0 || !r.cloudUp || r.endedEarly.length > 0) ? 1 : 0;
 	}
 	finally {
 		rmSync(work, { recursive: true, force: true });

@@ -49,6 +49,11 @@ export class NodeSoakClient {
 		}, { EventType, DisconnectStatus, Sensor }, { ...o.settings, persist: false }, { read: () => 0, write: () => {} }, (line) => this.progress.line(line));
 	}
 
+	/** The library's state and what its queue still holds (undefined without the queue). */
+	get status(): { state: number; queued: number | undefined } {
+		return { state: this.#library.state, queued: this.#library.offlineQueue?.messages };
+	}
+
 	start(): void {
 		const initialized = this.#library.init({ eventHandler: (event) => this.#soak.onEvent(event) });
 		if (initialized !== 0) throw new Error(`init failed for ${this.id}: ${initialized}`);
