@@ -74,6 +74,8 @@ export class OfflineQueue {
 	#ready = false;
 	#resumed = false;
 	#earliest = 0;
+	/** Counts the connections that ended, so that a publish can tell its connection ended under it. */
+	#connection = 0;
 
 	constructor(options: OfflineQueueOptions, port: QueuePort, clock: Clock, store?: QueueStore) {
 		this.#options = options;
@@ -144,6 +146,7 @@ export class OfflineQueue {
 
 	/** The connection ended: what was in flight is sent again on the next one. */
 	connectionLost(): void {
+		this.#connection++;
 		this.#ready = false;
 		this.#timer.cancel();
 		for (const entry of this.#entries) {
@@ -178,7 +181,11 @@ export class OfflineQueue {
 				return;
 			}
 			const dupId = this.#resumed ? entry.lastId : 0;
+			const connection = this.#connection;
 			const id = this.#port.publish(entry.topic, entry.payload, entry.tag, dupId);
+			// A write that fails at once ends the connection inside publish(): the message was
+			// not in flight on a connection that lives on, so it goes again on the next one.
+			if (connection !== this.#connection) return;
 			if (id <= 0) {
 				// -EAGAIN: the next PUBACK makes room; with nothing in flight, try again after one interval.
 				if (id === -Errno.EAGAIN && this.#inFlight > 0) return;
