@@ -8,8 +8,6 @@
  * the callback is accepted and never called there, and exit() is a cold reset.
  */
 
-let registered = false;
-
 /** The C binding alone: each is exactly one native call, which xsc binds directly. */
 function nativeOnStop(this: unknown, callback: () => void): void {
 	native("xs_lifecycle_on_stop").call(this, callback);
@@ -19,12 +17,14 @@ function nativeExit(this: unknown, status: number): void {
 	native("xs_lifecycle_exit").call(this, status);
 }
 
-/** Registers the one stop callback of the app; a second registration throws. */
+/**
+ * Registers the app's one stop callback. A preloaded module's variables are
+ * frozen, so the binding, not this module, refuses a second registration (the
+ * simulator host throws; an nRF9160 keeps none).
+ */
 export function onStopRequest(callback: () => void): void {
 	if (typeof callback !== "function") throw new TypeError("onStopRequest takes a function");
-	if (registered) throw new Error("a stop callback is already registered");
 	nativeOnStop(callback);
-	registered = true;
 }
 
 /** Ends the app with `status` (0 to 255): the simulator host exits, an nRF9160 resets. */
