@@ -216,6 +216,6 @@ test("Supervision.send writes a control line to the host running now, also after
 	assert.equal(run.starts[1]!.stdout, "got flip UPSIDE_DOWN\n");
 	assert.throws(() => supervision.send("two\nlines"), TypeError);
 	const unpiped = supervise("sh", ["-c", "exit 0"], { log: () => {} });
-	assert.throws(() => unpiped.send("button 1"), /not piped/);
+	assert.throws(() => unpiped.send("button 1"), /without control input/);
 	await unpiped.done;
 });
