@@ -57,7 +57,7 @@ function followEvents(): { events: { kind: string; data: any }[]; open: () => bo
 before(async () => {
 	dir = mkdtempSync(join(tmpdir(), "cloud-activity-"));
 	running = await startCloud({ state: join(dir, "cloud") });
-	provision({ cloudState: join(dir, "cloud"), modem: join(dir, "modem"), deviceId: DEVICE, out: join(dir, "out") });
+	provision({ cloudState: join(dir, "cloud"), modem: join(dir, "modem"), deviceId: DEVICE, clientIdSource: "compile-time", out: join(dir, "out") });
 	await connectDevice({ dir, port: running.endpoints.mqttPort, id: DEVICE }).closed;	// JITP
 });
 

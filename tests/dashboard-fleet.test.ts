@@ -99,7 +99,9 @@ test("dashboard fleet: real devices appear, are associated by clicks, and show s
 
 	for (const device of fleet) {
 		const row = page.locator(`tr[data-device="${device.id}"]`);
-		await row.locator(`[data-field=version]:text-is('${device.version}')`).waitFor({ timeout: 30000 });
+		await row.locator(`[data-field=version]:text-is('${device.version}')`).waitFor({ timeout: 60000 }).catch((error: unknown) => {
+			throw new Error(`${device.id} never showed version ${device.version}: ${error instanceof Error ? error.message : String(error)}\n${detail()}`);
+		});
 		await row.locator("[data-field=position]:text-matches('^-?\\\\d+\\\\.\\\\d{5}, -?\\\\d+\\\\.\\\\d{5}$')").waitFor({ timeout: 20000 });
 		await row.locator("[data-field=flip]:text-matches('^(NORMAL|UPSIDE_DOWN)$')").waitFor();
 		assert.equal(await row.locator("[data-field=connection]").textContent(), "connected");
