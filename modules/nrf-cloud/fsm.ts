@@ -83,6 +83,8 @@ function gone(m: Machine): boolean {
 
 /** An action the next state depends on could not be queued: stay, log and report ERROR. */
 function actionFailed(m: Machine, action: string): void {
+	// The send failed because the connection ended inside it: TRANSPORT_DISCONNECTED said so.
+	if (gone(m)) return;
 	m.port.log(`${action} could not be sent; staying in state ${m.state}`);
 	enter(m, m.state, { type: EventType.ERROR, status: 0 });
 }
