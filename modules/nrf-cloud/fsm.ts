@@ -51,6 +51,10 @@ interface Machine {
 	sequenceRequested: boolean;
 	/** This session completed an input-sequence association (the library then reconnects itself). */
 	associatedBySequence: boolean;
+	/** Counts the connections that ended (DISCONNECTED). */
+	ended: number;
+	/** `ended` when the running handler began (undefined outside handlers): its connection is gone once they differ. */
+	handlerEnded: number | undefined;
 }
 
 type Handler = (m: Machine, data: TransportEventData) => void;
@@ -64,12 +68,23 @@ const S = State;
  * the library sees the new state.
  */
 function enter(m: Machine, state: StateValue, event?: CloudEvent): void {
+	// A send can end the connection at once (a socket write that fails reports the end from
+	// inside the write): DISCONNECTED then already ran, and the handler that sent must not
+	// move the machine on, or it would sit in a connected state without a connection.
+	if (gone(m)) return;
 	m.state = state;
 	if (event !== undefined) m.port.emit(event);
 }
 
+/** The connection the running handler works for has ended while it ran. */
+function gone(m: Machine): boolean {
+	return m.handlerEnded !== undefined && m.ended !== m.handlerEnded;
+}
+
 /** An action the next state depends on could not be queued: stay, log and report ERROR. */
 function actionFailed(m: Machine, action: string): void {
+	// The send failed because the connection ended inside it: TRANSPORT_DISCONNECTED said so.
+	if (gone(m)) return;
 	m.port.log(`${action} could not be sent; staying in state ${m.state}`);
 	enter(m, m.state, { type: EventType.ERROR, status: 0 });
 }
@@ -190,6 +205,8 @@ function ccRx(m: Machine, data: TransportEventData): void {
 	if (message?.config !== undefined) {
 		if (message.delta) m.port.report(configEcho(message.config), MessageId.DEFAULT_REPORT);
 		m.port.emit({ type: EventType.RX_DATA, status: 0, data: payload, topic: data.topic });
+		// The echo or the application's handler may have ended the connection: its pairing state no longer applies.
+		if (gone(m)) return;
 	}
 	const pairing = decodePairing(message?.desired, m.legacyAssociation);
 	const kind = pairing.kind;
@@ -220,6 +237,8 @@ function ccRx(m: Machine, data: TransportEventData): void {
 function disconnection(m: Machine, data: TransportEventData): void {
 	m.sequencePending = false;
 	m.sequenceRequested = false;
+	m.ended++;
+	m.handlerEnded = m.ended;
 	enter(m, S.INITIALIZED, { type: EventType.TRANSPORT_DISCONNECTED, status: data.status ?? 0 });
 }
 
@@ -287,6 +306,8 @@ export class StateMachine {
 			sequencePending: false,
 			sequenceRequested: false,
 			associatedBySequence: false,
+			ended: 0,
+			handlerEnded: undefined,
 		};
 	}
 
@@ -324,7 +345,16 @@ export class StateMachine {
 	handle(event: TransportEventValue, data: TransportEventData = {}): boolean {
 		const handler = TRANSITIONS[this.#m.state]?.[event];
 		if (handler === undefined) return false;
-		handler(this.#m, data);
+		const m = this.#m;
+		// Handlers nest (a send inside one can end the connection, and DISCONNECTED runs inside it).
+		const outer = m.handlerEnded;
+		m.handlerEnded = m.ended;
+		try {
+			handler(m, data);
+		}
+		finally {
+			m.handlerEnded = outer;
+		}
 		return true;
 	}
 }
