@@ -457,6 +457,32 @@ test("pipelining a resumed session: the GET goes with CONNECT, READY after 2 fli
 	peer.policy.batch = false;
 });
 
+test("a lost session whose first GET is answered after all: the copy of the answer is dropped, one USER_ASSOCIATED, then READY", async () => {
+	reset();
+	peer.policy.answerUnsubscribedGet = true;
+	try {
+		const device = new DeviceUnderTest(peer, { pipeline: true });
+		device.settings.write("p_sesh", new Uint8Array([1, 0, 0, 0]));
+		peer.policy.connack = { returnCode: 0, sessionPresent: false };
+		device.init();
+		const index = peer.broker.connections.length;
+		await device.library.connect();
+		const connection = await peer.connection(index);
+		await device.waitFor(EventType.READY);
+		// The late copy follows the paired report's PUBACK; a probe's PUBACK shows the device has read it.
+		const probe = peer.publish(connection, `$aws/things/${DEVICE_ID}/shadow/get/rejected`, '{"code":404,"message":"probe"}');
+		await until(() => connection.received.some((p) => p.type === PacketType.PUBACK && p.packetId === probe), { what: "the PUBACK for the probe" });
+		const types = device.types();
+		assert.equal(types.filter((type) => type === EventType.USER_ASSOCIATED).length, 1, `events ${types.join(",")}`);
+		assert.equal(types.filter((type) => type === EventType.READY).length, 1, `events ${types.join(",")}`);
+		device.library.disconnect();
+		await device.waitFor(EventType.TRANSPORT_DISCONNECTED);
+	}
+	finally {
+		peer.policy.answerUnsubscribedGet = false;
+	}
+});
+
 test("malformed and random shadow documents, deltas, c2d payloads and job documents: ignored or RX_DATA, never an exception; the library stays usable", async () => {
 	reset();
 	const logs: string[] = [];

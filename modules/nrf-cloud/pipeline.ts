@@ -25,8 +25,17 @@ export class Pipeline {
 	readonly #heldControl: TransportEventData[] = [];
 	/** The c2d SUBACK came before the state machine asked for the subscription. */
 	#dataAckEarly = false;
+	/**
+	 * The GET went out twice on this connection: its first copy reached a session
+	 * without subscriptions, whose answer a broker may still deliver if the
+	 * SUBSCRIBE overtook it. Then only the first accepted document is the answer.
+	 */
+	#getSentTwice = false;
+	#getAnswered = false;
 
 	clear(): void {
+		this.#getSentTwice = false;
+		this.#getAnswered = false;
 		this.#ahead.clear();
 		this.#shadowAckDue = false;
 		this.#heldControl.length = 0;
@@ -68,6 +77,28 @@ export class Pipeline {
 	releaseControl(): TransportEventData[] {
 		this.#shadowAckDue = false;
 		return this.#heldControl.splice(0, this.#heldControl.length);
+	}
+
+	/** The GET is sent again on a session the broker did not keep. */
+	getSentTwice(): void {
+		this.#getSentTwice = true;
+		this.#getAnswered = false;
+	}
+
+	/** The state machine sends a GET of its own: its answer is wanted, whatever came before. */
+	getSentOnce(): void {
+		this.#getSentTwice = false;
+	}
+
+	/** A shadow document on get/accepted: false for the second answer to a GET sent twice, which is a copy. */
+	takeGetAnswer(): boolean {
+		if (!this.#getSentTwice) return true;
+		if (!this.#getAnswered) {
+			this.#getAnswered = true;
+			return true;
+		}
+		this.#getSentTwice = false;
+		return false;
 	}
 
 	/** The c2d SUBACK arrived while its SUBSCRIBE was still ahead of the state machine. */

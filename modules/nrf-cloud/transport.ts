@@ -301,6 +301,7 @@ export class CloudTransport {
 
 	requestShadow(): boolean {
 		if (this.#pipeline.claim(MessageId.CLOUD_STATE_REQUEST)) return true;
+		this.#pipeline.getSentOnce();
 		return this.#sendShadowRequest();
 	}
 
@@ -387,8 +388,12 @@ export class CloudTransport {
 		this.#connackSeen = true;
 		if (persistent && !sessionPresent) {
 			this.#settings.persistentSession = false;
-			// A GET sent ahead reached a session without subscriptions: its answer is lost.
-			if (this.#pipeline.claim(MessageId.CLOUD_STATE_REQUEST)) this.#sendShadowAhead();
+			// A GET sent ahead reached a session without subscriptions: its answer is lost,
+			// unless the broker delivers it after the new SUBSCRIBE (then it is a copy).
+			if (this.#pipeline.claim(MessageId.CLOUD_STATE_REQUEST)) {
+				this.#sendShadowAhead();
+				this.#pipeline.getSentTwice();
+			}
 		}
 		this.#sessionValid = sessionPresent && persistent;
 		this.#listener.event(TransportEvent.CONNECTED, { status: 0, session: this.#sessionValid });
@@ -403,6 +408,10 @@ export class CloudTransport {
 		}
 		if (packet.payload.length > this.#config.payloadBufferLength) {
 			this.#listener.oversize(packet.topic, packet.payload.length);
+			return;
+		}
+		if (packet.topic === this.shadow.accepted && !this.#pipeline.takeGetAnswer()) {
+			this.#config.log("a second answer to the shadow GET sent twice; dropped");
 			return;
 		}
 		const data: TransportEventData = { topic: packet.topic, payload: packet.payload, id: packet.packetId };

@@ -42,6 +42,12 @@ export interface PeerPolicy {
 	 * (answers may overtake each other on a real broker).
 	 */
 	batch?: boolean;
+	/**
+	 * A GET's answer without a subscription to it is delivered after all, late: as a
+	 * broker whose shadow service answered after the SUBSCRIBE came, here just before
+	 * the PUBACK of the device's next shadow update.
+	 */
+	answerUnsubscribedGet?: boolean;
 }
 
 export class CloudPeer {
@@ -57,6 +63,8 @@ export class CloudPeer {
 	 * connection whose CONNACK said the session was present (its subscriptions are kept).
 	 */
 	readonly #subscriptions = new WeakMap<PeerConnection, Set<string> | undefined>();
+	/** Answers held back by answerUnsubscribedGet. */
+	readonly #lateAnswers = new WeakMap<PeerConnection, { topic: string; payload: string }>();
 
 	private constructor(broker: ScriptedBroker) {
 		this.broker = broker;
@@ -130,16 +138,24 @@ export class CloudPeer {
 			case PacketType.UNSUBSCRIBE:
 				this.#send(connection, { type: PacketType.UNSUBACK, packetId: packet.packetId });
 				return;
-			case PacketType.PUBLISH:
+			case PacketType.PUBLISH: {
+				const late = this.#lateAnswers.get(connection);
+				if (late !== undefined && packet.topic.endsWith("/shadow/update")) {
+					this.#lateAnswers.delete(connection);
+					this.publish(connection, late.topic, late.payload);
+				}
 				if (packet.qos === 1 && this.policy.ackPublishes) this.#send(connection, { type: PacketType.PUBACK, packetId: packet.packetId });
 				if (packet.topic === `$aws/things/${topicDevice(packet.topic)}/shadow/get` && this.policy.shadow !== undefined) {
 					const shadow = this.policy.shadow;
 					const accepted = `${topicDevice(packet.topic)}/shadow/get/accepted`;
 					// A broker delivers the answer only on a subscription: none, none delivered.
 					const subscribed = this.#subscriptions.get(connection);
-					if (subscribed === undefined || subscribed.has(accepted)) this.publish(connection, accepted, typeof shadow === "string" ? shadow : JSON.stringify(shadow));
+					const payload = typeof shadow === "string" ? shadow : JSON.stringify(shadow);
+					if (subscribed === undefined || subscribed.has(accepted)) this.publish(connection, accepted, payload);
+					else if (this.policy.answerUnsubscribedGet) this.#lateAnswers.set(connection, { topic: accepted, payload });
 				}
 				return;
+			}
 			case PacketType.PINGREQ:
 				this.#send(connection, { type: PacketType.PINGRESP });
 				return;
