@@ -126,6 +126,8 @@ export class LocalCloud extends EventEmitter<CloudEvents> {
 			firmwareHost: () => `${this.hostname}:${firmwareServer.port}`, executionTimeoutMs: this.#options.fotaExecutionTimeoutMs,
 		});
 		if (broker.abilities.reportsConnections) trackPresence(context, shadow);
+		// A device's own report (its version, its UI cards) changes what the device views show.
+		shadow.on("deviceUpdate", (id) => this.emit("device", id));
 		broker.on("publish", (id, topic, payload) => {
 			if (!broker.abilities.admitsConnections) registration.registerOnFirstMessage(id);
 			// each device message concerns one service, told apart by its topic
