@@ -79,15 +79,22 @@ async function npm() {
 	writeFileSync(stamp, digest);
 }
 
-/** The build script's commands, one step each, with the npm bin directory on PATH as npm run gives it. */
+/**
+ * The build script's commands, one step each, with the npm bin directory on PATH as npm run gives it.
+ * With --host-release (npm start) the simulator host is built in its release variant only: the
+ * debug and sanitizer builds are for the tests, and leaving them out gets a new user to the
+ * running fleet sooner.
+ */
 async function build() {
 	const script = JSON.parse(readFileSync(join(root, "package.json"), "utf8")).scripts.build;
-	const commands = script.split("&&").map((command) => command.trim()).filter(Boolean);
+	const releaseOnly = process.argv.includes("--host-release");
+	const commands = script.split("&&").map((command) => command.trim()).filter(Boolean)
+		.map((command) => releaseOnly && command === "node tools/build-sim.mjs" ? "node tools/build-sim.mjs release" : command);
 	process.env.PATH = `${join(root, "node_modules", ".bin")}:${process.env.PATH ?? ""}`;
 	for (const [index, command] of commands.entries()) await run(`build ${index + 1}/${commands.length}: ${command}`, command, [], { shell: true });
 }
 
-const steps = process.argv.slice(2);
+const steps = process.argv.slice(2).filter((arg) => !arg.startsWith("--"));
 if (steps.length === 0 || steps.includes("debian")) await debian();
 if (steps.length === 0 || steps.includes("npm")) await npm();
 if (steps.length === 0 || steps.includes("build")) await build();
