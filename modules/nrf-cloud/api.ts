@@ -470,7 +470,10 @@ export class NrfCloud {
 			},
 			sessionValid: () => this.#transport!.sessionValid,
 			keepalive: () => this.config.keepalive,
-			emit: (event) => this.#emit(event),
+			emit: (event) => {
+				if (event.type === EventType.USER_ASSOCIATION_REQUEST) this.#transport!.forgetPairing();
+				this.#emit(event);
+			},
 			log: (line) => this.config.log(line),
 		};
 	}

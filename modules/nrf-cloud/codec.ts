@@ -6,7 +6,7 @@
  * data must never take the library down.
  */
 
-import { readUtf8 } from "../platform/utf8.js";
+import { readUtf8, utf8Encode } from "../platform/utf8.js";
 import { FotaStatus, FotaType, FotaValidate } from "./constants.js";
 
 export type JsonObject = { [key: string]: unknown };
@@ -50,6 +50,21 @@ export function pairedReport(endpoints: Endpoints, keepalive: number): string {
 		pairing: { state: "paired", config: null, topics: { d2c: endpoints.d2c, c2d: endpoints.c2d } },
 		connection: { keepalive },
 	} } });
+}
+
+/** The endpoints as kept in settings (nrf_cloud/paired): their JSON. */
+export function encodeStoredEndpoints(endpoints: Endpoints): Uint8Array {
+	return utf8Encode(JSON.stringify({ prefix: endpoints.prefix, d2c: endpoints.d2c, c2d: endpoints.c2d }));
+}
+
+/** Kept endpoints; undefined when absent or damaged, so that nothing is reported from a bad record. */
+export function decodeStoredEndpoints(bytes: ArrayBuffer | Uint8Array | undefined): Endpoints | undefined {
+	if (bytes === undefined) return undefined;
+	const value = parseJson(bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes));
+	if (!isObject(value)) return undefined;
+	const { prefix, d2c, c2d } = value;
+	if (typeof prefix !== "string" || typeof d2c !== "string" || typeof c2d !== "string" || d2c.length === 0 || c2d.length === 0) return undefined;
+	return { prefix, d2c, c2d };
 }
 
 /** Moves a config delta from desired to reported. */

@@ -57,6 +57,15 @@ export interface NrfCloudConfig {
 	 * their order are the C library's; false waits for each answer as it does.
 	 */
 	pipeline?: boolean;
+	/**
+	 * On a connection that asks to resume the MQTT session, send the paired
+	 * report of the device's last confirmed pairing with CONNECT and the GET,
+	 * before the shadow confirms it again, so that READY comes one round trip
+	 * earlier (docs/protocol.md §1.7.4). A shadow that says otherwise is
+	 * answered as always, and its report follows the early one. Needs
+	 * `pipeline`; not with `legacyAssociation`. Off: v1.6's order.
+	 */
+	pairedReportAhead?: boolean;
 	/** Accept the input-sequence (button) association of nrf_cloud_user_associate. */
 	legacyAssociation?: boolean;
 	/**
@@ -128,6 +137,7 @@ export interface ResolvedConfig {
 	progressPercentIncrement: number;
 	fotaTypes: readonly string[];
 	pipeline: boolean;
+	pairedReportAhead: boolean;
 	legacyAssociation: boolean;
 	maxIncomingPacket: number;
 	offlineQueue: ResolvedOfflineQueue | undefined;
@@ -214,6 +224,12 @@ export function resolveConfig(config: NrfCloudConfig | undefined): ResolvedConfi
 	if (c.log !== undefined && typeof c.log !== "function") throw new TypeError("log must be a function");
 	const messageBufferLength = integer(c.messageBufferLength, "messageBufferLength", 256, 64, 65535);
 	const payloadBufferLength = integer(c.payloadBufferLength, "payloadBufferLength", 2048, 64, 1 << 20);
+	const pipeline = flag(c.pipeline, "pipeline", true);
+	const legacyAssociation = flag(c.legacyAssociation, "legacyAssociation", false);
+	const pairedReportAhead = flag(c.pairedReportAhead, "pairedReportAhead", false);
+	if (pairedReportAhead && !pipeline) throw new RangeError("pairedReportAhead needs pipeline");
+	// The input-sequence association reports another paired form, whose endpoints are not kept.
+	if (pairedReportAhead && legacyAssociation) throw new RangeError("pairedReportAhead does not apply with legacyAssociation");
 	return {
 		host,
 		port: integer(c.port, "port", 8883, 1, 65535),
@@ -232,8 +248,9 @@ export function resolveConfig(config: NrfCloudConfig | undefined): ResolvedConfi
 		fotaFragmentSize: integer(c.fotaFragmentSize, "fotaFragmentSize", 1700, 128, 1700),
 		progressPercentIncrement: integer(c.progressPercentIncrement, "progressPercentIncrement", 10, 0, 100),
 		fotaTypes: fotaTypes(c.fotaTypes),
-		pipeline: flag(c.pipeline, "pipeline", true),
-		legacyAssociation: flag(c.legacyAssociation, "legacyAssociation", false),
+		pipeline,
+		pairedReportAhead,
+		legacyAssociation,
 		maxIncomingPacket: integer(c.maxIncomingPacket, "maxIncomingPacket", payloadBufferLength + messageBufferLength, 64, (1 << 20) + 65535),
 		offlineQueue: offlineQueue(c.offlineQueue),
 		reconnect: reconnect(c.reconnect),

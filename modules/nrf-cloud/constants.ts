@@ -154,6 +154,8 @@ export const CLIENT_ID_MAX_LENGTH = 64;
 export const SETTINGS_DOMAIN = "nrf_cloud";
 export const SESSION_KEY = "p_sesh";
 export const FOTA_JOB_KEY = "fota/job";
+/** The endpoints of the last confirmed pairing, kept for pairedReportAhead (not a v1.6 key). */
+export const PAIRED_KEY = "paired";
 
 function nameOf(table: Readonly<Record<string, number>>, value: number): string {
 	for (const name in table) if (table[name] === value) return name;

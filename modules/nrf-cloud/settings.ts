@@ -1,11 +1,13 @@
 /*
  * The library's persistent settings in the "nrf_cloud" domain, as the C
  * library keeps them with Zephyr settings: the persistent-session flag
- * (nrf_cloud/p_sesh, a 4-byte int) and the pending FOTA job (nrf_cloud/fota/job).
+ * (nrf_cloud/p_sesh, a 4-byte int) and the pending FOTA job (nrf_cloud/fota/job);
+ * and, for pairedReportAhead only, the endpoints of the last confirmed pairing
+ * (nrf_cloud/paired).
  */
 
-import { FOTA_JOB_KEY, SESSION_KEY } from "./constants.js";
-import { decodeStoredJob, encodeStoredJob, type StoredJob } from "./codec.js";
+import { FOTA_JOB_KEY, PAIRED_KEY, SESSION_KEY } from "./constants.js";
+import { decodeStoredEndpoints, decodeStoredJob, encodeStoredEndpoints, encodeStoredJob, type Endpoints, type StoredJob } from "./codec.js";
 
 /** The part of a key-value store the library uses (modules/storage/key-value on the device). */
 export interface SettingsStore {
@@ -97,5 +99,14 @@ export class CloudSettings {
 
 	set job(job: StoredJob | undefined) {
 		this.#write(FOTA_JOB_KEY, job === undefined ? undefined : encodeStoredJob(job));
+	}
+
+	/** The endpoints of the last pairing the shadow confirmed; undefined when none is kept or the record is damaged. */
+	get pairedEndpoints(): Endpoints | undefined {
+		return decodeStoredEndpoints(this.#read(PAIRED_KEY));
+	}
+
+	set pairedEndpoints(endpoints: Endpoints | undefined) {
+		this.#write(PAIRED_KEY, endpoints === undefined ? undefined : encodeStoredEndpoints(endpoints));
 	}
 }

@@ -20,9 +20,9 @@ import { ConnectResult, Errno, MessageId } from "./constants.js";
 import { classifyConnectFailure, closedBeforeUpErrno, connectFailureErrno, sendErrno } from "./connect-failure.js";
 import { disconnectStatus } from "./disconnect-status.js";
 import { isReservedPacketId } from "./packet-ids.js";
-import { Hold, MAX_HELD_CONTROL, Pipeline } from "./pipeline.js";
+import { Hold, MAX_HELD_CONTROL, Pipeline, ReportAck, ReportClaim } from "./pipeline.js";
 import { PollGate } from "./poll-gate.js";
-import { JOB_REQUEST, type Endpoints } from "./codec.js";
+import { JOB_REQUEST, pairedReport, type Endpoints } from "./codec.js";
 import type { ResolvedConfig } from "./config.js";
 import { TransportEvent, type TransportEventData, type TransportEventValue } from "./transport-events.js";
 import type { CloudSettings } from "./settings.js";
@@ -162,6 +162,20 @@ export class CloudTransport {
 		// subscriptions answer it). When it did not, #connack sends the SUBSCRIBE and the
 		// GET again at once (docs/protocol.md §1.7.3).
 		if (this.#sendShadowRequest()) this.#pipeline.sentAhead(MessageId.CLOUD_STATE_REQUEST);
+		this.#sendReportAhead();
+	}
+
+	/**
+	 * pairedReportAhead: the paired report of the last confirmed pairing goes
+	 * with CONNECT and the GET. Its PUBACK waits until the shadow's answer has
+	 * brought the state machine to the report (docs/protocol.md §1.7.4).
+	 */
+	#sendReportAhead(): void {
+		if (!this.#config.pairedReportAhead) return;
+		const endpoints = this.#settings.pairedEndpoints;
+		if (endpoints === undefined) return;
+		const payload = pairedReport(endpoints, this.#config.keepalive);
+		if (this.publish(this.shadow.update, payload, 1, MessageId.PAIRING_STATUS_REPORT) === MessageId.PAIRING_STATUS_REPORT) this.#pipeline.reportSentAhead(payload);
 	}
 
 	/** The shadow SUBSCRIBE and GET ahead of the state machine; shadow data waits for the SUBACK. */
@@ -310,18 +324,33 @@ export class CloudTransport {
 	}
 
 	report(payload: string, packetId: number): boolean {
+		if (packetId === MessageId.PAIRING_STATUS_REPORT) {
+			switch (this.#pipeline.claimReport(payload)) {
+				case ReportClaim.SENT:
+					return true;
+				case ReportClaim.ACKNOWLEDGED:
+					this.#eventSoon(TransportEvent.CC_TX_DATA_ACK, { id: packetId });
+					return true;
+				case ReportClaim.AFTER_AHEAD:
+					return this.#client !== undefined;
+				default:
+			}
+		}
 		return this.publish(this.shadow.update, payload, 1, packetId) > 0;
+	}
+
+	/** An answer that came early, reported once the running handler has moved the state machine on. */
+	#eventSoon(type: TransportEventValue, data: TransportEventData): void {
+		const attempt = this.#attempt;
+		Promise.resolve().then(() => {
+			if (attempt === this.#attempt) this.#listener.event(type, data);
+		});
 	}
 
 	subscribeData(): boolean {
 		if (this.#pipeline.claim(MessageId.DC_SUBSCRIBE)) {
-			if (this.#pipeline.takeEarlyDataAck()) {
-				// Its SUBACK is already here: report it once the state machine has moved on.
-				const attempt = this.#attempt;
-				Promise.resolve().then(() => {
-					if (attempt === this.#attempt) this.#listener.event(TransportEvent.DC_CONNECTED, { status: 0 });
-				});
-			}
+			// Its SUBACK is already here: report it once the state machine has moved on.
+			if (this.#pipeline.takeEarlyDataAck()) this.#eventSoon(TransportEvent.DC_CONNECTED, { status: 0 });
 			return true;
 		}
 		return this.#sendDataSubscribe();
@@ -369,9 +398,19 @@ export class CloudTransport {
 		return ok;
 	}
 
+	/** The shadow confirmed a pairing with these endpoints. */
 	setEndpoints(endpoints: Endpoints): void {
 		this.#endpoints = { ...endpoints };
 		this.#fota = endpoints.prefix.length > 0 ? fotaTopics(endpoints.prefix, this.clientId) : undefined;
+		if (!this.#config.pairedReportAhead) return;
+		const kept = this.#settings.pairedEndpoints;
+		if (kept?.prefix !== endpoints.prefix || kept.d2c !== endpoints.d2c || kept.c2d !== endpoints.c2d) this.#settings.pairedEndpoints = this.#endpoints;
+	}
+
+	/** The shadow says the device is not associated: no paired report goes ahead any more. */
+	forgetPairing(): void {
+		this.#pipeline.dropReportAhead();
+		if (this.#config.pairedReportAhead && this.#settings.pairedEndpoints !== undefined) this.#settings.pairedEndpoints = undefined;
 	}
 
 	clearEndpoints(): void {
@@ -451,8 +490,19 @@ export class CloudTransport {
 
 	#acknowledged(attempt: number, id: number): void {
 		if (attempt !== this.#attempt) return;
-		if (id >= MessageId.FOTA_REQUEST && id <= MessageId.FOTA_BLE_UPDATE) this.#listener.fotaAck(id);
-		else this.#listener.event(TransportEvent.CC_TX_DATA_ACK, { id });
+		if (id >= MessageId.FOTA_REQUEST && id <= MessageId.FOTA_BLE_UPDATE) {
+			this.#listener.fotaAck(id);
+			return;
+		}
+		if (id === MessageId.PAIRING_STATUS_REPORT) {
+			const answered = this.#pipeline.reportAcknowledged();
+			if (answered === ReportAck.AHEAD) return;
+			if (answered === ReportAck.REPLACE) {
+				if (this.publish(this.shadow.update, this.#pipeline.replacement, 1, id) !== id) this.#config.log("the corrected paired report could not be sent");
+				return;
+			}
+		}
+		this.#listener.event(TransportEvent.CC_TX_DATA_ACK, { id });
 	}
 
 	#closed(attempt: number, error: MqttError | undefined): void {
