@@ -17,7 +17,7 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { startCloud, type RunningCloud } from "../tools/cloud-sim/main.js";
 import { flights, LatencyProxy } from "../tools/lib/latency-proxy.js";
-import { runReconnectDevice, type ReadyLine, type ReconnectRun } from "../tools/bench/reconnect-device.js";
+import { runReconnectDevice, type ConnectMode, type ReadyLine, type ReconnectRun } from "../tools/bench/reconnect-device.js";
 import { provisionModemDevice, type ModemDevice } from "./support/cloud.js";
 import { ensureSim } from "./support/sim.js";
 import { until } from "./support/until.js";
@@ -32,8 +32,8 @@ async function start(port = 0): Promise<RunningCloud> {
 	return running;
 }
 
-function runDevice(port: number, connections: number, stayMs: number, onLine?: (line: string) => void): Promise<ReconnectRun> {
-	return runReconnectDevice({ sim: ensureSim(), modem: device.modem, port, mode: "pipelined", connections, stayMs, onLine });
+function runDevice(port: number, connections: number, stayMs: number, onLine?: (line: string) => void, mode: ConnectMode = "pipelined"): Promise<ReconnectRun> {
+	return runReconnectDevice({ sim: ensureSim(), modem: device.modem, port, mode, connections, stayMs, onLine });
 }
 
 before(async () => {
@@ -88,6 +88,25 @@ test("a reconnect resumes the TLS and the MQTT session, seen on both ends, with 
 		assert.ok(resumed!.flights < first!.flights);
 		assert.equal(again!.flights, resumed!.flights);
 		assert.ok(resumed!.bytes < first!.bytes - 1000, `bytes: reconnect ${resumed!.bytes}, first ${first!.bytes} (no certificates)`);
+	}
+	finally {
+		await proxy.close();
+	}
+});
+
+test("pairedReportAhead: a resumed reconnect sends the paired report with CONNECT and takes one flight less", async () => {
+	const proxy = await LatencyProxy.start({ host: "127.0.0.1", port: running!.endpoints.mqttPort }, 25);
+	try {
+		forgetTlsSessions();
+		const run = await runDevice(proxy.port, 4, 0, undefined, "ahead");
+		assert.equal(run.status, 0, run.output);
+		assert.deepEqual(run.connections.map((c) => [c.tlsResumed, c.session]), [[false, 0], [true, 0], [true, 1], [true, 1]], run.output);
+		// Resumed: ClientHello; Finished, CONNECT, GET and the paired report; the job request and DISCONNECT.
+		const counts = proxy.links.map((link) => flights(link.trace, true));
+		assert.deepEqual(counts.slice(2), [3, 3], JSON.stringify(counts));
+		// The shadow ends with the pairing the device reported.
+		const reported = (running!.cloud.store.shadow(device.id) as { state?: { reported?: { pairing?: { state?: string } } } } | undefined)?.state?.reported?.pairing?.state;
+		assert.equal(reported, "paired");
 	}
 	finally {
 		await proxy.close();

@@ -7,6 +7,9 @@
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 
+/** The connect sequence: the C library's, the pipelined one, and the pipelined one with pairedReportAhead. */
+export type ConnectMode = "lockstep" | "pipelined" | "ahead";
+
 export interface ReadyLine {
 	connection: number;
 	/** connect() to READY on the device's clock. */
@@ -29,7 +32,7 @@ export interface ReconnectOptions {
 	sim?: string;
 	modem: string;
 	port: number;
-	mode: "pipelined" | "lockstep";
+	mode: ConnectMode;
 	connections: number;
 	/** How long each connection stays up after READY. */
 	stayMs: number;

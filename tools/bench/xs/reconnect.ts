@@ -2,7 +2,7 @@
  * Runs inside XS (simulator host): the nRF Cloud library connecting to READY
  * again and again over the native TLS socket with the modem's credentials,
  * for the connect benchmark and the resumption tests. Arguments: host, port,
- * "pipelined" or "lockstep", the number of connections, and how long to stay
+ * "pipelined", "ahead" (pipelined with pairedReportAhead) or "lockstep", the number of connections, and how long to stay
  * connected after READY, in milliseconds. After each READY it prints
  *   RECONNECT {"connection":n,"ms":...,"readyAt":...,"tlsResumed":...,"session":0|1}
  * (ms from connect() to READY, the wall clock at READY, whether the TLS handshake resumed a session,
@@ -36,7 +36,7 @@ const library = new NrfCloud({
 	settings: new MemorySettings(),
 	modem: { imei, deviceUuid },
 	codec: nativeCodec,
-}, { host, port: Number(portText), hostname: "localhost", keepalive: 1200, pipeline: mode !== "lockstep", pollThread: true, fota: true });
+}, { host, port: Number(portText), hostname: "localhost", keepalive: 1200, pipeline: mode !== "lockstep", pairedReportAhead: mode === "ahead", pollThread: true, fota: true });
 
 async function next(): Promise<CloudEvent> {
 	while (events.length === 0) await new Promise<void>((resolve) => { waiting = resolve; });
