@@ -16,6 +16,7 @@ import { sendErrno } from "../modules/nrf-cloud/connect-failure.js";
 import { Errno } from "../modules/platform/errno.js";
 import { nodeSocket } from "../hosts/node/socket.js";
 import { fakeStreams, type FakeStream } from "./support/fake-stream.js";
+import { flood, frames } from "./support/mqtt-flood.js";
 import { ScriptedBroker } from "./support/scripted-broker.js";
 import { until } from "./support/until.js";
 import { valveSockets } from "./support/valve-socket.js";
@@ -24,30 +25,6 @@ const encoder = new MqttEncoder();
 
 function isCode(code: string) {
 	return (e: unknown) => e instanceof MqttError && e.code === code;
-}
-
-/** `count` QoS 1 publishes with ids 1 to count: most of the smallest kind (a one-byte topic, no payload), some larger. */
-function flood(count: number): PublishPacket[] {
-	const packets: PublishPacket[] = [];
-	for (let id = 1; id <= count; id++) {
-		const large = id % 7 === 0;
-		packets.push({
-			type: PacketType.PUBLISH, topic: large ? `dev/${id}/c2d` : "t", qos: 1, retain: false, dup: false, packetId: id,
-			payload: large ? new TextEncoder().encode(`message ${id} `.repeat(1 + (id % 5))) : new Uint8Array(0),
-		});
-	}
-	return packets;
-}
-
-function frames(packets: Packet[]): Uint8Array {
-	const parts = packets.map((p) => encoder.encode(p));
-	const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-	let offset = 0;
-	for (const part of parts) {
-		out.set(part, offset);
-		offset += part.length;
-	}
-	return out;
 }
 
 /** The packets in what the client wrote to `stream`. */
