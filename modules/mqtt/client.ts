@@ -107,7 +107,7 @@ const DEFAULT_MAX_PACKET_SIZE = 1 << 20;
 /*
  * The outgoing queue's defaults are sized for the nRF9160, whose 256 KiB of
  * RAM the modem library, the XS heap and the application share. 8 KiB is twice
- * the modem TLS socket's 4 KiB send buffer: it holds the opening burst of a
+ * the nRF9160 socket binding's 4 KiB send buffer: it holds the opening burst of a
  * connection (CONNECT, the shadow SUBSCRIBE and GET, a report) and one frame
  * of the largest message the offline queue stores (a 4 KiB record). The frame
  * limit bounds what small frames cost beyond their bytes: each queued frame is
