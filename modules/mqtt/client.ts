@@ -110,8 +110,9 @@ const DEFAULT_MAX_PACKET_SIZE = 1 << 20;
  * the nRF9160 socket binding's 4 KiB send buffer: it holds the opening burst of a
  * connection (CONNECT, the shadow SUBSCRIBE and GET, a report) and one frame
  * of the largest message the offline queue stores (a 4 KiB record). The frame
- * limit bounds what small frames cost beyond their bytes: each queued frame is
- * an XS object with its own buffer, so 64 PUBACKs cost a few KiB, not 256 bytes.
+ * limit bounds what small frames cost beyond their bytes: a queued frame is a
+ * Uint8Array and its ArrayBuffer, seven XS slots (112 bytes with the device's
+ * 16-byte slots), so 64 PUBACKs take about 7 KiB, not 256 bytes.
  */
 const DEFAULT_MAX_QUEUED_BYTES = 8192;
 const DEFAULT_MAX_QUEUED_FRAMES = 64;
