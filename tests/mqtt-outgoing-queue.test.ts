@@ -8,13 +8,13 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { MqttClient, type MqttClientOptions } from "../modules/mqtt/client.js";
-import { MqttDecoder } from "../modules/mqtt/decoder.js";
 import { MqttEncoder } from "../modules/mqtt/encoder.js";
 import { MqttError, MqttErrorCode } from "../modules/mqtt/errors.js";
 import { PacketType, type Packet, type PublishPacket } from "../modules/mqtt/packet.js";
 import { sendErrno } from "../modules/nrf-cloud/connect-failure.js";
 import { Errno } from "../modules/platform/errno.js";
 import { nodeSocket } from "../hosts/node/socket.js";
+import { decodeAll } from "./support/decode.js";
 import { fakeStreams, type FakeStream } from "./support/fake-stream.js";
 import { flood, frames } from "./support/mqtt-flood.js";
 import { ScriptedBroker } from "./support/scripted-broker.js";
@@ -29,9 +29,7 @@ function isCode(code: string) {
 
 /** The packets in what the client wrote to `stream`. */
 function written(stream: FakeStream): Packet[] {
-	const packets: Packet[] = [];
-	new MqttDecoder({ onPacket: (p) => packets.push(p) }).parse(new Uint8Array(Buffer.from(stream.text, "latin1")));
-	return packets;
+	return decodeAll(new Uint8Array(Buffer.from(stream.text, "latin1")));
 }
 
 /** Tracks the largest queue seen; every check also asserts the limits. */

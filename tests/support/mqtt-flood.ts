@@ -8,6 +8,7 @@
 import { MqttEncoder } from "../../modules/mqtt/encoder.js";
 import { PacketType, type Packet, type PublishPacket } from "../../modules/mqtt/packet.js";
 import { utf8Encode } from "../../modules/platform/utf8.js";
+import { concat } from "./decode.js";
 
 /** The publish with id `id` (1 to 65535). */
 export function floodPacket(id: number): PublishPacket {
@@ -27,12 +28,5 @@ export function flood(count: number): PublishPacket[] {
 /** The packets' frames, back to back. */
 export function frames(packets: readonly Packet[]): Uint8Array {
 	const encoder = new MqttEncoder();
-	const parts = packets.map((p) => encoder.encode(p));
-	const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-	let offset = 0;
-	for (const part of parts) {
-		out.set(part, offset);
-		offset += part.length;
-	}
-	return out;
+	return concat(packets.map((p) => encoder.encode(p)));
 }
