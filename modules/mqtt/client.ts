@@ -12,8 +12,9 @@
  * (maxQueuedBytes, maxQueuedFrames). PUBACKs owed to the peer are never
  * refused: the client reads only as many bytes as could owe PUBACKs that fit,
  * and stops reading while the queue is full (the peer's bytes then wait in the
- * socket and in TCP), until it drains to half of either limit. Application
+ * socket and in TCP), until it has drained to half of both limits. Application
  * frames that do not fit are refused with QUEUE_FULL.
+ *
  * Exceptions thrown by callbacks do not disturb the session: the current read is
  * processed to the end, then the first such exception is rethrown.
  */
@@ -180,7 +181,7 @@ export class MqttClient {
 	#queuedBytes = 0;
 	/** PUBACKs the bytes of the read being parsed may still owe; the queue keeps room for them. */
 	#ackRoom = 0;
-	/** Reading stopped because the queue could not take another PUBACK; it resumes at half of either limit. */
+	/** Reading stopped because the queue could not take another PUBACK; it resumes at half of both limits. */
 	#readPaused = false;
 	/** In the read loop: a PUBACK sent from it does not start another. */
 	#reading = false;
