@@ -98,3 +98,45 @@ test("Node's codes map to the device's errno", () => {
 	assert.equal(errnoOf("ESOMETHINGELSE"), "EIO");
 	assert.equal(errnoOf(undefined), "EIO");
 });
+
+test("TCP: received bytes are held up to readLimit (plus one chunk of Node's); the peer's close comes after the last read", async () => {
+	const size = 300_000;
+	const readLimit = 16384;
+	const sender = net.createServer((socket) => socket.end(Buffer.alloc(size, 0x61)));
+	await new Promise<void>((resolve) => sender.listen(0, "127.0.0.1", resolve));
+	try {
+		let largest = 0;
+		let total = 0;
+		let closedAt = -1;
+		let socket!: ReturnType<ReturnType<typeof nodeSocket>>;
+		let reading = false;
+		const readSlowly = (): void => {
+			// A thousand bytes per turn of the event loop, as an owner that stopped and started again.
+			const data = socket.read(1000);
+			if (data !== undefined) total += data.byteLength;
+			setImmediate(() => { if (closedAt < 0) readSlowly(); });
+		};
+		await new Promise<void>((resolve, reject) => {
+			socket = nodeSocket({ host: "127.0.0.1", port: (sender.address() as net.AddressInfo).port, readLimit })({
+				onReadable(count) {
+					largest = Math.max(largest, count);
+					if (!reading && count >= readLimit) {
+						reading = true;
+						readSlowly();
+					}
+				},
+				onWritable() {},
+				onError(error) {
+					if (error !== undefined) reject(error);
+					closedAt = total;
+					resolve();
+				},
+			});
+		});
+		assert.equal(closedAt, size, "the close was reported once every byte was read");
+		assert.ok(largest <= readLimit + 65536, `at most ${largest} bytes held`);
+	}
+	finally {
+		await new Promise<void>((resolve) => sender.close(() => resolve()));
+	}
+});

@@ -24,14 +24,24 @@ export interface NodeSocketOptions {
 	tls?: NodeTlsOptions;
 	/** Bytes the socket accepts before write() reports it is full. Default 65536. */
 	writeCapacity?: number;
+	/**
+	 * Received bytes held for read() before the socket stops taking more from
+	 * the network (TCP then holds the peer back), as the device's socket bounds
+	 * its receive buffer; it takes more again at half. Default 65536.
+	 */
+	readLimit?: number;
 }
 
 export class NodeStreamSocket implements StreamSocket {
 	readonly #socket: net.Socket;
 	readonly #callbacks: SocketCallbacks;
 	readonly #capacity: number;
+	readonly #readLimit: number;
 	readonly #received: Buffer[] = [];
 	#receivedBytes = 0;
+	#paused = false;
+	/** The peer ended the connection; that is reported once everything received was read. */
+	#ending = false;
 	#closed = false;
 	/** The connection (with TLS, the handshake) is up: onWritable was called. */
 	#up = false;
@@ -42,6 +52,8 @@ export class NodeStreamSocket implements StreamSocket {
 		if (!Number.isInteger(options.port) || options.port < 1 || options.port > 65535) throw new RangeError("invalid port");
 		this.#callbacks = callbacks;
 		this.#capacity = options.writeCapacity ?? 65536;
+		this.#readLimit = options.readLimit ?? 65536;
+		if (!Number.isInteger(this.#readLimit) || this.#readLimit < 1) throw new RangeError("readLimit must be a positive integer");
 		const onConnected = (): void => {
 			this.#up = true;
 			if (!this.#closed) this.#callbacks.onWritable(this.#writable());
@@ -67,14 +79,21 @@ export class NodeStreamSocket implements StreamSocket {
 			if (this.#closed) return;
 			this.#received.push(data);
 			this.#receivedBytes += data.length;
+			if (this.#receivedBytes >= this.#readLimit && !this.#paused) {
+				this.#paused = true;
+				this.#socket.pause();
+			}
 			this.#callbacks.onReadable(this.#receivedBytes);
 		});
 		this.#socket.on("drain", () => {
 			if (!this.#closed) this.#callbacks.onWritable(this.#writable());
 		});
 		// Before the connection is up an end is a failure whose error (or close) follows; after, the peer closed.
-		this.#socket.on("end", () => { if (this.#up) this.#fail(undefined); });
-		this.#socket.on("close", () => this.#fail(this.#up ? undefined : new SocketError(Errno.ECONNREFUSED, "connection closed before it was up")));
+		this.#socket.on("end", () => { if (this.#up) this.#peerEnded(); });
+		this.#socket.on("close", () => {
+			if (this.#up) this.#peerEnded();
+			else this.#fail(new SocketError(Errno.ECONNREFUSED, "connection closed before it was up"));
+		});
 		this.#socket.on("error", (error: Error) => this.#fail(error));
 	}
 
@@ -92,6 +111,12 @@ export class NodeStreamSocket implements StreamSocket {
 			else this.#received[0] = head.subarray(take);
 		}
 		this.#receivedBytes -= wanted;
+		if (this.#paused && this.#receivedBytes < this.#readLimit / 2) {
+			this.#paused = false;
+			this.#socket.resume();
+		}
+		// Reported from the event loop, not from inside the owner's read().
+		if (this.#ending && this.#receivedBytes === 0) setImmediate(() => this.#fail(undefined));
 		return out.buffer;
 	}
 
@@ -110,6 +135,12 @@ export class NodeStreamSocket implements StreamSocket {
 
 	#writable(): number {
 		return Math.max(0, this.#capacity - this.#socket.writableLength);
+	}
+
+	/** The peer closed: at once when everything received was read, else after the last read. */
+	#peerEnded(): void {
+		if (this.#receivedBytes === 0) this.#fail(undefined);
+		else this.#ending = true;
 	}
 
 	#fail(error: Error | undefined): void {

@@ -7,6 +7,14 @@
  *
  * Inbound messages are handed to onMessage before their PUBACK is queued, unless
  * ackFirst asks for the opposite order.
+ *
+ * Frames the socket cannot take yet wait in a bounded outgoing queue
+ * (maxQueuedBytes, maxQueuedFrames). PUBACKs owed to the peer are never
+ * refused: the client reads only as many bytes as could owe PUBACKs that fit,
+ * and stops reading while the queue is full (the peer's bytes then wait in the
+ * socket and in TCP), until it has drained to half of both limits. Application
+ * frames that do not fit are refused with QUEUE_FULL.
+ *
  * Exceptions thrown by callbacks do not disturb the session: the current read is
  * processed to the end, then the first such exception is rethrown.
  */
@@ -53,6 +61,13 @@ export interface MqttClientOptions {
 	maxInflight?: number;
 	/** Largest incoming frame in bytes; a larger one closes the connection. Default 1 MiB. */
 	maxPacketSize?: number;
+	/**
+	 * Bytes of outgoing frames held while the socket cannot take them, 64 or
+	 * more. Default 8192. A larger frame is refused with PACKET_TOO_LARGE.
+	 */
+	maxQueuedBytes?: number;
+	/** Outgoing frames held while the socket cannot take them, 1 or more. Default 64. */
+	maxQueuedFrames?: number;
 	/** Filters per SUBSCRIBE; 0 for no limit (default). AWS IoT allows 8. */
 	maxSubscribeFilters?: number;
 	codec?: Codec;
@@ -90,6 +105,24 @@ const DEFAULT_CONNECT_TIMEOUT = 30000;
 const MAX_PING_TIMEOUT = 30000;
 const DEFAULT_MAX_INFLIGHT = 16;
 const DEFAULT_MAX_PACKET_SIZE = 1 << 20;
+/*
+ * The outgoing queue's defaults are sized for the nRF9160, whose 256 KiB of
+ * RAM the modem library, the XS heap and the application share. 8 KiB is twice
+ * the nRF9160 socket binding's 4 KiB send buffer: it holds the opening burst of a
+ * connection (CONNECT, the shadow SUBSCRIBE and GET, a report) and one frame
+ * of the largest message the offline queue stores (a 4 KiB record). The frame
+ * limit bounds what small frames cost beyond their bytes: a queued frame is a
+ * Uint8Array and its ArrayBuffer, seven XS slots (112 bytes with the device's
+ * 16-byte slots), so 64 PUBACKs take about 7 KiB, not 256 bytes.
+ */
+const DEFAULT_MAX_QUEUED_BYTES = 8192;
+const DEFAULT_MAX_QUEUED_FRAMES = 64;
+const MIN_QUEUED_BYTES = 64;
+const PUBACK_LENGTH = 4;
+/** The smallest inbound frame that owes a PUBACK: a QoS 1 PUBLISH with a one-byte topic (2 + 2 + 1 + 2; both decoders refuse an empty topic). */
+const MIN_ACKED_FRAME = 7;
+/** Bytes taken from the socket at once at most; more at once gains nothing. */
+const MAX_READ = 65536;
 const EMPTY = new Uint8Array(0);
 const PINGREQ: Packet = Object.freeze({ type: PacketType.PINGREQ });
 const DISCONNECT: Packet = Object.freeze({ type: PacketType.DISCONNECT });
@@ -131,6 +164,8 @@ export class MqttClient {
 	readonly #pingTimeout: number;
 	readonly #maxInflight: number;
 	readonly #maxSubscribeFilters: number;
+	readonly #maxQueuedBytes: number;
+	readonly #maxQueuedFrames: number;
 	readonly #options: MqttClientOptions;
 	readonly #encoder: PacketEncoder;
 	readonly #decoder: PacketDecoder;
@@ -142,6 +177,14 @@ export class MqttClient {
 	/** Frames waiting for the socket, oldest first; #queueOffset bytes of the first are written. */
 	readonly #queue: Uint8Array[] = [];
 	#queueOffset = 0;
+	/** Bytes of the frames in #queue, the first one whole: it is held until all of it is written. */
+	#queuedBytes = 0;
+	/** PUBACKs the bytes of the read being parsed may still owe; the queue keeps room for them. */
+	#ackRoom = 0;
+	/** Reading stopped because the queue could not take another PUBACK; it resumes at half of both limits. */
+	#readPaused = false;
+	/** In the read loop: a PUBACK sent from it does not start another. */
+	#reading = false;
 	/** Unacknowledged QoS 1 publishes by packet id, in send order: their frames, for resending. */
 	readonly #inflight = new Map<number, Uint8Array>();
 	/** SUBSCRIBE and UNSUBSCRIBE waiting for acknowledgement: packet id to filter count (negative for UNSUBSCRIBE). */
@@ -183,6 +226,8 @@ export class MqttClient {
 		// The CONNECT is encoded now so that bad options throw here, not on the first connect().
 		this.#encoder.length(this.#connectPacket());
 		const maxPacketSize = positiveInteger(options.maxPacketSize, "maxPacketSize", DEFAULT_MAX_PACKET_SIZE, 2);
+		this.#maxQueuedBytes = positiveInteger(options.maxQueuedBytes, "maxQueuedBytes", DEFAULT_MAX_QUEUED_BYTES, MIN_QUEUED_BYTES);
+		this.#maxQueuedFrames = positiveInteger(options.maxQueuedFrames, "maxQueuedFrames", DEFAULT_MAX_QUEUED_FRAMES, 1);
 		this.#decoder = codec.createDecoder({ maxPacketSize, onPacket: (packet) => this.#receive(packet) });
 		this.#callbacks = {
 			onReadable: (count) => this.#readable(count),
@@ -213,6 +258,21 @@ export class MqttClient {
 		return this.#clientId;
 	}
 
+	/** Bytes of outgoing frames waiting for the socket (at most maxQueuedBytes, see the class comment). */
+	get queuedBytes(): number {
+		return this.#queuedBytes;
+	}
+
+	/** Outgoing frames waiting for the socket. */
+	get queuedFrames(): number {
+		return this.#queue.length;
+	}
+
+	/** Reading is stopped until the outgoing queue drains (backpressure). */
+	get readPaused(): boolean {
+		return this.#readPaused;
+	}
+
 	/**
 	 * Opens a connection through `openSocket` and queues CONNECT. With a
 	 * persistent session, unacknowledged QoS 1 publishes follow it at once, with
@@ -222,8 +282,7 @@ export class MqttClient {
 		if (typeof openSocket !== "function") throw new TypeError("connect needs a socket factory");
 		if (this.#state !== ClientState.CLOSED) throw error(MqttErrorCode.PROTOCOL_VIOLATION, "connect() while a connection is open");
 		this.#decoder.reset();
-		this.#queue.length = 0;
-		this.#queueOffset = 0;
+		this.#clearQueue();
 		this.#writable = 0;
 		this.#pendingAcks.clear();
 		this.#pingDeadline = 0;
@@ -285,6 +344,7 @@ export class MqttClient {
 			packet.packetId = requested ?? this.#allocatePacketId();
 		}
 		const frame = this.#encoder.encode(packet);
+		this.#checkRoom(frame);
 		if (qos === 1) this.#inflight.set(packet.packetId, frame);
 		this.#send(frame);
 		return packet.packetId;
@@ -303,7 +363,7 @@ export class MqttClient {
 				throw new MqttError(MqttErrorCode.INVALID_QOS, `subscription QoS must be 0 or 1, got ${String(subscription.qos)}`);
 		}
 		const id = this.#takePacketId(packetId);
-		this.#send(this.#encoder.encode({ type: PacketType.SUBSCRIBE, packetId: id, subscriptions: subscriptions.slice() }));
+		this.#sendChecked(this.#encoder.encode({ type: PacketType.SUBSCRIBE, packetId: id, subscriptions: subscriptions.slice() }));
 		this.#pendingAcks.set(id, subscriptions.length);
 		return id;
 	}
@@ -314,7 +374,7 @@ export class MqttClient {
 		if (!Array.isArray(topics) || topics.length === 0) throw new TypeError("unsubscribe needs a non-empty array of filters");
 		for (const topic of topics) checkTopicFilter(topic);
 		const id = this.#takePacketId(packetId);
-		this.#send(this.#encoder.encode({ type: PacketType.UNSUBSCRIBE, packetId: id, topics: topics.slice() }));
+		this.#sendChecked(this.#encoder.encode({ type: PacketType.UNSUBSCRIBE, packetId: id, topics: topics.slice() }));
 		this.#pendingAcks.set(id, -topics.length);
 		return id;
 	}
@@ -379,11 +439,62 @@ export class MqttClient {
 
 	#enqueue(frame: Uint8Array): void {
 		this.#queue.push(frame);
+		this.#queuedBytes += frame.length;
 	}
 
+	#clearQueue(): void {
+		this.#queue.length = 0;
+		this.#queueOffset = 0;
+		this.#queuedBytes = 0;
+		this.#ackRoom = 0;
+		this.#readPaused = false;
+	}
+
+	/** Queues one of the client's own frames (PUBACK, PINGREQ, DISCONNECT): never refused. */
 	#send(frame: Uint8Array): void {
-		this.#queue.push(frame);
+		this.#enqueue(frame);
 		if (this.#writable > 0) this.#flush();
+	}
+
+	/** Queues an application frame, or throws when it does not fit. */
+	#sendChecked(frame: Uint8Array): void {
+		this.#checkRoom(frame);
+		this.#send(frame);
+	}
+
+	/**
+	 * PUBACKs the client can owe without the queue going over either limit:
+	 * those the socket takes at once (while nothing waits before them), then
+	 * those the queue has room for.
+	 */
+	#ackCapacity(bytes = this.#queuedBytes, frames = this.#queue.length, writable = this.#writable): number {
+		const direct = frames === 0 && this.#socket !== undefined ? Math.floor(writable / PUBACK_LENGTH) : 0;
+		const room = Math.min(Math.floor((this.#maxQueuedBytes - bytes) / PUBACK_LENGTH), this.#maxQueuedFrames - frames);
+		return direct + Math.max(room, 0);
+	}
+
+	/**
+	 * Throws unless the application's `frame` fits: the queue stays within its
+	 * limits, and keeps room for the PUBACKs the bytes being parsed may owe.
+	 */
+	#checkRoom(frame: Uint8Array): void {
+		const length = frame.length;
+		const maxBytes = this.#maxQueuedBytes;
+		if (length > maxBytes)
+			throw error(MqttErrorCode.PACKET_TOO_LARGE, `outgoing packet of ${length} bytes exceeds the outgoing queue's ${maxBytes} bytes (maxQueuedBytes)`);
+		// Where the queue stands once the frame is in: written at once, or held whole.
+		let bytes = this.#queuedBytes;
+		let frames = this.#queue.length;
+		let writable = this.#writable;
+		if (frames === 0 && this.#socket !== undefined && length <= writable) writable -= length;
+		else {
+			bytes += length;
+			frames++;
+			writable = 0;
+		}
+		if (bytes > maxBytes || frames > this.#maxQueuedFrames || this.#ackCapacity(bytes, frames, writable) < this.#ackRoom)
+			throw error(MqttErrorCode.QUEUE_FULL, `the outgoing queue holds ${this.#queuedBytes} bytes in ${this.#queue.length} frames `
+				+ `(limits ${maxBytes} bytes, ${this.#maxQueuedFrames} frames) and the socket takes no more now`);
 	}
 
 	#flush(): void {
@@ -400,6 +511,7 @@ export class MqttClient {
 			if (offset + count === frame.length) {
 				queue.shift();
 				this.#queueOffset = 0;
+				this.#queuedBytes -= frame.length;
 			}
 			else this.#queueOffset = offset + count;
 			if (this.#socket !== socket) return;
@@ -413,25 +525,57 @@ export class MqttClient {
 		if (this.#socket === undefined) return;
 		if (this.#state === ClientState.CONNECTING) this.#state = ClientState.AWAITING_CONNACK;
 		this.#flush();
+		// Resumed here only, where the socket drained: never inside a publish() of the application.
+		if (this.#readPaused && this.#queuedBytes <= this.#maxQueuedBytes / 2 && this.#queue.length <= this.#maxQueuedFrames / 2) {
+			this.#readPaused = false;
+			this.#readAvailable();
+		}
 		this.#rethrowCallbackError();
 	}
 
 	#readable(count: number): void {
+		if (this.#socket === undefined || count <= 0) return;
+		this.#readAvailable();
+		this.#rethrowCallbackError();
+	}
+
+	/**
+	 * Reads and parses while the queue can take the PUBACKs the bytes could
+	 * owe: a read of n bytes completes at most 1 + (n - 1) / 7 QoS 1 PUBLISHes
+	 * (the first may have begun in an earlier read). When not one more fits,
+	 * reading stops until the queue drains; what the peer sends meanwhile waits
+	 * in the socket, whose receive buffer is bounded too.
+	 */
+	#readAvailable(): void {
 		const socket = this.#socket;
-		if (socket === undefined || count <= 0) return;
-		while (this.#socket === socket) {
-			const data = socket.read();
-			if (data === undefined || data.byteLength === 0) break;
-			try {
-				this.#decoder.parse(new Uint8Array(data));
-			}
-			catch (cause) {
-				if (cause instanceof MqttError) this.#finish(cause);
-				else this.#finish(error(MqttErrorCode.MALFORMED_PACKET, `decoder failed: ${String(cause)}`, cause));
-				break;
+		if (socket === undefined || this.#reading || this.#readPaused) return;
+		this.#reading = true;
+		try {
+			while (this.#socket === socket) {
+				const acks = this.#ackCapacity();
+				if (acks < 1) {
+					this.#readPaused = true;
+					break;
+				}
+				const data = socket.read(Math.min(MAX_READ, 1 + (acks - 1) * MIN_ACKED_FRAME));
+				if (data === undefined || data.byteLength === 0) break;
+				this.#ackRoom = 1 + Math.floor((data.byteLength - 1) / MIN_ACKED_FRAME);
+				try {
+					this.#decoder.parse(new Uint8Array(data));
+				}
+				catch (cause) {
+					if (cause instanceof MqttError) this.#finish(cause);
+					else this.#finish(error(MqttErrorCode.MALFORMED_PACKET, `decoder failed: ${String(cause)}`, cause));
+					break;
+				}
+				finally {
+					this.#ackRoom = 0;
+				}
 			}
 		}
-		this.#rethrowCallbackError();
+		finally {
+			this.#reading = false;
+		}
 	}
 
 	#socketError(cause?: Error): void {
@@ -515,8 +659,9 @@ export class MqttClient {
 	}
 
 	#acknowledge(packet: PublishPacket): void {
-		if (packet.qos === 1 && this.#socket !== undefined)
-			this.#send(this.#encoder.encode({ type: PacketType.PUBACK, packetId: packet.packetId }));
+		if (packet.qos !== 1 || this.#socket === undefined) return;
+		if (this.#ackRoom > 0) this.#ackRoom--;
+		this.#send(this.#encoder.encode({ type: PacketType.PUBACK, packetId: packet.packetId }));
 	}
 
 	/** Runs a user callback; an exception is kept for later so the session stays consistent. */
@@ -594,8 +739,7 @@ export class MqttClient {
 		const socket = this.#socket;
 		this.#socket = undefined;
 		this.#writable = 0;
-		this.#queue.length = 0;
-		this.#queueOffset = 0;
+		this.#clearQueue();
 		this.#pendingAcks.clear();
 		this.#pingDeadline = 0;
 		if (socket !== undefined) {

@@ -10,7 +10,10 @@ export const MqttErrorCode = Object.freeze({
 	INVALID_FLAGS: "INVALID_FLAGS",
 	/** Remaining length longer than four bytes. */
 	MALFORMED_REMAINING_LENGTH: "MALFORMED_REMAINING_LENGTH",
-	/** A frame larger than the configured maximum incoming packet size. */
+	/**
+	 * An incoming frame larger than the configured maximum packet size, or an
+	 * outgoing one larger than the whole outgoing queue (maxQueuedBytes).
+	 */
 	PACKET_TOO_LARGE: "PACKET_TOO_LARGE",
 	/** Fields that do not fit the remaining length, or values out of range. */
 	MALFORMED_PACKET: "MALFORMED_PACKET",
@@ -32,6 +35,8 @@ export const MqttErrorCode = Object.freeze({
 	CONNECTION_CLOSED: "CONNECTION_CLOSED",
 	NOT_CONNECTED: "NOT_CONNECTED",
 	INFLIGHT_FULL: "INFLIGHT_FULL",
+	/** The outgoing queue has no room for the frame now; it drains as the socket takes bytes. */
+	QUEUE_FULL: "QUEUE_FULL",
 	PACKET_ID_IN_USE: "PACKET_ID_IN_USE",
 } as const);
 

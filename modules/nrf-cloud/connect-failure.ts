@@ -52,8 +52,12 @@ export function sendErrno(error: unknown): number {
 	if (!(error instanceof MqttError)) return -Errno.EIO;
 	switch (error.code) {
 		case MqttErrorCode.NOT_CONNECTED: return -Errno.ENOTCONN;
+		// Room comes back: a PUBACK frees an id, the socket drains the outgoing queue (a would-block send).
 		case MqttErrorCode.INFLIGHT_FULL:
-		case MqttErrorCode.PACKET_ID_IN_USE: return -Errno.EAGAIN;
+		case MqttErrorCode.PACKET_ID_IN_USE:
+		case MqttErrorCode.QUEUE_FULL: return -Errno.EAGAIN;
+		// Larger than the whole outgoing queue: it never fits, as a message over Zephyr's MQTT TX buffer.
+		case MqttErrorCode.PACKET_TOO_LARGE: return -Errno.ENOMEM;
 		case MqttErrorCode.INVALID_TOPIC:
 		case MqttErrorCode.INVALID_UTF8: return -Errno.EINVAL;
 		default: return -Errno.EIO;

@@ -22,9 +22,15 @@ export class FakeSocket implements StreamSocket {
 		this.callbacks = callbacks;
 	}
 
-	read(): ArrayBuffer | undefined {
-		const next = this.#incoming.shift();
-		return next?.slice().buffer;
+	read(count?: number): ArrayBuffer | undefined {
+		const next = this.#incoming[0];
+		if (next === undefined) return undefined;
+		if (count === undefined || count >= next.length) {
+			this.#incoming.shift();
+			return next.slice().buffer;
+		}
+		this.#incoming[0] = next.subarray(count);
+		return next.slice(0, count).buffer;
 	}
 
 	write(data: Uint8Array): number {

@@ -202,6 +202,11 @@ export async function runSuite(run: SuiteRun, variant = "release", env: NodeJS.P
 }
 
 /** The download suite (tests/sim-download.test.ts writes its fixture and runs it). */
+export const MQTT_FLOOD_TESTS = [
+	"a QoS 1 flood on a blocked send path with the TypeScript codec: the queue stays within 8192 bytes and 64 frames, reading pauses, then every message is taken in order",
+	"a QoS 1 flood on a blocked send path with the C codec: the queue stays within 8192 bytes and 64 frames, reading pauses, then every message is taken in order",
+] as const;
+
 export const DOWNLOAD_TESTS = [
 	"the cloud's CA and the device's certificate go into the modem's security tag",
 	"an image over TLS in 1700-byte ranges on one kept-alive connection; the DFU target's SHA-256 check passes",

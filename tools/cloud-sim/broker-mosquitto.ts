@@ -132,6 +132,8 @@ export class MosquittoBroker extends EventEmitter<BrokerEvents> implements Broke
 				clientId: id,
 				keepalive: 60,
 				maxInflight: 1024,
+				// The cloud's own connection, not a device's: a burst to a whole fleet may wait for the socket.
+				maxQueuedBytes: 1 << 28, maxQueuedFrames: 1 << 20,
 				onConnect: () => services.subscribe(filters.map((topic) => ({ topic, qos: 1 as const }))),
 				onSubscribe: () => resolve(),
 				onMessage: (message) => this.#heard(message.topic, Buffer.from(message.payload)),
