@@ -89,10 +89,11 @@ async function storedMessages(endpoints: Endpoints): Promise<number> {
 	}
 }
 
-export async function cloudBench(devices = 200, messages = 100): Promise<void> {
+/** `profileDirectory`: where the cloud process writes a V8 CPU profile (node --cpu-prof) when it stops. */
+export async function cloudBench(devices = 200, messages = 100, profileDirectory?: string): Promise<void> {
 	const dir = mkdtempSync(join(tmpdir(), "cloud-bench-"));
 	// without the per-connection publish limit of AWS IoT (100/s), which these clients exceed
-	const running = await spawnCloud(join(dir, "cloud"), ["--publish-limit", "0"]);
+	const running = await spawnCloud(join(dir, "cloud"), ["--publish-limit", "0"], { nodeOptions: profileDirectory ? ["--cpu-prof", `--cpu-prof-dir=${profileDirectory}`] : [] });
 	try {
 		const { endpoints } = running;
 		const pki = dirname(endpoints.deviceCa);
