@@ -21,14 +21,14 @@ if (process.argv.includes("--footprint")) {
 if (process.argv.includes("--cloud")) {
 	const profile = process.argv.indexOf("--cloud-profile");
 	if (profile >= 0 && !process.argv[profile + 1]) throw new Error("--cloud-profile needs a directory");
-	await cloudBench(quick ? 50 : 200, quick ? 40 : 100, profile >= 0 ? process.argv[profile + 1] : undefined);
+	await cloudBench(quick ? 50 : 200, quick ? 40 : 250, profile >= 0 ? process.argv[profile + 1] : undefined);
 	process.exit(0);
 }
 printCodecBench(runCodecBench(quick ? 60 : 250, quick ? 2 : 5));
 xsCodecBench(quick ? 0.2 : 1);
 await xsHeapBench();
 await firmwareMemoryBench();
-await cloudBench(quick ? 50 : 200, quick ? 40 : 100);
+await cloudBench(quick ? 50 : 200, quick ? 40 : 250);
 await connectBench(quick ? 3 : 7);
 await nrf9160FootprintBench();
 await downloadBench(quick ? 1 : 3);
