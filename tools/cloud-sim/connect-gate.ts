@@ -103,6 +103,7 @@ export class ConnectGate extends Duplex {
 
 	/** Offers the PUBLISH packets after this call's CONNECT to `taker`. */
 	set takePublish(taker: PublishTaker) {
+		if (typeof taker !== "function") throw new TypeError("takePublish needs a function");
 		this.#taker = taker;
 	}
 
@@ -112,6 +113,7 @@ export class ConnectGate extends Duplex {
 	 * message again on its next connection).
 	 */
 	acknowledge(packetId: number): void {
+		if (!Number.isInteger(packetId) || packetId < 1 || packetId > 0xFFFF) throw new RangeError(`not a packet id: ${packetId}`);
 		if (this.#acks.push(packetId) === 1) process.nextTick(() => this.#flushAcks());
 	}
 
