@@ -1,7 +1,8 @@
 /*
  * `npm run bench [-- --quick]`: every benchmark of the project, one after the
- * other; `-- --cloud` runs only the local nRF Cloud against Mosquitto,
- * `-- --footprint` only the nRF9160 footprint.
+ * other; `-- --cloud` runs only the local nRF Cloud against Mosquitto
+ * (`-- --cloud --cloud-profile DIR`: with a V8 CPU profile of the cloud
+ * process written to DIR), `-- --footprint` only the nRF9160 footprint.
  */
 
 import { printCodecBench, runCodecBench } from "./mqtt-codec.js";
@@ -18,14 +19,16 @@ if (process.argv.includes("--footprint")) {
 	process.exit(0);
 }
 if (process.argv.includes("--cloud")) {
-	await cloudBench(quick ? 50 : 200, quick ? 40 : 100);
+	const profile = process.argv.indexOf("--cloud-profile");
+	if (profile >= 0 && !process.argv[profile + 1]) throw new Error("--cloud-profile needs a directory");
+	await cloudBench(quick ? 50 : 200, quick ? 40 : 250, profile >= 0 ? process.argv[profile + 1] : undefined);
 	process.exit(0);
 }
 printCodecBench(runCodecBench(quick ? 60 : 250, quick ? 2 : 5));
 xsCodecBench(quick ? 0.2 : 1);
 await xsHeapBench();
 await firmwareMemoryBench();
-await cloudBench(quick ? 50 : 200, quick ? 40 : 100);
+await cloudBench(quick ? 50 : 200, quick ? 40 : 250);
 await connectBench(quick ? 3 : 7);
 await nrf9160FootprintBench();
 await downloadBench(quick ? 1 : 3);

@@ -6,6 +6,10 @@
  * Devices resume their TLS sessions (tls-sessions.ts); the log says for each
  * accepted connection whether its handshake was a resumed one.
  * A device message the cloud keeps is acknowledged only after its commit.
+ * Such a message, a QoS 1 PUBLISH of an MQTT 3.1.1 connection, is taken
+ * straight from the connection (#takeKept) instead of through aedes's packet
+ * parser and handlers: it is checked against the same policy and limits, and
+ * whatever that path does not take goes through aedes as before.
  */
 
 import { Aedes, type AedesPublishPacket, type Client } from "aedes";
@@ -15,6 +19,7 @@ import { join } from "node:path";
 import tls from "node:tls";
 import type { Broker, BrokerAbilities, BrokerEvents, BrokerOptions } from "./broker.js";
 import { ConnectGate } from "./connect-gate.js";
+import { readQos1Publish, topicLevels } from "./publish-frame.js";
 import { listenOnAll, type Listening } from "../lib/listen.js";
 import { devicePolicy, type DevicePolicy } from "./policy.js";
 import { effectiveKeepalive, PublishThrottle } from "./limits.js";
@@ -27,6 +32,9 @@ import { TlsSessions } from "./tls-sessions.js";
  */
 const KEPT = Symbol("kept by the cloud");
 type KeptMark = { [KEPT]?: true };
+
+/** Topic levels aedes accepts in a PUBLISH (its default, set here so that #takeKept checks the same). */
+const MAX_TOPIC_LEVELS = 100;
 
 interface Session {
 	deviceId: string;
@@ -66,10 +74,10 @@ export class EmbeddedBroker extends EventEmitter<BrokerEvents> implements Broker
 		const log = this.#options.log;
 		const limits = this.#options.limits;
 		// keepaliveLimit 0: #preConnect brings the keepalive into the service's range instead of refusing it
-		this.#aedes = await Aedes.createBroker({ heartbeatInterval: 3600000, keepaliveLimit: 0, drainTimeout: 30000 });
+		this.#aedes = await Aedes.createBroker({ heartbeatInterval: 3600000, keepaliveLimit: 0, drainTimeout: 30000, maxTopicLevels: MAX_TOPIC_LEVELS });
 		this.#aedes.preConnect = (client, packet, callback) => {
 			packet.keepalive = effectiveKeepalive(packet.keepalive ?? 0, limits);
-			this.#preConnect(client, packet.clientId, packet.keepalive, callback);
+			this.#preConnect(client, packet.clientId, packet.protocolVersion ?? 4, packet.keepalive, callback);
 		};
 		this.#aedes.authorizePublish = (client, packet, callback) => {
 			const session = client ? this.#sessions.get(client) : undefined;
@@ -78,7 +86,7 @@ export class EmbeddedBroker extends EventEmitter<BrokerEvents> implements Broker
 				callback(new Error(`not authorized to publish to ${packet.topic}`));
 				return;
 			}
-			if (packet.payload.length > limits.maxPayload) {
+			if (!this.#withinPayloadLimit(packet.payload.length)) {
 				log(`limits: ${session.deviceId} published ${packet.payload.length} bytes, over ${limits.maxPayload}; disconnecting`);
 				callback(new Error(`payload of ${packet.payload.length} bytes is over the limit`));
 				return;
@@ -171,7 +179,7 @@ export class EmbeddedBroker extends EventEmitter<BrokerEvents> implements Broker
 		return this.#clients.has(deviceId);
 	}
 
-	#preConnect(client: Client, clientId: string, keepalive: number, done: (error: Error | null, success: boolean) => void): void {
+	#preConnect(client: Client, clientId: string, protocolVersion: number, keepalive: number, done: (error: Error | null, success: boolean) => void): void {
 		const socket = client.conn as unknown as tls.TLSSocket;
 		// A refused CONNECT gets no CONNACK: the connection is closed, as AWS IoT closes it.
 		const callback = (error: Error | null, success: boolean): void => {
@@ -195,8 +203,43 @@ export class EmbeddedBroker extends EventEmitter<BrokerEvents> implements Broker
 		}
 		this.#options.log(`connect: ${commonName}, TLS ${socket.isSessionReused() ? "session resumed" : "full handshake"}`);
 		const prefix = this.#options.isAssociated(commonName) ? this.#options.topicPrefix : null;
-		this.#sessions.set(client, { deviceId: commonName, policy: devicePolicy(commonName, prefix), keepalive });
+		const session: Session = { deviceId: commonName, policy: devicePolicy(commonName, prefix), keepalive };
+		this.#sessions.set(client, session);
+		// the PUBLISH layout read there is MQTT 3.1.1's (MQTT 5 adds properties)
+		if (socket instanceof ConnectGate && protocolVersion === 4) socket.takePublish = (frame) => this.#takeKept(client, session, socket, frame);
 		callback(null, true);
+	}
+
+	#withinPayloadLimit(length: number): boolean {
+		return length <= this.#options.limits.maxPayload;
+	}
+
+	/**
+	 * Takes a QoS 1 PUBLISH that the cloud keeps, straight from the connection,
+	 * and acknowledges it once it is committed. It takes only what aedes would
+	 * pass to the cloud (a valid topic the device's policy allows, a payload
+	 * within the limit, a topic the cloud keeps): anything else goes on to aedes,
+	 * whose handlers refuse it and disconnect as before.
+	 */
+	#takeKept(client: Client, session: Session, gate: ConnectGate, frame: Buffer): boolean {
+		const publish = readQos1Publish(frame);
+		if (!publish) return false;
+		const { topic, packetId, payload } = publish;
+		if (!session.policy.canPublish(topic) || !this.#withinPayloadLimit(payload.length)) return false;
+		if (topic.length >= MAX_TOPIC_LEVELS && topicLevels(topic) > MAX_TOPIC_LEVELS) return false;
+		const kept = this.#options.keep(session.deviceId, topic, payload, (error) => {
+			if (!error) {
+				gate.acknowledge(packetId);
+				return;
+			}
+			this.#options.log(`store: ${session.deviceId}'s message on ${topic} was not committed (${String(error)}); disconnecting without PUBACK`);
+			client.close();
+		});
+		if (!kept) return false;
+		// aedes refreshes a connection's keepalive timer on each packet it handles; this one it never sees
+		const timers = client as unknown as { _keepaliveInterval: number; _keepaliveTimer: NodeJS.Timeout | null };
+		if (timers._keepaliveInterval > 0) timers._keepaliveTimer?.refresh();
+		return true;
 	}
 
 	#connected(client: Client): void {

@@ -8,6 +8,13 @@
  * With a throttle the gate also counts the connection's PUBLISH packets and
  * discards those over the service's rate (the broker never sees them, so they
  * get no PUBACK), closing the connection when the client keeps on (limits.ts).
+ *
+ * A taker (`takePublish`) may take PUBLISH packets on the way, which the broker
+ * then never sees: the embedded broker's path for the device messages the cloud
+ * keeps. It acknowledges them with `acknowledge`, and the PUBACKs of one turn
+ * of the event loop (one group commit) go out in one write. A packet is offered
+ * only when the broker has read everything before it, so that packets are
+ * taken up in the order they came.
  */
 
 import { Duplex } from "node:stream";
@@ -38,6 +45,9 @@ function malformedLength(bytes: Buffer): boolean {
 
 const PUBLISH = 3;
 
+/** Takes a whole PUBLISH frame: true when it has been taken (and will be acknowledged through the gate). */
+export type PublishTaker = (frame: Buffer) => boolean;
+
 export class ConnectGate extends Duplex {
 	readonly socket: TLSSocket;
 	#head = Buffer.alloc(0);
@@ -51,6 +61,9 @@ export class ConnectGate extends Duplex {
 	#partial: Buffer | undefined = undefined;
 	/** Set after a malformed length: what follows goes to the broker unframed, and it refuses it. */
 	#unframed = false;
+	#taker: PublishTaker | undefined = undefined;
+	/** Packet ids of taken publishes to acknowledge at the end of this turn of the event loop. */
+	#acks: number[] = [];
 
 	constructor(socket: TLSSocket, throttle?: PublishThrottle, onThrottled: (closing: boolean) => void = () => undefined) {
 		super();
@@ -88,9 +101,38 @@ export class ConnectGate extends Duplex {
 		if (data.length > 0) this.#held.push(data);
 	}
 
-	/** Hands bytes after the CONNECT to the broker, without the publishes the throttle discards. */
+	/** Offers the PUBLISH packets after this call's CONNECT to `taker`. */
+	set takePublish(taker: PublishTaker) {
+		if (typeof taker !== "function") throw new TypeError("takePublish needs a function");
+		this.#taker = taker;
+	}
+
+	/**
+	 * Sends the PUBACK of a taken publish, with the others of this turn of the
+	 * event loop; nothing once the connection is closing (the device sends the
+	 * message again on its next connection).
+	 */
+	acknowledge(packetId: number): void {
+		if (!Number.isInteger(packetId) || packetId < 1 || packetId > 0xFFFF) throw new RangeError(`not a packet id: ${packetId}`);
+		if (this.#acks.push(packetId) === 1) process.nextTick(() => this.#flushAcks());
+	}
+
+	#flushAcks(): void {
+		const acks = this.#acks;
+		this.#acks = [];
+		if (this.destroyed || this.writableEnded) return;
+		const bytes = Buffer.allocUnsafe(4 * acks.length);
+		for (let i = 0; i < acks.length; i++) {
+			bytes[4 * i] = 0x40;
+			bytes[4 * i + 1] = 2;
+			bytes.writeUInt16BE(acks[i]!, 4 * i + 2);
+		}
+		this.write(bytes);
+	}
+
+	/** Hands bytes after the CONNECT to the broker, without the publishes the throttle discards or the taker takes. */
 	#pass(data: Buffer): void {
-		if (!this.#throttle || this.#unframed) {
+		if ((!this.#throttle && !this.#taker) || this.#unframed) {
 			this.push(data);
 			return;
 		}
@@ -113,9 +155,9 @@ export class ConnectGate extends Duplex {
 				this.push(frame);
 				continue;
 			}
-			const verdict = this.#throttle.next();
+			const verdict = this.#throttle ? this.#throttle.next() : "pass";
 			if (verdict === "pass") {
-				this.push(frame);
+				if (!(this.#taker && this.readableLength === 0 && this.#taker(frame))) this.push(frame);
 				continue;
 			}
 			this.#onThrottled(verdict === "disconnect");
@@ -150,7 +192,7 @@ export class ConnectGate extends Duplex {
 	#opened(): void {
 		if (this.#open) return;
 		this.#open = true;
-		for (const data of this.#held.splice(0)) this.push(data);
+		for (const data of this.#held.splice(0)) this.#pass(data);
 	}
 
 	override _final(callback: (error?: Error | null) => void): void {

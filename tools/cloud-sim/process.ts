@@ -20,13 +20,21 @@ export interface CloudProcess {
 	stop(): Promise<void>;
 }
 
+export interface SpawnOptions {
+	/** Default 30 s. */
+	timeoutMs?: number;
+	/** Options for Node itself (before the script), e.g. --cpu-prof. */
+	nodeOptions?: string[];
+}
+
 /** Starts the cloud on `state` (a new or an existing state directory) with more of its options in `args`, and waits until it is ready. */
-export async function spawnCloud(state: string, args: string[] = [], timeoutMs = 30_000): Promise<CloudProcess> {
+export async function spawnCloud(state: string, args: string[] = [], options: SpawnOptions = {}): Promise<CloudProcess> {
+	const timeoutMs = options.timeoutMs ?? 30_000;
 	const ready = join(state, "endpoints.json");
 	rmSync(ready, { force: true });
 	// a young generation of 32 MB: every device message leaves short-lived objects (packet, row, record), and
 	// with the default the collector scavenges several times per group commit under load
-	const child = spawn(process.execPath, ["--max-semi-space-size=32", MAIN, "--state", state, ...args], { stdio: ["ignore", "ignore", "inherit"] });
+	const child = spawn(process.execPath, [...(options.nodeOptions ?? []), "--max-semi-space-size=32", MAIN, "--state", state, ...args], { stdio: ["ignore", "ignore", "inherit"] });
 	const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once("exit", (_code, signal) => resolve(signal)));
 	let ended = false;
 	void exited.then(() => { ended = true; });
