@@ -45,6 +45,11 @@ export class XsDevice {
 		this.#options = options;
 	}
 
+	/** The running host's process ID (undefined while it is off). */
+	get pid(): number | undefined {
+		return this.#running?.child.pid;
+	}
+
 	get modem(): string {
 		return this.#options.modem;
 	}
