@@ -384,7 +384,10 @@ export class CloudTransport {
 	}
 
 	#connack(attempt: number, sessionPresent: boolean, persistent: boolean): void {
-		if (attempt !== this.#attempt) return;
+		// A CONNACK that comes after the end of its connection was reported (a write that
+		// failed under a loaded link ends it first) would move the state machine to CONNECTED
+		// with no connection left, and no reconnect would follow.
+		if (attempt !== this.#attempt || this.#client === undefined) return;
 		this.#connackSeen = true;
 		if (persistent && !sessionPresent) {
 			this.#settings.persistentSession = false;
