@@ -384,10 +384,7 @@ export class CloudTransport {
 	}
 
 	#connack(attempt: number, sessionPresent: boolean, persistent: boolean): void {
-		// A CONNACK that comes after the end of its connection was reported (a write that
-		// failed under a loaded link ends it first) would move the state machine to CONNECTED
-		// with no connection left, and no reconnect would follow.
-		if (attempt !== this.#attempt || this.#client === undefined) return;
+		if (attempt !== this.#attempt) return;
 		this.#connackSeen = true;
 		if (persistent && !sessionPresent) {
 			this.#settings.persistentSession = false;
@@ -398,6 +395,10 @@ export class CloudTransport {
 				this.#pipeline.getSentTwice();
 			}
 		}
+		// The SUBSCRIBE and GET sent again just now can end the connection (a write that fails
+		// reports the end from inside it): DISCONNECTED has then been reported, and a CONNECTED
+		// after it would leave the state machine in CONNECTED with no connection and no reconnect.
+		if (this.#client === undefined) return;
 		this.#sessionValid = sessionPresent && persistent;
 		this.#listener.event(TransportEvent.CONNECTED, { status: 0, session: this.#sessionValid });
 	}
