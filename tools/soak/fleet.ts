@@ -236,9 +236,9 @@ export async function runFleetSoak(o: FleetSoakOptions): Promise<FleetSoakResult
 		}
 		await Promise.all(soakers.map((s) => s.xs?.kill()));
 		// A proxy whose server still waits for a connection to end must not hold the report back.
-		let open = 0;
-		await Promise.all(soakers.map((s) => Promise.race([s.proxy.close(), sleep(5_000).then(() => { open++; })])));
-		if (open > 0) o.log(`fleet: ${open} fault proxies had not closed 5 s after the end`);
+		const closed = new Set<Soaker>();
+		await Promise.race([Promise.all(soakers.map((s) => s.proxy.close().then(() => { closed.add(s); }))), sleep(5_000)]);
+		if (closed.size < soakers.length) o.log(`fleet: ${soakers.length - closed.size} fault proxies had not closed 5 s after the end`);
 		for (const d of idle) d.client.disconnect();
 		await cloud.stop().catch(() => cloud.kill());
 	}
