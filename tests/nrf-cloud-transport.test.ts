@@ -281,3 +281,22 @@ test("transport: a packet over maxIncomingPacket is refused from its fixed heade
 	assert.deepEqual(heard.at(-1), { kind: "event", type: TransportEvent.DISCONNECTED, data: { status: DisconnectStatus.MISC } });
 	assert.equal(socket.closed, true);
 });
+
+test("transport: a CONNACK without the session asked for, whose SUBSCRIBE sent again ends the connection, is DISCONNECTED and no CONNECTED after it", () => {
+	const { t, heard, sockets, settings } = transport({ persistentSession: true });
+	settings.persistentSession = true;
+	t.connect();
+	const socket = sockets.last();
+	socket.open();
+	assert.deepEqual(kinds(socket.sent), ["1", `PUBLISH ${MessageId.CLOUD_STATE_REQUEST}`], "asking to resume: the GET goes ahead alone");
+	// The link is gone: the next write reports the end from inside the write, as the modem's socket does.
+	socket.write = () => {
+		socket.fail(new SocketError(Errno.ECONNRESET, "TLS write failed"));
+		return 0;
+	};
+	socket.receive({ type: PacketType.CONNACK, sessionPresent: false, returnCode: 0 });
+	const after = events(heard);
+	assert.equal(after.at(-1), TransportEvent.DISCONNECTED, "the end is reported");
+	assert.ok(!after.includes(TransportEvent.CONNECTED), "no CONNECTED for a connection already ended: the state machine would wait in CONNECTED for nothing");
+	t.close();
+});

@@ -7,6 +7,9 @@
  * moddable.c is the same seam for the Moddable SDK's XS.
  */
 
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE	/* pthread_getattr_np() */
+#endif
 #include "xsAll.h"
 #include "xsScript.h"
 #include "xs.h"
@@ -75,6 +78,28 @@ txSlot* fxAllocateSlots(txMachine* the, txSize count)
 void fxFreeSlots(txMachine* the, void* slots)
 {
 	simRelease(slots, &gSimMemory.slotBytes);
+}
+
+/*
+ * The lowest address the engine lets the C stack reach, 128 KB above the end of
+ * the thread's stack as the engine's default has it; computed on the first call
+ * only (sim_platform.h says why).
+ */
+char* fxCStackLimit(void)
+{
+	static char* limit = NULL;
+	static int computed = 0;
+	if (!computed) {
+		pthread_attr_t attributes;
+		void* address;
+		size_t size;
+		pthread_attr_init(&attributes);
+		if (pthread_getattr_np(pthread_self(), &attributes) == 0 && pthread_attr_getstack(&attributes, &address, &size) == 0)
+			limit = (char*)address + (128 * 1024);
+		pthread_attr_destroy(&attributes);
+		computed = 1;
+	}
+	return limit;
 }
 
 void fxCreateMachinePlatform(txMachine* the)

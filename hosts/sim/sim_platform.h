@@ -33,6 +33,13 @@
 #define mxUseDefaultBuildKeys 1
 #define mxUseDefaultParseScript 1
 #define mxUseDefaultSharedChunks 1
+/*
+ * The engine's own fxCStackLimit() asks pthread_getattr_np() on every call, which
+ * for the main thread reads and parses /proc/self/maps; XS calls it each time it
+ * compiles a regular expression (every evaluation of a literal). platform.c
+ * computes the limit once: the host runs the machine on its one thread.
+ */
+#define mxUseDefaultCStackLimit 0
 
 #define mxMachinePlatform \
 	void* host; \

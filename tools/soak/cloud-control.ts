@@ -30,6 +30,11 @@ export class RestartableCloud {
 		return this.#process.endpoints;
 	}
 
+	/** The current process's ID. */
+	get pid(): number | undefined {
+		return this.#process.child.pid;
+	}
+
 	/** Resolves when the current process ends. */
 	get exited(): Promise<NodeJS.Signals | null> {
 		return this.#process.exited;

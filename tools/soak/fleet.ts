@@ -2,17 +2,23 @@
  * `npm run soak -- --fleet [options]`: the soak under load. A fleet of
  * simulated devices holds connections to the local nRF Cloud (its own
  * process, up all the time) while some of them run the soak pattern, each
- * through a fault proxy of its own that cuts its link every 0.5 to 4 s: a few
- * are the soak firmware in XS hosts, the rest Node clients running the
- * library itself with the same pattern (app/sensor-soak.ts); the others are
- * the fleet's plain MQTT clients (tools/cloud-sim/fleet.ts), connected and
- * idle. Afterwards each soak device's messages are counted in the store.
+ * through a fault proxy of its own that cuts its link every 0.5 to 4 s: the
+ * soak firmware in XS hosts (one process each, started a few at a time), and
+ * with --xs-hosts below --soakers the rest as Node clients running the library
+ * itself with the same pattern (app/sensor-soak.ts); the others are the
+ * fleet's plain MQTT clients (tools/cloud-sim/fleet.ts), connected and idle.
+ * Some XS hosts get SIGKILL during the run and start again on their modem
+ * state. Afterwards each soak device's messages are counted in the store.
  *
- *   --devices N      devices connected in all (default 1000)
- *   --soakers N      of them running the soak (default 100)
- *   --xs-hosts N     of the soakers, XS hosts (default 10); the rest are Node clients
- *   --messages N     per soaker (default 300)
- *   --interval MS    between two sends of a soaker (default 200)
+ *   --devices N          devices connected in all (default 1000)
+ *   --soakers N          of them running the soak (default 100)
+ *   --xs-hosts N         of the soakers, XS hosts (default: all); the rest are Node clients
+ *   --device-restarts N  SIGKILLs of XS hosts, each restarted 0.5 s later (default 10)
+ *   --stagger MS         between two XS host starts (default 100)
+ *   --library-log        the library's diagnostic lines in the XS hosts' output (a host
+ *                        that ends early is reported with its last 40 lines)
+ *   --messages N         per soaker (default 300)
+ *   --interval MS        between two sends of a soaker (default 200)
  *   --only queue|baseline   with the offline queue (default) or without
  *   --seed N, --cut-min MS, --cut-max MS   as for the single soak
  */
@@ -32,8 +38,9 @@ import type { SoakProgress } from "./progress.js";
 import { soakTable } from "./report.js";
 import { associate } from "./rest.js";
 import type { SoakResult } from "./run.js";
+import { describePeaks, ResourceSampler, type ResourcePeaks } from "./resources.js";
 import { readUntilSettled, StoredSequences } from "./stored.js";
-import { waitFor } from "./wait.js";
+import { sleep, waitFor } from "./wait.js";
 import { XsDevice } from "./xs-device.js";
 
 export interface FleetSoakOptions {
@@ -41,6 +48,12 @@ export interface FleetSoakOptions {
 	devices: number;
 	soakers: number;
 	xsHosts: number;
+	/** SIGKILLs of XS hosts during the run, spread over the hosts and the run. */
+	deviceRestarts: number;
+	/** Between two XS host starts. */
+	staggerMs: number;
+	/** The library's diagnostic lines in the XS hosts' output. */
+	libraryLog?: boolean;
 	messages: number;
 	intervalMs: number;
 	queue: boolean;
@@ -74,6 +87,8 @@ export interface FleetSoakResult {
 	cloudUp: boolean;
 	/** XS hosts that exited before the harness ended them. */
 	endedEarly: string[];
+	/** Load and memory at their highest, from the start of the XS hosts to the count. */
+	peaks: ResourcePeaks;
 }
 
 function total(soakers: readonly Soaker[], o: FleetSoakOptions, durationMs: number): SoakResult {
@@ -91,16 +106,21 @@ function total(soakers: readonly Soaker[], o: FleetSoakOptions, durationMs: numb
 		result.dropped += s.progress.dropped;
 		result.cuts += s.cutter.cuts;
 		for (const seq of count.missing) if (result.missing.length < 20) result.missing.push(seq);
+		result.deviceRestarts += s.xs?.restarts ?? 0;
 	}
 	return result;
 }
 
 export async function runFleetSoak(o: FleetSoakOptions): Promise<FleetSoakResult> {
 	if (!(o.xsHosts <= o.soakers && o.soakers <= o.devices)) throw new RangeError("xs-hosts <= soakers <= devices");
+	if (o.deviceRestarts > 0 && o.xsHosts === 0) throw new RangeError("device restarts need XS hosts");
 	const cloud = await RestartableCloud.start(join(o.work, "cloud"));
 	const soakers: Soaker[] = [];
 	let idle: FleetDevice[] = [];
 	let cloudEnded = false;
+	let sampler: ResourceSampler | undefined;
+	// Set once the run ends: no more cuts to start, no more kills.
+	let stopping = false;
 	try {
 		const { endpoints } = cloud;
 		const nodeCount = o.soakers - o.xsHosts;
@@ -132,7 +152,7 @@ export async function runFleetSoak(o: FleetSoakOptions): Promise<FleetSoakResult
 			pins.set(id, provision({ cloudState: join(o.work, "cloud"), modem, deviceId: id }).pin);
 			const base = await newSoaker(id, "xs", i);
 			const xs = new XsDevice({
-				modem, endpoint: `127.0.0.1:${base.proxy.port}`, hostname: endpoints.mqttHost, messages: o.messages, intervalMs: o.intervalMs, queue: o.queue,
+				modem, endpoint: `127.0.0.1:${base.proxy.port}`, hostname: endpoints.mqttHost, messages: o.messages, intervalMs: o.intervalMs, queue: o.queue, libraryLog: o.libraryLog,
 				onLine: (line) => {
 					if (line.startsWith("nrf_cloud: USER_ASSOCIATION_REQUEST")) void associate(cloud.endpoints, id, pins.get(id)!).catch((error: unknown) => o.log(`fleet: ${String(error)}`));
 				},
@@ -140,29 +160,59 @@ export async function runFleetSoak(o: FleetSoakOptions): Promise<FleetSoakResult
 			soakers.push({ ...base, xs, progress: xs.progress });
 		}
 		const xsFailure = () => soakers.map((s) => s.xs?.failure === undefined ? undefined : `${s.id}: ${s.xs.failure}\n${s.xs.tail.join("\n")}`).find((f) => f !== undefined);
-		for (const s of soakers) s.xs!.start();
+		void cloud.exited.then(() => { cloudEnded = true; });
+		sampler = new ResourceSampler(() => soakers.map((s) => s.xs?.pid), () => cloud.pid);
+		let started: number | undefined;
+		// Each soaker's link is cut from its first READY on.
+		const cutFromReady = (s: Soaker) => {
+			void waitFor(`${s.id} READY`, () => stopping || s.progress.generating, { timeoutMs: 600_000 }).then(() => {
+				if (stopping) return;
+				started ??= Date.now();
+				s.cutter.start();
+			}, () => undefined);
+		};
+		// A few at a time: a hundred TLS handshakes, JITP registrations and associations at once are a start-up storm, not the soak.
+		for (const s of soakers) {
+			s.xs!.start();
+			cutFromReady(s);
+			await sleep(o.staggerMs);
+		}
 		await waitFor(`${o.xsHosts} XS hosts READY`, () => soakers.every((s) => s.progress.generating), { timeoutMs: 120_000, failure: xsFailure });
 		o.log(`fleet: ${o.xsHosts} XS hosts sending`);
 		for (const [i, id] of nodeIds.entries()) {
 			const base = await newSoaker(id, "node", o.xsHosts + i);
 			const node = new NodeSoakClient({ id, port: base.proxy.port, hostname: endpoints.mqttHost, ca: fleet.ca, cert: fleet.certificates.get(id)!, key: fleet.key, settings });
-			soakers.push({ ...base, node, progress: node.progress });
+			const soaker = { ...base, node, progress: node.progress };
+			soakers.push(soaker);
 			node.start();
+			cutFromReady(soaker);
 		}
-		void cloud.exited.then(() => { cloudEnded = true; });
-		const started = Date.now();
-		for (const s of soakers) s.cutter.start();
 		const connected = idleUp + soakers.length;
 		o.log(`fleet: ${connected} devices: ${idleUp} idle, ${o.xsHosts} XS hosts and ${nodeCount} Node clients soaking, ${o.messages} messages each every ${o.intervalMs} ms`);
+		// The device kills, spread over the XS hosts and over the run's nominal length.
+		const xsSoakers = soakers.filter((s) => s.xs !== undefined);
+		const killsBegun = Date.now();
+		const kills = (async () => {
+			for (let k = 0; k < o.deviceRestarts && xsSoakers.length > 0; k++) {
+				await sleep(Math.max(0, killsBegun + ((k + 1) * o.messages * o.intervalMs) / (o.deviceRestarts + 1) - Date.now()));
+				if (stopping) return;
+				const target = xsSoakers[Math.floor((k * xsSoakers.length) / o.deviceRestarts)]!;
+				o.log(`fleet: SIGKILL to ${target.id} (about message ${target.progress.generated}); it starts again in 0.5 s`);
+				await target.xs!.killAndRestart(500);
+			}
+		})();
 		// A host that ends early is counted, not waited for: what it did not deliver is lost.
 		const finished = () => soakers.filter((s) => s.progress.allGenerated || s.xs?.failure !== undefined).length;
 		await waitFor("every soaker's last message", () => finished() === soakers.length, {
 			timeoutMs: o.messages * o.intervalMs * 4 + 180_000, failure: () => (cloudEnded ? "the cloud process ended" : undefined),
 			detail: () => `${finished()} of ${soakers.length} done`,
 		});
+		stopping = true;
+		await kills;
 		for (const s of soakers) s.cutter.stop();
-		o.log("fleet: all generated; no more cuts; counting the store");
-		const durationMs = await readUntilSettled(soakers.map((s) => s.store), o.messages, o.settleMs) - started;
+		o.log("fleet: all generated; no more cuts or kills; counting the store");
+		const durationMs = await readUntilSettled(soakers.map((s) => s.store), o.messages, o.settleMs) - (started ?? killsBegun);
+		const peaks = sampler.stop();
 		const ended = soakers.filter((s) => s.xs?.failure !== undefined);
 		for (const s of soakers) {
 			const status = s.node?.status;
@@ -174,16 +224,21 @@ export async function runFleetSoak(o: FleetSoakOptions): Promise<FleetSoakResult
 			xs: total(soakers.filter((s) => s.kind === "xs"), o, durationMs),
 			node: total(soakers.filter((s) => s.kind === "node"), o, durationMs),
 			all: total(soakers, o, durationMs),
-			connected, idle: idle.length, idleConnectedAtEnd, cloudUp: !cloudEnded, endedEarly: ended.map((s) => s.id),
+			connected, idle: idle.length, idleConnectedAtEnd, cloudUp: !cloudEnded, endedEarly: ended.map((s) => s.id), peaks,
 		};
 	}
 	finally {
+		sampler?.stop();
+		stopping = true;
 		for (const s of soakers) {
 			s.cutter.stop();
 			s.node?.stop();
-			await s.xs?.kill();
-			await s.proxy.close();
 		}
+		await Promise.all(soakers.map((s) => s.xs?.kill()));
+		// A proxy whose server still waits for a connection to end must not hold the report back.
+		const closed = new Set<Soaker>();
+		await Promise.race([Promise.all(soakers.map((s) => s.proxy.close().then(() => { closed.add(s); }))), sleep(5_000)]);
+		if (closed.size < soakers.length) o.log(`fleet: ${soakers.length - closed.size} fault proxies had not closed 5 s after the end`);
 		for (const d of idle) d.client.disconnect();
 		await cloud.stop().catch(() => cloud.kill());
 	}
@@ -191,12 +246,16 @@ export async function runFleetSoak(o: FleetSoakOptions): Promise<FleetSoakResult
 
 export async function fleetMain(argv: string[]): Promise<number> {
 	const common = commonOptions(argv, { messages: 300, intervalMs: 200 });
+	const soakers = wholeNumber(argv, "--soakers") ?? 100;
 	const work = mkdtempSync(join(tmpdir(), "soak-fleet-"));
 	const options: FleetSoakOptions = {
 		...common, work, queue: common.only !== "baseline",
 		devices: wholeNumber(argv, "--devices") ?? 1000,
-		soakers: wholeNumber(argv, "--soakers") ?? 100,
-		xsHosts: wholeNumber(argv, "--xs-hosts") ?? 10,
+		soakers,
+		xsHosts: wholeNumber(argv, "--xs-hosts") ?? soakers,
+		deviceRestarts: wholeNumber(argv, "--device-restarts") ?? 10,
+		staggerMs: wholeNumber(argv, "--stagger") ?? 100,
+		libraryLog: argv.includes("--library-log"),
 		settleMs: common.only === "baseline" ? 5_000 : 30_000,
 		log: timedLog(Date.now()),
 	};
@@ -204,13 +263,15 @@ export async function fleetMain(argv: string[]): Promise<number> {
 	try {
 		const r = await runFleetSoak(options);
 		const mode = options.queue ? "queue" : "baseline";
+		const nodeCount = options.soakers - options.xsHosts;
 		console.log(`\n${soakTable([
-			{ title: `XS hosts (${options.xsHosts}), ${mode}`, result: r.xs },
-			{ title: `Node clients (${options.soakers - options.xsHosts}), ${mode}`, result: r.node },
+			...(options.xsHosts > 0 ? [{ title: `XS hosts (${options.xsHosts}), ${mode}`, result: r.xs }] : []),
+			...(nodeCount > 0 ? [{ title: `Node clients (${nodeCount}), ${mode}`, result: r.node }] : []),
 			{ title: `all ${options.soakers} soakers`, result: r.all },
 		])}\n`);
 		console.log(`devices connected at once: ${r.connected} (${r.idle} idle fleet clients + ${options.soakers} soakers); idle still connected at the end: ${r.idleConnectedAtEnd}; cloud process up throughout: ${r.cloudUp ? "yes" : "no"}`);
 		console.log(`XS hosts that exited on their own before the end: ${r.endedEarly.length === 0 ? "none" : r.endedEarly.join(", ")}`);
+		console.log(describePeaks(r.peaks));
 		if (r.all.lost > 0) console.log(`soak: first missing sequence numbers ${r.all.missing.join(", ")}`);
 		return options.queue && (r.all.lost > 0 || !r.cloudUp || r.endedEarly.length > 0) ? 1 : 0;
 	}

@@ -48,7 +48,8 @@ export class StoredSequences {
 		for (;;) {
 			const { httpPort, apiKey } = this.#endpoints();
 			const url = `http://127.0.0.1:${httpPort}/v1/messages?deviceId=${encodeURIComponent(this.#deviceId)}&direction=d2c&pageLimit=1000&after=${this.#after}`;
-			const response = await fetch(url, { headers: { authorization: `Bearer ${apiKey}` } });
+			// Bounded: a cloud that stops answering fails the count instead of holding it forever.
+			const response = await fetch(url, { headers: { authorization: `Bearer ${apiKey}` }, signal: AbortSignal.timeout(30_000) });
 			if (response.status !== 200) throw new Error(`GET /v1/messages answered ${response.status}: ${await response.text()}`);
 			const items = ((await response.json()) as { items: MessageItem[] }).items;
 			if (items.length === 0) return;

@@ -45,6 +45,11 @@ export class XsDevice {
 		this.#options = options;
 	}
 
+	/** The running host's process ID (undefined while it is off). */
+	get pid(): number | undefined {
+		return this.#running?.child.pid;
+	}
+
 	get modem(): string {
 		return this.#options.modem;
 	}
@@ -54,6 +59,8 @@ export class XsDevice {
 		const running = runDevice({
 			modem: o.modem, endpoint: o.endpoint, hostname: o.hostname, app: APP,
 			settings: { messages: o.messages, intervalMs: o.intervalMs, queue: o.queue, libraryLog: o.libraryLog === true },
+			// The runner's notice of a refused client ID: the proxy's cuts before CONNACK look the same, so it goes with the host's lines.
+			log: (line) => this.#keep(line),
 		}, { maxRestarts: 0, onStdout: (text) => this.#output(text) });
 		this.#running = running;
 		void running.done.then((run) => {
@@ -84,12 +91,16 @@ export class XsDevice {
 		this.start();
 	}
 
+	#keep(line: string): void {
+		this.tail.push(line);
+		if (this.tail.length > 40) this.tail.shift();
+	}
+
 	#output(text: string): void {
 		const lines = (this.#partial + text).split("\n");
 		this.#partial = lines.pop()!;
 		for (const line of lines) {
-			this.tail.push(line);
-			if (this.tail.length > 40) this.tail.shift();
+			this.#keep(line);
 			this.progress.line(line);
 			this.#options.onLine?.(line);
 		}
