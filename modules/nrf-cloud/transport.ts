@@ -437,7 +437,7 @@ export class CloudTransport {
 		// The SUBSCRIBE and GET sent again just now can end the connection (a write that fails
 		// reports the end from inside it): DISCONNECTED has then been reported, and a CONNECTED
 		// after it would leave the state machine in CONNECTED with no connection and no reconnect.
-		if (this.#client === undefined) return;
+		if (attempt !== this.#attempt || this.#client === undefined) return;
 		this.#sessionValid = sessionPresent && persistent;
 		this.#listener.event(TransportEvent.CONNECTED, { status: 0, session: this.#sessionValid });
 	}
