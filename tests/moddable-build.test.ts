@@ -14,6 +14,8 @@ import { pathToFileURL } from "node:url";
 import { MODDABLE_SKIP } from "./support/moddable.js";
 
 const root = process.cwd();
+/** A file of this checkout as mcconfig names it: an absolute path under the project root. */
+const projectFile = (...parts: string[]): string => join(root, ...parts);
 
 interface McconfigResult {
 	status: number | null;
@@ -46,22 +48,22 @@ test("the scan of mcconfig's output names xsc and xsl warnings, tsc errors and w
 	const { problems } = await buildModdable();
 	const output = [
 		"# xsc socket/tcp.xsb",
-		`${root}/build/moddable/tmp/lin/release/app/tsc/socket/tcp.js:40: warning: cannot optimize native`,
+		`${projectFile("build", "moddable", "tmp", "lin", "release", "app", "tsc", "socket", "tcp.js")}:40: warning: cannot optimize native`,
 		"build/other/main.js(12): warning: cannot optimize native",
 		"### warning: nrf-cloud/fsm: TRANSITIONS[0]: not frozen",
 		"../../examples/tracker/main.ts(48,2): error TS2584: Cannot find name 'console'.",
-		`${root}/native/socket/posix/socket.c:12:5: warning: unused variable 'x' [-Wunused-variable]`,
+		`${projectFile("native", "socket", "posix", "socket.c")}:12:5: warning: unused variable 'x' [-Wunused-variable]`,
 		// An SDK installed beside the project: its C is outside the project, so its warnings are not ours.
-		`${resolve(root, "..", "moddable-sdk")}/xs/sources/xsRun.c:100:3: warning: something the SDK does`,
+		`${resolve(root, "..", "moddable-sdk", "xs", "sources", "xsRun.c")}:100:3: warning: something the SDK does`,
 		"# cc socket.c.o",
 		"build:moddable: build/moddable/bin/lin/release/nrfcloud-device",
 	].join("\n");
 	assert.deepEqual(problems(output), [
-		`${root}/build/moddable/tmp/lin/release/app/tsc/socket/tcp.js:40: warning: cannot optimize native`,
+		`${projectFile("build", "moddable", "tmp", "lin", "release", "app", "tsc", "socket", "tcp.js")}:40: warning: cannot optimize native`,
 		"build/other/main.js(12): warning: cannot optimize native",
 		"### warning: nrf-cloud/fsm: TRANSITIONS[0]: not frozen",
 		"../../examples/tracker/main.ts(48,2): error TS2584: Cannot find name 'console'.",
-		`${root}/native/socket/posix/socket.c:12:5: warning: unused variable 'x' [-Wunused-variable]`,
+		`${projectFile("native", "socket", "posix", "socket.c")}:12:5: warning: unused variable 'x' [-Wunused-variable]`,
 	]);
 	assert.deepEqual(problems("# xsc a.xsb\n# xsl modules\n### 848 instances, 1435 keys, 66 colors, 0 holes\n"), []);
 });
